@@ -1,0 +1,43 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { mysqlConfigSchema } from '@stagepass/db'
+import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import { SERVICE_NAMES } from './route-table.js'
+
+const UpstreamList = (service: string, port: number) =>
+  Type.String({
+    default: `http://127.0.0.1:${port}`,
+    pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$',
+    description: `Comma-separated base URLs of the ${service} instances (split mode)`,
+  })
+
+export const gatewayConfigSchema = Type.Object({
+  ...httpConfigSchema,
+  ...mysqlConfigSchema,
+  ...redisConfigSchema,
+  HOST: Type.String({ default: 'localhost', description: 'Address to listen on (localhost = IPv4 and IPv6 loopback)' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Public port' }),
+  MODE: Type.Union([Type.Literal('split'), Type.Literal('monolith')], {
+    default: 'split',
+    description: 'split: proxy to service processes; monolith: every context in this process',
+  }),
+  POINT_URLS: UpstreamList('point', 3100),
+  PROXY_CONNECTIONS: Type.Integer({
+    minimum: 1,
+    maximum: 4096,
+    default: 128,
+    description: 'Keep-alive connections per upstream instance',
+  }),
+  PROXY_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000, description: 'Upstream response timeout' }),
+})
+
+export type GatewayConfig = Static<typeof gatewayConfigSchema>
+export const loadGatewayConfig = (env?: NodeJS.ProcessEnv) => loadConfig(gatewayConfigSchema, env)
+
+export function upstreamUrls(config: GatewayConfig): Record<(typeof SERVICE_NAMES)[number], string[]> {
+  return Object.fromEntries(
+    SERVICE_NAMES.map((service) => {
+      const key = `${service.toUpperCase()}_URLS` as keyof GatewayConfig
+      return [service, String(config[key]).split(',')]
+    }),
+  ) as Record<(typeof SERVICE_NAMES)[number], string[]>
+}

@@ -1,0 +1,3 @@
+export { buildGateway } from './app.js'
+export { type GatewayConfig, gatewayConfigSchema, loadGatewayConfig } from './config.js'
+export { ROUTE_TABLE, type RouteEntry, SERVICE_NAMES } from './route-table.js'

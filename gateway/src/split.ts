@@ -1,0 +1,89 @@
+import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
+import { errorBody } from '@stagepass/kit'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
+import { type GatewayConfig, upstreamUrls } from './config.js'
+import { forwardedHeaders } from './forwarded-headers.js'
+import { ROUTE_TABLE, type ServiceName } from './route-table.js'
+
+/** One keep-alive pool per upstream instance; several instances are balanced (undici BalancedPool). */
+function createDispatcher(urls: string[], config: GatewayConfig): Dispatcher {
+  const options = {
+    connections: config.PROXY_CONNECTIONS,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: 1000 },
+    headersTimeout: config.PROXY_TIMEOUT_MS,
+    bodyTimeout: config.PROXY_TIMEOUT_MS,
+  }
+  return urls.length > 1 ? new BalancedPool(urls, options) : new Pool(urls[0] as string, options)
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CLOSED'])
+const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT'])
+
+/** An upstream that is down gives a fast 503 (or 502/504) in the documented shape, never a hang. */
+function upstreamError(service: ServiceName) {
+  return (reply: FastifyReply, { error }: { error: Error }) => {
+    const { code: ownCode, cause } = error as Error & { code?: string; cause?: { code?: string } }
+    const code = cause?.code ?? ownCode ?? ''
+    reply.request.log.warn({ err: error, service }, 'upstream request failed')
+    if (TIMED_OUT.has(code)) {
+      return reply.code(504).send(errorBody(504, 'UPSTREAM_TIMEOUT', `${service} service did not answer in time`))
+    }
+    if (UNREACHABLE.has(code) || code === 'FST_REPLY_FROM_SERVICE_UNAVAILABLE') {
+      return reply.code(503).send(errorBody(503, 'UPSTREAM_UNAVAILABLE', `${service} service is unavailable`))
+    }
+    return reply.code(502).send(errorBody(502, 'BAD_GATEWAY', `${service} service failed`))
+  }
+}
+
+async function isReady(dispatcher: Dispatcher, url: string): Promise<boolean> {
+  try {
+    const res = await request(`${url}/health/ready`, { dispatcher, headersTimeout: 800, bodyTimeout: 800 })
+    await res.body.dump()
+    return res.statusCode === 200
+  } catch {
+    return false
+  }
+}
+
+/** Split mode: each prefix in the route table is proxied to its context's instances. */
+export async function registerSplitMode(fastify: FastifyInstance, config: GatewayConfig) {
+  const upstreams = upstreamUrls(config)
+  const dispatchers = new Map<ServiceName, Dispatcher>()
+  for (const [service, urls] of Object.entries(upstreams) as Array<[ServiceName, string[]]>) {
+    dispatchers.set(service, createDispatcher(urls, config))
+    const probe = new Pool(urls[0] as string, { connections: 2 })
+    const probes = urls.map((url) => (url === urls[0] ? probe : new Pool(url, { connections: 2 })))
+    // Ready when at least one instance of the context is ready.
+    fastify.readiness.add(service, async () => {
+      const results = await Promise.all(urls.map((url, i) => isReady(probes[i] as Dispatcher, url)))
+      if (!results.some(Boolean)) throw new Error(`${service} has no ready instance`)
+    })
+    fastify.addHook('onClose', async () => {
+      await Promise.all(probes.map((p) => p.close()))
+    })
+  }
+  fastify.addHook('onClose', async () => {
+    await Promise.all([...dispatchers.values()].map((d) => d.close()))
+  })
+
+  for (const route of ROUTE_TABLE) {
+    const urls = upstreams[route.service]
+    const options: FastifyHttpProxyOptions = {
+      upstream: urls[0] as string,
+      prefix: route.prefix,
+      rewritePrefix: route.prefix,
+      undici: dispatchers.get(route.service) as Pool,
+      disableRequestLogging: true,
+      replyOptions: {
+        rewriteRequestHeaders: (request, headers) => forwardedHeaders(request as FastifyRequest, headers),
+        onError: (reply, failure) => upstreamError(route.service)(reply as FastifyReply, failure),
+        // Never replay a request on a 503: a 503 from a context is an answer, not a hiccup.
+        retryDelay: () => null,
+      },
+    }
+    await fastify.register(proxy, options)
+  }
+}

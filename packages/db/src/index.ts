@@ -1,0 +1,6 @@
+export { type MysqlConfig, mysqlConfigSchema } from './config.js'
+export type { Database } from './database.js'
+export { createDb, createServerConnection, type Db, ensureDatabase, migrateToLatest, pingDb } from './mysql.js'
+export { dbPlugin } from './plugin.js'
+export type { PointHistoryTable, PointHistoryType, PointWalletTable } from './tables/point.js'
+export { inTransaction } from './transaction.js'

@@ -1,0 +1,20 @@
+import type { ColumnType, Generated } from 'kysely'
+
+export interface PointWalletTable {
+  user_id: number
+  balance: number
+  updated_at: ColumnType<Date, never, Date>
+}
+
+export type PointHistoryType = 'CHARGE' | 'USE' | 'REFUND'
+
+export interface PointHistoryTable {
+  id: Generated<number>
+  user_id: number
+  type: PointHistoryType
+  amount: number
+  balance_after: number
+  /** Idempotency key of a `use` or `refund` (the caller's id for the operation); null for charges. */
+  reference: string | null
+  created_at: ColumnType<Date, never, never>
+}

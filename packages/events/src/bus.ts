@@ -1,0 +1,136 @@
+import { counter, createBlockingRedis, gauge } from '@stagepass/kit'
+import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { type ConsumerName, type EventName, type EventPayloads, SUBSCRIPTIONS } from './events.js'
+
+export interface EventBusOptions {
+  redisUrl: string
+  /** The deployment's REDIS_PREFIX (`sp:`); BullMQ keys live under `<prefix>bull:`. */
+  redisPrefix: string
+}
+
+export interface EventMeta {
+  /** The publisher's id for this event (the outbox row id): the idempotency key for consumers. */
+  eventId: string
+  attempt: number
+}
+
+export type EventHandlers = {
+  [E in EventName]?: (payload: EventPayloads[E], meta: EventMeta) => Promise<void>
+}
+
+const queueName = (consumer: ConsumerName) => `events-${consumer}`
+export const bullPrefix = (redisPrefix: string) => `${redisPrefix}bull`
+
+const published = counter('events_published_total', 'Events enqueued, by event and consumer', ['event', 'consumer'])
+const consumed = counter('events_consumed_total', 'Events handled, by consumer, event and outcome', [
+  'consumer',
+  'event',
+  'outcome',
+])
+
+/**
+ * Publishes integration events to their subscribers' BullMQ queues. `eventId` becomes the BullMQ
+ * job id, so publishing the same event twice (a relay retry) enqueues it once per subscriber.
+ */
+export class EventPublisher {
+  readonly #queues = new Map<ConsumerName, Queue>()
+  readonly #connection: Redis
+  readonly #prefix: string
+
+  constructor({ redisUrl, redisPrefix }: EventBusOptions) {
+    // Fails fast while Redis is down, so the outbox relay can retry later instead of hanging.
+    this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    this.#connection.on('error', () => {})
+    this.#prefix = bullPrefix(redisPrefix)
+  }
+
+  #queue(consumer: ConsumerName): Queue {
+    let queue = this.#queues.get(consumer)
+    if (!queue) {
+      queue = new Queue(queueName(consumer), {
+        connection: this.#connection as ConnectionOptions,
+        prefix: this.#prefix,
+      })
+      queue.on('error', () => {})
+      this.#queues.set(consumer, queue)
+    }
+    return queue
+  }
+
+  async publish<E extends EventName>(event: E, payload: EventPayloads[E], eventId: string): Promise<void> {
+    await Promise.all(
+      SUBSCRIPTIONS[event].map(async (consumer) => {
+        await this.#queue(consumer).add(event, payload, {
+          jobId: eventId,
+          attempts: 12,
+          backoff: { type: 'exponential', delay: 500 },
+          removeOnComplete: { age: 24 * 3600, count: 10_000 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        })
+        published.inc({ event, consumer })
+      }),
+    )
+  }
+
+  /** Waiting, active, delayed and failed jobs per consumer queue (for metrics and tests). */
+  async jobCounts(): Promise<Record<string, Record<string, number>>> {
+    const counts: Record<string, Record<string, number>> = {}
+    for (const consumer of Object.values(SUBSCRIPTIONS).flat()) {
+      counts[consumer] = await this.#queue(consumer).getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')
+    }
+    return counts
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((q) => q.close()))
+    this.#connection.disconnect()
+  }
+}
+
+/**
+ * Consumes one subscriber's queue. Handlers must be idempotent: a job can be delivered again
+ * after a crash, and is retried with backoff when a handler throws.
+ */
+export function consumeEvents(
+  consumer: ConsumerName,
+  handlers: EventHandlers,
+  { redisUrl, redisPrefix, concurrency = 8 }: EventBusOptions & { concurrency?: number },
+): Worker {
+  const connection = createBlockingRedis(redisUrl)
+  connection.on('error', () => {})
+  const worker = new Worker(
+    queueName(consumer),
+    async (job: Job) => {
+      const handler = handlers[job.name as EventName] as
+        | ((payload: unknown, meta: EventMeta) => Promise<void>)
+        | undefined
+      if (!handler) return
+      try {
+        await handler(job.data, { eventId: String(job.id), attempt: job.attemptsMade + 1 })
+        consumed.inc({ consumer, event: job.name, outcome: 'ok' })
+      } catch (err) {
+        consumed.inc({ consumer, event: job.name, outcome: 'error' })
+        throw err
+      }
+    },
+    { connection: connection as ConnectionOptions, prefix: bullPrefix(redisPrefix), concurrency, autorun: true },
+  )
+  worker.on('error', () => {})
+  worker.on('closed', () => connection.disconnect())
+  return worker
+}
+
+/** Gauge of BullMQ job counts per consumer queue and state, read at scrape time. */
+export function registerJobCountGauge(publisher: EventPublisher): void {
+  gauge('bullmq_jobs', 'BullMQ jobs by consumer queue and state', ['queue', 'state'], async function () {
+    try {
+      const counts = await publisher.jobCounts()
+      for (const [queue, states] of Object.entries(counts)) {
+        for (const [state, n] of Object.entries(states)) this.set({ queue: queueName(queue as ConsumerName), state }, n)
+      }
+    } catch {
+      // Redis unreachable at scrape time: keep the last values.
+    }
+  })
+}

@@ -1,0 +1,46 @@
+import { type Static, type TObject, Type } from '@sinclair/typebox'
+import envSchema from 'env-schema'
+
+/** Raised when the environment does not satisfy a process's config schema. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Reads and validates configuration from environment variables. A bad value stops the process at
+ * start-up with a message naming the variable, instead of failing later under load.
+ */
+export function loadConfig<S extends TObject>(schema: S, env: NodeJS.ProcessEnv = process.env): Static<S> {
+  try {
+    return envSchema<Static<S>>({ schema, data: env, dotenv: false })
+  } catch (err) {
+    const message = (err as Error).message.replaceAll('env/', '').replaceAll('env ', '')
+    throw new ConfigError(`invalid configuration: ${message}`)
+  }
+}
+
+/** Variables every HTTP process understands. */
+export const httpConfigSchema = {
+  HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  LOG_PRETTY: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+    description: 'Human-readable logs; auto means only when stdout is a terminal',
+  }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10000, description: 'Drain time before a forced exit' }),
+}
+
+export const redisConfigSchema = {
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis connection URL' }),
+  REDIS_PREFIX: Type.String({
+    default: 'sp:',
+    pattern: '^[A-Za-z0-9:_\\-]{1,40}$',
+    description: 'Prefix of every Redis key and BullMQ queue this deployment owns',
+  }),
+}
+
+export type HttpConfig = Static<ReturnType<typeof Type.Object<typeof httpConfigSchema>>>
+export type RedisConfig = Static<ReturnType<typeof Type.Object<typeof redisConfigSchema>>>

@@ -1,0 +1,52 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseConnectionError } from './errors.js'
+
+export interface ErrorBody {
+  statusCode: number
+  code: string
+  error: string
+  message: string
+}
+
+export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message }
+}
+
+/** Fastify's own request-parsing failures (bad JSON, wrong content type, empty body) are client errors. */
+function isRequestParsingError(err: FastifyError): boolean {
+  return typeof err.code === 'string' && err.code.startsWith('FST_ERR_CTP_')
+}
+
+/**
+ * The one error handler: every failure leaves in the documented shape. Below 500 the message is
+ * shown; at 500 it is logged with the request and replaced, so no stack, SQL or hostname leaks.
+ */
+export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err.validation) {
+    return reply.code(400).send(errorBody(400, 'VALIDATION_ERROR', err.message))
+  }
+  if (isRequestParsingError(err)) {
+    const message =
+      err.statusCode === 415 ? `unsupported content type: ${request.headers['content-type'] ?? 'none'}` : err.message
+    const status = err.statusCode === 413 ? 413 : 400
+    return reply.code(status).send(errorBody(status, 'VALIDATION_ERROR', message))
+  }
+  if (isDatabaseConnectionError(err)) {
+    request.log.error({ err }, 'database unavailable')
+    return reply.code(503).send(errorBody(503, 'DATABASE_UNAVAILABLE', 'database is unavailable'))
+  }
+  const statusCode = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+  if (statusCode >= 500) {
+    request.log.error({ err }, 'request failed')
+  }
+  const code = statusCode === 500 ? 'INTERNAL_ERROR' : (err.code ?? 'ERROR')
+  const message = statusCode === 500 ? 'internal server error' : err.message
+  return reply.code(statusCode).send(errorBody(statusCode, code, message))
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
+  return reply
+    .code(404)
+    .send(errorBody(404, 'NOT_FOUND', `route ${request.method} ${request.url.split('?')[0]} not found`))
+}

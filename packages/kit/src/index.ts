@@ -1,0 +1,32 @@
+export {
+  ConfigError,
+  type HttpConfig,
+  httpConfigSchema,
+  loadConfig,
+  type RedisConfig,
+  redisConfigSchema,
+} from './config.js'
+export { type ErrorBody, errorBody, handleError, handleNotFound } from './error-handler.js'
+export {
+  DatabaseUnavailableError,
+  isDatabaseConnectionError,
+  NotFoundError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from './errors.js'
+export { healthPlugin, Readiness, type ReadinessCheck } from './health.js'
+export {
+  type Counter,
+  counter,
+  type Gauge,
+  gauge,
+  type Histogram,
+  histogram,
+  metricsPlugin,
+  registry,
+} from './metrics.js'
+export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
+export { createBlockingRedis, createRedis } from './redis.js'
+export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
+export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
+export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+import { ConfigError } from '@stagepass/kit'
+import { start } from './commands/start.js'
+import { test } from './commands/test.js'
+import { PreflightError } from './preflight.js'
+
+const usage = 'usage: stagepass start split|monolith | test [files…] | bench'
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'start': {
+      const mode = rest[0] ?? 'split'
+      if (mode !== 'split' && mode !== 'monolith') throw new ConfigError(`unknown mode "${mode}"; ${usage}`)
+      return start(mode)
+    }
+    case 'test':
+      return test(rest)
+    default:
+      process.stderr.write(`${usage}\n`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof PreflightError || err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(1)
+    }
+    process.stderr.write(`${(err as Error).stack ?? err}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,22 @@
+export { prepareDatabase } from './database.js'
+export { type LauncherConfig, loadLauncherConfig, sharedEnv } from './environment.js'
+export { fromRoot, repoRoot } from './paths.js'
+export { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from './processes.js'
+export {
+  dropTestDatabases,
+  removeKeys,
+  removeTestKeys,
+  testDatabaseName,
+  testRedisPrefix,
+  testRunId,
+} from './test-resources.js'
+export {
+  GATEWAY_PORT,
+  type Mode,
+  type ProcessSpec,
+  planProcesses,
+  SERVICE_BASE_PORTS,
+  SERVICES,
+  type ServiceName,
+  scaleFromEnv,
+} from './topology.js'

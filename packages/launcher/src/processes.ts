@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import type { Writable } from 'node:stream'
+import type { ProcessSpec } from './topology.js'
+
+const COLORS = [36, 33, 35, 32, 34, 91, 93, 95, 92, 94]
+
+export interface RunningProcess {
+  spec: ProcessSpec
+  child: ChildProcess
+  exited: Promise<number | null>
+}
+
+export interface SpawnOptions {
+  /** Where prefixed output goes (the terminal for `npm start`, a buffer or file in tests). */
+  output: Writable
+  color?: boolean
+}
+
+/** Starts one process; each line it prints is prefixed with its name. */
+export function spawnProcess(
+  spec: ProcessSpec,
+  index: number,
+  { output, color = false }: SpawnOptions,
+): RunningProcess {
+  const child = spawn(process.execPath, ['--enable-source-maps', spec.entry], {
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const label = spec.name.padEnd(10)
+  const prefix = color ? `\x1b[${COLORS[index % COLORS.length]}m${label}|\x1b[0m ` : `${label}| `
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => output.write(`${prefix}${line}\n`))
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { spec, child, exited }
+}
+
+/** Polls a URL until it answers 200, the process dies, or time runs out. */
+export async function waitUntilReady(proc: RunningProcess, path: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let dead = false
+  proc.exited.then(() => {
+    dead = true
+  })
+  while (Date.now() < deadline) {
+    if (dead) throw new Error(`${proc.spec.name} exited before it was ready`)
+    try {
+      const res = await fetch(`http://127.0.0.1:${proc.spec.port}${path}`, { signal: AbortSignal.timeout(1000) })
+      if (res.status === 200) return
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${proc.spec.name} was not ready on port ${proc.spec.port} after ${timeoutMs} ms`)
+}
+
+/** Sends SIGTERM to every process and waits for all to exit; SIGKILL after the grace period. */
+export async function stopAll(procs: RunningProcess[], graceMs = 15_000): Promise<Array<number | null>> {
+  for (const proc of procs) if (proc.child.exitCode === null) proc.child.kill('SIGTERM')
+  const killer = setTimeout(() => {
+    for (const proc of procs) if (proc.child.exitCode === null) proc.child.kill('SIGKILL')
+  }, graceMs)
+  const codes = await Promise.all(procs.map((p) => p.exited))
+  clearTimeout(killer)
+  return codes
+}
+
+/** Starts processes in order (services before the gateway) and waits for each to be live. */
+export async function startProcesses(specs: ProcessSpec[], options: SpawnOptions): Promise<RunningProcess[]> {
+  const procs: RunningProcess[] = []
+  try {
+    const services = specs.filter((s) => s.name !== 'gateway')
+    const started = services.map((spec, i) => spawnProcess(spec, i, options))
+    procs.push(...started)
+    await Promise.all(started.map((p) => waitUntilReady(p, '/health/live')))
+    const gateway = specs.find((s) => s.name === 'gateway')
+    if (gateway) {
+      const proc = spawnProcess(gateway, specs.length - 1, options)
+      procs.push(proc)
+      await waitUntilReady(proc, '/health/live')
+    }
+    return procs
+  } catch (err) {
+    await stopAll(procs, 2000)
+    throw err
+  }
+}

@@ -1,0 +1,35 @@
+import {
+  createDb,
+  createServerConnection,
+  type Db,
+  ensureDatabase,
+  type MysqlConfig,
+  migrateToLatest,
+} from '@stagepass/db'
+import { loadLauncherConfig, testDatabaseName, testRunId } from '@stagepass/launcher'
+import { sql } from 'kysely'
+
+export interface TestDatabase {
+  config: MysqlConfig
+  db: Db
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** A database of its own for one test file, migrated to latest and dropped when the test ends. */
+export async function createTestDatabase(t: Teardown): Promise<TestDatabase> {
+  const base = loadLauncherConfig()
+  const config: MysqlConfig = { ...base, MYSQL_DATABASE: testDatabaseName(testRunId()), MYSQL_POOL_SIZE: 10 }
+  await ensureDatabase(config)
+  const db = createDb(config)
+  await migrateToLatest(db)
+  t.teardown(async () => {
+    await db.destroy()
+    const server = createServerConnection(config)
+    await sql`drop database if exists ${sql.id(config.MYSQL_DATABASE)}`.execute(server)
+    await server.destroy()
+  })
+  return { config, db }
+}

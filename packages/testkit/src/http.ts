@@ -1,0 +1,56 @@
+import { Pool } from 'undici'
+
+export interface ApiResponse<T = any> {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: T
+}
+
+export interface CallOptions {
+  body?: unknown
+  /** Sent as-is instead of JSON (malformed bodies, other content types). */
+  rawBody?: string
+  headers?: Record<string, string>
+  token?: string
+}
+
+/** A keep-alive HTTP client for one base URL, sized for hundreds of concurrent requests. */
+export function apiClient(baseUrl: string, { connections = 256 } = {}) {
+  const pool = new Pool(baseUrl, { connections, pipelining: 1 })
+  async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers }
+    let body: string | undefined
+    if (options.rawBody !== undefined) body = options.rawBody
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    if (options.token) headers.authorization = `Bearer ${options.token}`
+    const res = await pool.request({ method: method as 'GET', path, headers, body })
+    const text = await res.body.text()
+    let parsed: unknown = text
+    if ((res.headers['content-type'] ?? '').toString().includes('json') && text) parsed = JSON.parse(text)
+    return { status: res.statusCode, headers: res.headers, body: parsed as T }
+  }
+  return {
+    call,
+    get: <T = any>(path: string, options?: CallOptions) => call<T>('GET', path, options),
+    post: <T = any>(path: string, body?: unknown, options?: CallOptions) => call<T>('POST', path, { ...options, body }),
+    put: <T = any>(path: string, body?: unknown, options?: CallOptions) => call<T>('PUT', path, { ...options, body }),
+    close: () => pool.close(),
+  }
+}
+
+export type ApiClient = ReturnType<typeof apiClient>
+
+/** Runs `count` tasks with all of them in flight at once. */
+export function concurrently<T>(count: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => task(i)))
+}
+
+/** Counts values: `tally(statuses)` → `{ 200: 1, 409: 499 }`. */
+export function tally<T extends string | number>(values: T[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const v of values) counts[String(v)] = (counts[String(v)] ?? 0) + 1
+  return counts
+}

@@ -1,0 +1,5 @@
+export { createTestDatabase, type TestDatabase } from './database.js'
+export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurrently, tally } from './http.js'
+export { freePort } from './ports.js'
+export { createTestRedisPrefix } from './redis.js'
+export { type SystemOptions, startSystem, type TestSystem } from './system.js'

@@ -1,0 +1,13 @@
+import { loadLauncherConfig, removeKeys, testRedisPrefix, testRunId } from '@stagepass/launcher'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** A Redis key prefix of its own for one test file; its keys are removed when the test ends. */
+export function createTestRedisPrefix(t: Teardown): { url: string; prefix: string } {
+  const { REDIS_URL } = loadLauncherConfig()
+  const prefix = testRedisPrefix(testRunId())
+  t.teardown(() => removeKeys(REDIS_URL, `${prefix}*`))
+  return { url: REDIS_URL, prefix }
+}

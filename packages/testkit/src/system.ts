@@ -1,0 +1,92 @@
+import { PassThrough } from 'node:stream'
+import {
+  loadLauncherConfig,
+  type Mode,
+  planProcesses,
+  type RunningProcess,
+  SERVICES,
+  type ServiceName,
+  sharedEnv,
+  startProcesses,
+  stopAll,
+} from '@stagepass/launcher'
+import { createTestDatabase, type TestDatabase } from './database.js'
+import { freePort } from './ports.js'
+import { createTestRedisPrefix } from './redis.js'
+
+interface TestLike {
+  teardown(fn: () => unknown): void
+  comment(...args: unknown[]): void
+  passing(): boolean
+}
+
+export interface TestSystem extends TestDatabase {
+  mode: Mode
+  baseUrl: string
+  redisPrefix: string
+  redisUrl: string
+  processes: RunningProcess[]
+  /** Everything the processes printed, for diagnosing a failure. */
+  output(): string
+  stop(): Promise<Array<number | null>>
+}
+
+export interface SystemOptions {
+  mode: Mode
+  scale?: Partial<Record<ServiceName, number>>
+  /** Extra variables for every process (or override the shared ones). */
+  env?: Record<string, string>
+}
+
+/**
+ * The real system as `npm start` runs it (same launcher, same processes, real HTTP), on free ports,
+ * with its own database and Redis prefix. Stopped, and its data removed, when the test ends.
+ */
+export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: SystemOptions): Promise<TestSystem> {
+  const database = await createTestDatabase(t)
+  const redis = createTestRedisPrefix(t)
+  const base = loadLauncherConfig()
+  const ports = new Map<string, number>()
+  for (const service of SERVICES) {
+    for (let i = 0; i < (scale[service] ?? 1); i++) ports.set(`${service}:${i}`, await freePort())
+  }
+  const gatewayPort = await freePort()
+  const specs = planProcesses({
+    mode,
+    scale,
+    gatewayPort,
+    env: {
+      ...sharedEnv({ ...base, ...database.config, REDIS_PREFIX: redis.prefix }),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      SHUTDOWN_GRACE_MS: '5000',
+      ...env,
+    },
+    servicePort: (service, i) => {
+      const key = `${service}:${i}`
+      const known = ports.get(key)
+      if (known) return known
+      throw new Error(`no port planned for ${key}`)
+    },
+  })
+  const log: string[] = []
+  const output = new PassThrough()
+  output.on('data', (chunk: Buffer) => log.push(chunk.toString()))
+  const processes = await startProcesses(specs, { output })
+  const stop = () => stopAll(processes, 5000)
+  t.teardown(async () => {
+    await stop()
+    if (!t.passing()) t.comment(`process output:\n${log.join('')}`)
+  })
+  return {
+    ...database,
+    mode,
+    baseUrl: `http://127.0.0.1:${gatewayPort}`,
+    redisPrefix: redis.prefix,
+    redisUrl: redis.url,
+    processes,
+    output: () => log.join(''),
+    stop,
+  }
+}

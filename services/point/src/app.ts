@@ -1,0 +1,17 @@
+import { dbPlugin, type MysqlConfig } from '@stagepass/db'
+import type { FastifyPluginAsync } from 'fastify'
+import { internalRoutes } from './routes/internal.js'
+import { publicRoutes } from './routes/public.js'
+
+export interface PointAppOptions {
+  mysql: MysqlConfig
+  /** `/internal/points/*` for booking over HTTP (split mode). Off in the monolith. */
+  internalRoutes: boolean
+}
+
+/** The point context: prepaid balances and their history (`point_wallet`, `point_history`). */
+export const pointApp: FastifyPluginAsync<PointAppOptions> = async (fastify, opts) => {
+  await fastify.register(dbPlugin, { config: opts.mysql })
+  await fastify.register(publicRoutes)
+  if (opts.internalRoutes) await fastify.register(internalRoutes)
+}

@@ -1,0 +1,10 @@
+import createError from '@fastify/error'
+
+export const InsufficientPointsError = createError('INSUFFICIENT_POINTS', 'user %s does not have %s points', 409)
+export const ReferenceConflictError = createError(
+  'REFERENCE_CONFLICT',
+  'reference %s was already used for a different operation',
+  409,
+)
+export const PointUseNotFoundError = createError('POINT_USE_NOT_FOUND', 'no point use with reference %s', 404)
+export const BalanceLimitError = createError('BALANCE_LIMIT', 'charging %s would exceed the balance limit', 409)

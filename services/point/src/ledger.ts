@@ -1,0 +1,214 @@
+import type { Database } from '@stagepass/db'
+import { type Db, inTransaction, type PointHistoryType } from '@stagepass/db'
+import { sql, type Transaction } from 'kysely'
+import { BalanceLimitError, InsufficientPointsError, PointUseNotFoundError, ReferenceConflictError } from './errors.js'
+
+export interface Balance {
+  userId: number
+  currentPoints: number
+}
+
+/** The outcome of a `use` or `refund`; replaying the same reference returns the first outcome. */
+export interface LedgerEntry extends Balance {
+  historyId: number
+  type: PointHistoryType
+  amount: number
+  reference: string
+}
+
+export interface HistoryPage {
+  userId: number
+  history: Array<{
+    id: number
+    type: PointHistoryType
+    amount: number
+    balanceAfter: number
+    reference: string | null
+    createdAt: string
+  }>
+  nextCursor: string | null
+}
+
+type Trx = Transaction<Database>
+
+const ER_DUP_ENTRY = 1062
+// MariaDB and MySQL report a violated CHECK constraint under different numbers.
+const CHECK_VIOLATIONS = new Set([4025, 3819])
+
+function errno(err: unknown): number | undefined {
+  return (err as { errno?: number }).errno
+}
+
+/** Adds to a balance inside `trx` and returns the new balance; the row lock serialises writers. */
+async function addToBalance(trx: Trx, userId: number, delta: number): Promise<number> {
+  await trx
+    .insertInto('point_wallet')
+    .values({ user_id: userId, balance: delta })
+    .onDuplicateKeyUpdate({ balance: sql`balance + ${delta}` })
+    .execute()
+  return readBalance(trx, userId)
+}
+
+async function readBalance(trx: Trx, userId: number): Promise<number> {
+  const row = await trx
+    .selectFrom('point_wallet')
+    .select('balance')
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow()
+  return Number(row.balance)
+}
+
+async function recordHistory(
+  trx: Trx,
+  entry: { userId: number; type: PointHistoryType; amount: number; balanceAfter: number; reference: string | null },
+): Promise<number> {
+  const result = await trx
+    .insertInto('point_history')
+    .values({
+      user_id: entry.userId,
+      type: entry.type,
+      amount: entry.amount,
+      balance_after: entry.balanceAfter,
+      reference: entry.reference,
+    })
+    .executeTakeFirstOrThrow()
+  return Number(result.insertId)
+}
+
+export async function chargePoints(db: Db, userId: number, amount: number): Promise<Balance> {
+  try {
+    return await inTransaction(db, async (trx) => {
+      const balance = await addToBalance(trx, userId, amount)
+      await recordHistory(trx, { userId, type: 'CHARGE', amount, balanceAfter: balance, reference: null })
+      return { userId, currentPoints: balance }
+    })
+  } catch (err) {
+    if (CHECK_VIOLATIONS.has(errno(err) ?? 0)) throw new BalanceLimitError(amount)
+    throw err
+  }
+}
+
+export async function getBalance(db: Db, userId: number): Promise<Balance> {
+  const row = await db.selectFrom('point_wallet').select('balance').where('user_id', '=', userId).executeTakeFirst()
+  return { userId, currentPoints: row ? Number(row.balance) : 0 }
+}
+
+async function findEntry(db: Db | Trx, type: PointHistoryType, reference: string): Promise<LedgerEntry | undefined> {
+  const row = await db
+    .selectFrom('point_history')
+    .select(['id', 'user_id', 'type', 'amount', 'balance_after', 'reference'])
+    .where('type', '=', type)
+    .where('reference', '=', reference)
+    .executeTakeFirst()
+  return row
+    ? {
+        historyId: Number(row.id),
+        userId: Number(row.user_id),
+        type: row.type,
+        amount: Number(row.amount),
+        currentPoints: Number(row.balance_after),
+        reference,
+      }
+    : undefined
+}
+
+/**
+ * Runs a ledger write at most once per (type, reference). A replay, including one racing the first
+ * call, returns the first outcome: the unique key on (type, reference) rolls back the loser.
+ */
+async function once(
+  db: Db,
+  type: PointHistoryType,
+  reference: string,
+  write: (trx: Trx) => Promise<LedgerEntry>,
+): Promise<LedgerEntry | undefined> {
+  const existing = await findEntry(db, type, reference)
+  if (existing) return existing
+  try {
+    return await inTransaction(db, write)
+  } catch (err) {
+    if (errno(err) !== ER_DUP_ENTRY) throw err
+    return findEntry(db, type, reference)
+  }
+}
+
+/** Takes `amount` points if the balance covers it; refused calls leave no trace. */
+export async function usePoints(
+  db: Db,
+  { userId, amount, reference }: { userId: number; amount: number; reference: string },
+): Promise<LedgerEntry> {
+  const entry = await once(db, 'USE', reference, async (trx) => {
+    const taken = await trx
+      .updateTable('point_wallet')
+      .set({ balance: sql`balance - ${amount}` })
+      .where('user_id', '=', userId)
+      .where('balance', '>=', amount)
+      .executeTakeFirst()
+    if (Number(taken.numUpdatedRows) === 0) throw new InsufficientPointsError(userId, amount)
+    const balance = await readBalance(trx, userId)
+    const historyId = await recordHistory(trx, { userId, type: 'USE', amount, balanceAfter: balance, reference })
+    return { historyId, userId, type: 'USE', amount, currentPoints: balance, reference }
+  })
+  if (!entry) throw new ReferenceConflictError(reference)
+  if (entry.userId !== userId || entry.amount !== amount) throw new ReferenceConflictError(reference)
+  return entry
+}
+
+/** Gives back the points taken by the `use` with this reference, once. */
+export async function refundPoints(db: Db, { reference }: { reference: string }): Promise<LedgerEntry> {
+  const entry = await once(db, 'REFUND', reference, async (trx) => {
+    const use = await findEntry(trx, 'USE', reference)
+    if (!use) throw new PointUseNotFoundError(reference)
+    const balance = await addToBalance(trx, use.userId, use.amount)
+    const historyId = await recordHistory(trx, {
+      userId: use.userId,
+      type: 'REFUND',
+      amount: use.amount,
+      balanceAfter: balance,
+      reference,
+    })
+    return { historyId, userId: use.userId, type: 'REFUND', amount: use.amount, currentPoints: balance, reference }
+  })
+  if (!entry) throw new ReferenceConflictError(reference)
+  return entry
+}
+
+export async function listHistory(
+  db: Db,
+  { userId, limit, cursor }: { userId: number; limit: number; cursor?: string | undefined },
+): Promise<HistoryPage> {
+  let query = db
+    .selectFrom('point_history')
+    .select(['id', 'type', 'amount', 'balance_after', 'reference', 'created_at'])
+    .where('user_id', '=', userId)
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+  if (cursor) query = query.where('id', '<', Number(cursor))
+  const rows = await query.execute()
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  return {
+    userId,
+    history: page.map((row) => ({
+      id: Number(row.id),
+      type: row.type,
+      amount: Number(row.amount),
+      balanceAfter: Number(row.balance_after),
+      reference: row.reference,
+      createdAt: row.created_at.toISOString(),
+    })),
+    nextCursor: rows.length > limit && last ? String(last.id) : null,
+  }
+}
+
+/** The point context's operations for in-process callers (booking in the monolith). */
+export function createPointLedger(db: Db) {
+  return {
+    charge: (userId: number, amount: number) => chargePoints(db, userId, amount),
+    balance: (userId: number) => getBalance(db, userId),
+    use: (input: { userId: number; amount: number; reference: string }) => usePoints(db, input),
+    refund: (input: { reference: string }) => refundPoints(db, input),
+  }
+}
+
+export type PointLedger = ReturnType<typeof createPointLedger>
