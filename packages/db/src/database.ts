@@ -1,7 +1,11 @@
+import type { ConcertOptionTable, ConcertTable, SeatTable } from './tables/catalog.js'
 import type { PointHistoryTable, PointWalletTable } from './tables/point.js'
 
 /** Every table, each written by exactly one context (see docs/architecture.md). */
 export interface Database {
   point_wallet: PointWalletTable
   point_history: PointHistoryTable
+  concert: ConcertTable
+  concert_option: ConcertOptionTable
+  seat: SeatTable
 }

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import * as point from './2026-11-01T0000-point.js'
+import * as catalog from './2026-11-02T0000-catalog.js'
 
 /** Listed here (not read from disk) so the migration set is part of the build. Append only. */
 const migrations: Record<string, Migration> = {
   '2026-11-01T0000-point': point,
+  '2026-11-02T0000-catalog': catalog,
 }
 
 export const migrationProvider: MigrationProvider = {

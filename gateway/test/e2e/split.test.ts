@@ -1,0 +1,3 @@
+import { runSuites } from './run-suites.js'
+
+await runSuites('split')
