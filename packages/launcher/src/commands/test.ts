@@ -14,9 +14,7 @@ export async function test(args: string[]): Promise<number> {
   const config = loadLauncherConfig()
   await preflight(config)
   const runId = randomBytes(4).toString('hex')
-  const files = args.length
-    ? args
-    : ['packages/*/dist/test', 'services/*/dist/test', 'gateway/dist/test', 'loadtests/dist/test']
+  const files = args.length ? args : findTestFiles()
   const code = await new Promise<number>((resolve) => {
     const child = spawn(fromRoot('node_modules/.bin/tap'), files, {
       cwd: repoRoot,
