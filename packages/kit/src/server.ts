@@ -73,9 +73,18 @@ export async function listen(
     if (err) app.log.error({ err }, 'stopping after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
-    ipv6?.closeIdleConnections()
-    await app.close()
-    await ipv6Closed
+    // Connections busy when closing began become idle once their response is sent; keep-alive would
+    // hold them open, so they are closed as they go idle. In-flight requests are never cut.
+    const closeIdle = setInterval(() => {
+      app.server.closeIdleConnections()
+      ipv6?.closeIdleConnections()
+    }, 50)
+    try {
+      await app.close()
+      await ipv6Closed
+    } finally {
+      clearInterval(closeIdle)
+    }
   })
   if (host !== 'localhost') {
     await app.listen({ host, port })

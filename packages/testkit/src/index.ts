@@ -3,3 +3,4 @@ export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurre
 export { freePort } from './ports.js'
 export { createTestRedisPrefix } from './redis.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
+export { TcpProxy, startTcpProxy } from './tcp-proxy.js'

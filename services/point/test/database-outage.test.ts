@@ -1,0 +1,52 @@
+import { createTestDatabase, startTcpProxy } from '@stagepass/testkit'
+import t from 'tap'
+import { startPointService } from './helpers.js'
+
+const { config } = await createTestDatabase(t)
+// The service reaches MySQL through a proxy this test can switch off: "MySQL stopped" without
+// touching the shared server.
+const proxy = await startTcpProxy(t, config.MYSQL_HOST, config.MYSQL_PORT)
+const { api } = await startPointService(t, { ...config, MYSQL_HOST: '127.0.0.1', MYSQL_PORT: proxy.port })
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now()
+  const result = await work()
+  return [result, performance.now() - started]
+}
+
+t.test('with MySQL down, point routes answer 503 fast and readiness says not ready', async (t) => {
+  t.equal((await api.put('/points/charge', { userId: 7, amount: 100 })).status, 200)
+  await proxy.disable()
+
+  for (const [method, path, body] of [
+    ['GET', '/points/current/7', undefined],
+    ['PUT', '/points/charge', { userId: 7, amount: 100 }],
+    ['GET', '/points/history/7', undefined],
+    ['POST', '/internal/points/use', { userId: 7, amount: 1, reference: 'outage-1' }],
+  ] as const) {
+    const [res, ms] = await timed(() => api.call(method, path, { body }))
+    t.equal(res.status, 503, `${method} ${path}`)
+    t.match(res.body, { statusCode: 503, code: 'DATABASE_UNAVAILABLE', error: 'Service Unavailable' })
+    t.notMatch(JSON.stringify(res.body), /127\.0\.0\.1|ECONN|select|sql/i, 'no internals leak')
+    t.ok(ms < 1000, `${method} ${path} answered in ${ms.toFixed(0)} ms`)
+  }
+
+  const [ready, ms] = await timed(() => api.get('/health/ready'))
+  t.equal(ready.status, 503)
+  t.equal(ready.body.checks.mysql, 'down')
+  t.ok(ms < 1500, `readiness answered in ${ms.toFixed(0)} ms`)
+  t.equal((await api.get('/health/live')).status, 200, 'still live: a restart would not help')
+})
+
+t.test('when MySQL is back, the service recovers without a restart', async (t) => {
+  await proxy.enable()
+  let status = 0
+  for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+    status = (await api.get('/points/current/7')).status
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  t.equal(status, 200)
+  t.same((await api.get('/points/current/7')).body, { data: { userId: 7, currentPoints: 100 } }, 'no partial write')
+  t.equal((await api.get('/health/ready')).status, 200)
+  t.equal((await api.put('/points/charge', { userId: 7, amount: 1 })).status, 200)
+})

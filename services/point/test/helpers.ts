@@ -1,0 +1,23 @@
+import type { MysqlConfig } from '@stagepass/db'
+import { createServer } from '@stagepass/kit'
+import { apiClient } from '@stagepass/testkit'
+import type { Test } from 'tap'
+import { pointApp } from '../src/app.js'
+
+/** The point service in this process, on a real port, with its internal routes. */
+export async function startPointService(t: Test, mysql: MysqlConfig) {
+  const app = createServer({ service: 'point', config: { LOG_LEVEL: 'warn', LOG_PRETTY: 'false' } })
+  await app.register(pointApp, { mysql, internalRoutes: true })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const api = apiClient(`http://127.0.0.1:${port}`)
+  t.teardown(async () => {
+    await api.close()
+    await app.close()
+  })
+  return { app, api, port }
+}
+
+export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
+export const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))

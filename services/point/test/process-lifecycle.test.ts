@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process'
+import { PassThrough } from 'node:stream'
+import { fromRoot, loadLauncherConfig, sharedEnv, spawnProcess, waitUntilReady } from '@stagepass/launcher'
+import { apiClient, createTestDatabase, freePort, tally } from '@stagepass/testkit'
+import t from 'tap'
+import { sum } from './helpers.js'
+
+const { db, config } = await createTestDatabase(t)
+const entry = fromRoot('services/point/dist/src/server.js')
+
+t.test('SIGTERM during a burst: in-flight requests complete and the process exits 0', async (t) => {
+  const port = await freePort()
+  const output = new PassThrough()
+  const proc = spawnProcess(
+    {
+      name: 'point',
+      entry,
+      port,
+      env: { ...sharedEnv({ ...loadLauncherConfig(), ...config }), PORT: String(port), LOG_LEVEL: 'warn' },
+    },
+    0,
+    { output },
+  )
+  await waitUntilReady(proc, '/health/ready')
+  const api = apiClient(`http://127.0.0.1:${port}`, { connections: 100 })
+  t.teardown(() => api.close())
+
+  const amounts = Array.from({ length: 400 }, (_, i) => 1 + (i % 50))
+  const burst = amounts.map((amount) =>
+    api.put('/points/charge', { userId: 9, amount }).then(
+      (res) => ({ status: res.status, amount }),
+      () => ({ status: 0, amount }),
+    ),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  proc.child.kill('SIGTERM')
+  const results = await Promise.all(burst)
+  const exitCode = await proc.exited
+
+  t.equal(exitCode, 0, 'clean exit')
+  const statuses = tally(results.map((r) => r.status))
+  t.ok((statuses['200'] ?? 0) > 0, `some requests were in flight and completed: ${JSON.stringify(statuses)}`)
+  t.ok(
+    results.every((r) => [200, 503, 0].includes(r.status)),
+    'accepted → 200; after close → 503 or refused',
+  )
+  const row = await db.selectFrom('point_wallet').select('balance').where('user_id', '=', 9).executeTakeFirst()
+  const accepted = sum(results.filter((r) => r.status === 200).map((r) => r.amount))
+  t.equal(Number(row?.balance ?? 0), accepted, 'every 200 is in the balance and nothing else is')
+})
+
+t.test('a bad configuration value stops the process at start with a line naming it', async (t) => {
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, MYSQL_PORT: 'three-thousand', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  const code = await new Promise((resolve) => child.on('exit', resolve))
+  t.equal(code, 1)
+  t.match(stderr, /invalid configuration: .*MYSQL_PORT/)
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace')
+})
