@@ -1,3 +1,4 @@
+import { ConfigError } from '@stagepass/kit'
 import { fromRoot } from './paths.js'
 
 export type Mode = 'split' | 'monolith'
@@ -37,7 +38,7 @@ export function scaleFromEnv(env: NodeJS.ProcessEnv): Partial<Record<ServiceName
     if (raw === undefined || raw === '') continue
     const n = Number(raw)
     if (!Number.isInteger(n) || n < 1 || n > 32) {
-      throw new Error(`SCALE_${service.toUpperCase()} must be an integer from 1 to 32, got "${raw}"`)
+      throw new ConfigError(`SCALE_${service.toUpperCase()} must be an integer from 1 to 32, got "${raw}"`)
     }
     scale[service] = n
   }

@@ -7,6 +7,7 @@ import { GATEWAY_PORT, type Mode, planProcesses, SERVICE_BASE_PORTS, scaleFromEn
 /** `npm start` / `npm run start:monolith`: prepare the database, start every process, stop all on Ctrl-C. */
 export async function start(mode: Mode): Promise<number> {
   const config = loadLauncherConfig()
+  const scale = scaleFromEnv(process.env)
   await preflight(config)
   const log = (line: string) => process.stdout.write(`launcher  | ${line}\n`)
   await prepareDatabase(config, log)
@@ -16,7 +17,7 @@ export async function start(mode: Mode): Promise<number> {
   if (process.stdout.isTTY && !process.env.LOG_PRETTY) env.LOG_PRETTY = 'true'
   const specs = planProcesses({
     mode,
-    scale: scaleFromEnv(process.env),
+    scale,
     env,
     gatewayPort,
     servicePort: (service, i) => SERVICE_BASE_PORTS[service] + i,
