@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { ConfigError } from '@stagepass/kit'
+import { bench } from './commands/bench.js'
 import { start } from './commands/start.js'
 import { test } from './commands/test.js'
 import { PreflightError } from './preflight.js'
 
-const usage = 'usage: stagepass start split|monolith | test [files…] | bench'
+const usage =
+  'usage: stagepass start split|monolith | test [files…] | bench [--duration s] [--runs n] [--connections n] [--only suites]'
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -16,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'test':
       return test(rest)
+    case 'bench':
+      return bench(rest)
     default:
       process.stderr.write(`${usage}\n`)
       return 2

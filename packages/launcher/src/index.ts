@@ -1,6 +1,7 @@
 export { prepareDatabase } from './database.js'
 export { type LauncherConfig, loadLauncherConfig, sharedEnv } from './environment.js'
 export { fromRoot, repoRoot } from './paths.js'
+export { freePort } from './ports.js'
 export { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from './processes.js'
 export {
   dropTestDatabases,

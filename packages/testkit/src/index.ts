@@ -1,6 +1,6 @@
+export { freePort } from '@stagepass/launcher'
 export { createTestDatabase, type TestDatabase } from './database.js'
 export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurrently, tally } from './http.js'
-export { freePort } from './ports.js'
 export { createTestRedisPrefix } from './redis.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
-export { TcpProxy, startTcpProxy } from './tcp-proxy.js'
+export { startTcpProxy, TcpProxy } from './tcp-proxy.js'

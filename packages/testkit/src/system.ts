@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream'
 import {
+  freePort,
   loadLauncherConfig,
   type Mode,
   planProcesses,
@@ -11,7 +12,6 @@ import {
   stopAll,
 } from '@stagepass/launcher'
 import { createTestDatabase, type TestDatabase } from './database.js'
-import { freePort } from './ports.js'
 import { createTestRedisPrefix } from './redis.js'
 
 interface TestLike {

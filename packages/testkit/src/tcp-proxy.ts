@@ -1,4 +1,4 @@
-import { type Server, type Socket, connect, createServer } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 
 /**
  * A TCP forwarder in front of a real MySQL or Redis, to take a dependency "down" for one test

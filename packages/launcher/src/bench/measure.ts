@@ -1,0 +1,60 @@
+import autocannon from 'autocannon'
+
+export interface Scenario {
+  name: string
+  method: 'GET' | 'PUT' | 'POST'
+  /** Builds each request: a fresh path/body per request (random users, seats…). */
+  request: () => { path: string; body?: unknown; headers?: Record<string, string> }
+  /** Statuses that count as success besides 2xx (409 for contended holds). */
+  expected?: number[]
+}
+
+export interface Measurement {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+}
+
+/** One autocannon run against a base URL. */
+export async function measure(
+  baseUrl: string,
+  scenario: Scenario,
+  { duration, connections }: { duration: number; connections: number },
+): Promise<Measurement> {
+  const first = scenario.request()
+  const result = await autocannon({
+    url: baseUrl,
+    connections,
+    duration,
+    requests: [
+      {
+        method: scenario.method,
+        path: first.path,
+        setupRequest: (req) => {
+          const next = scenario.request()
+          return {
+            ...req,
+            path: next.path,
+            ...(next.body === undefined ? {} : { body: JSON.stringify(next.body) }),
+            headers: { ...(next.body === undefined ? {} : { 'content-type': 'application/json' }), ...next.headers },
+          }
+        },
+      },
+    ],
+  })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  }
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}

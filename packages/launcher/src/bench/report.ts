@@ -1,0 +1,49 @@
+export interface SummaryRow {
+  suite: string
+  scenario: string
+  target: string
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+}
+
+const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${((a / b) * 100).toFixed(0)}%` : '–')
+
+/** A Markdown table of medians, with each scenario's ratios against its baseline and monolith. */
+export function renderReport(
+  rows: SummaryRow[],
+  { duration, runs, connections }: { duration: number; runs: number; connections: number },
+): string {
+  const lines = [
+    `Medians of ${runs} interleaved runs, ${duration} s each, ${connections} connections (autocannon).`,
+    '',
+    '| scenario | target | req/s | p50 ms | p99 ms | errors | non-2xx |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ]
+  for (const r of rows) {
+    lines.push(
+      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`,
+    )
+  }
+  lines.push('', '| scenario | monolith / raw | split / monolith | direct / raw |', '|---|---:|---:|---:|')
+  const scenarios = [...new Set(rows.map((r) => r.scenario))]
+  for (const scenario of scenarios) {
+    const of = (pred: (t: string) => boolean) => rows.find((r) => r.scenario === scenario && pred(r.target))?.rps
+    const raw = of((t) => t.startsWith('raw'))
+    lines.push(
+      `| ${scenario} | ${pct(
+        of((t) => t === 'monolith'),
+        raw,
+      )} | ${pct(
+        of((t) => t === 'split'),
+        of((t) => t === 'monolith'),
+      )} | ${pct(
+        of((t) => t.startsWith('direct')),
+        raw,
+      )} |`,
+    )
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { PassThrough } from 'node:stream'
+import { parseArgs } from 'node:util'
+import { createDb, createServerConnection, ensureDatabase, migrateToLatest } from '@stagepass/db'
+import { sql } from 'kysely'
+import { type Measurement, measure, median } from '../bench/measure.js'
+import { renderReport } from '../bench/report.js'
+import { BENCH_SUITES, type BenchTarget } from '../bench/suites.js'
+import { loadLauncherConfig, sharedEnv } from '../environment.js'
+import { fromRoot } from '../paths.js'
+import { freePort } from '../ports.js'
+import { preflight } from '../preflight.js'
+import { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from '../processes.js'
+import { removeKeys } from '../test-resources.js'
+import { planProcesses, SERVICES } from '../topology.js'
+
+/**
+ * `npm run bench`: starts split mode, monolith mode and the raw baselines side by side on one
+ * throwaway database, then measures each scenario on each target in interleaved rounds (so machine
+ * noise hits all targets alike) and reports medians and ratios.
+ */
+export async function bench(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      duration: { type: 'string', default: '10' },
+      runs: { type: 'string', default: '3' },
+      connections: { type: 'string', default: '50' },
+      only: { type: 'string' },
+    },
+  })
+  const duration = Number(values.duration)
+  const runs = Number(values.runs)
+  const connections = Number(values.connections)
+  const config = loadLauncherConfig()
+  await preflight(config)
+
+  const id = randomBytes(3).toString('hex')
+  const database = { ...config, MYSQL_DATABASE: `sp_bench_${id}` }
+  const redisPrefix = `sp-bench-${id}:`
+  await ensureDatabase(database)
+  const db = createDb({ ...database, MYSQL_POOL_SIZE: 4 })
+  await migrateToLatest(db)
+  const log = (line: string) => process.stdout.write(`bench | ${line}\n`)
+  const output = new PassThrough()
+  output.resume()
+  const procs: RunningProcess[] = []
+  try {
+    const suites = BENCH_SUITES.filter((s) => !values.only || values.only.split(',').includes(s.name))
+    for (const suite of suites) await suite.prepare?.(db)
+
+    const env = {
+      ...sharedEnv({ ...database, REDIS_PREFIX: redisPrefix }),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      ...Object.assign({}, ...suites.map((s) => s.env ?? {})),
+    }
+    const ports = new Map<string, number>()
+    for (const service of SERVICES) ports.set(service, await freePort())
+    const splitGateway = await freePort()
+    const monolithPort = await freePort()
+    const split = planProcesses({
+      mode: 'split',
+      scale: {},
+      env,
+      gatewayPort: splitGateway,
+      servicePort: (service) => ports.get(service) as number,
+    })
+    const monolith = planProcesses({
+      mode: 'monolith',
+      scale: {},
+      env,
+      gatewayPort: monolithPort,
+      servicePort: () => 0,
+    })
+    procs.push(...(await startProcesses(split, { output })))
+    procs.push(
+      ...(await startProcesses(
+        monolith.map((s) => ({ ...s, name: 'monolith' })),
+        { output },
+      )),
+    )
+
+    const urls: Record<string, string> = {
+      split: `http://127.0.0.1:${splitGateway}`,
+      monolith: `http://127.0.0.1:${monolithPort}`,
+    }
+    for (const service of SERVICES) urls[`direct:${service}`] = `http://127.0.0.1:${ports.get(service)}`
+    for (const suite of suites) {
+      for (const [name, entry] of Object.entries(suite.baselines ?? {})) {
+        const port = await freePort()
+        const proc = spawnProcess({ name, entry: fromRoot(entry), port, env: { ...env, PORT: String(port) } }, 0, {
+          output,
+        })
+        procs.push(proc)
+        await waitUntilReady(proc, '/health/live')
+        urls[name] = `http://127.0.0.1:${port}`
+      }
+    }
+
+    const results: Array<{ suite: string; scenario: string; target: BenchTarget; runs: Measurement[] }> = []
+    for (const suite of suites) {
+      for (const scenario of suite.scenarios) {
+        const targets = scenario.targets
+        const perTarget = new Map<BenchTarget, Measurement[]>(targets.map((t) => [t, []]))
+        for (let run = 0; run < runs; run++) {
+          // Rotate the order each round so no target always runs first (warm caches, thermal state).
+          const order = targets.map((_, i) => targets[(i + run) % targets.length] as BenchTarget)
+          for (const target of order) {
+            const url = urls[target.startsWith('direct') ? target : target]
+            if (!url) throw new Error(`no URL for bench target ${target}`)
+            await scenario.before?.(db, target)
+            const m = await measure(url, scenario, { duration, connections: scenario.connections ?? connections })
+            perTarget.get(target)?.push(m)
+            log(
+              `${suite.name}/${scenario.name} ${target} run ${run + 1}: ${m.rps.toFixed(0)} req/s p50 ${m.p50} ms p99 ${m.p99} ms`,
+            )
+          }
+        }
+        for (const [target, ms] of perTarget)
+          results.push({ suite: suite.name, scenario: scenario.name, target, runs: ms })
+      }
+    }
+
+    const summary = results.map((r) => ({
+      suite: r.suite,
+      scenario: r.scenario,
+      target: r.target,
+      rps: median(r.runs.map((m) => m.rps)),
+      p50: median(r.runs.map((m) => m.p50)),
+      p99: median(r.runs.map((m) => m.p99)),
+      errors: r.runs.reduce((a, m) => a + m.errors, 0),
+      non2xx: r.runs.reduce((a, m) => a + m.non2xx, 0),
+    }))
+    const report = renderReport(summary, { duration, runs, connections })
+    process.stdout.write(`\n${report}\n`)
+    mkdirSync(fromRoot('bench-results'), { recursive: true })
+    const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19)
+    writeFileSync(fromRoot('bench-results', `bench-${stamp}.json`), JSON.stringify({ summary, results }, null, 2))
+    writeFileSync(fromRoot('bench-results', `bench-${stamp}.md`), report)
+    log(`results written to bench-results/bench-${stamp}.{md,json}`)
+    return 0
+  } finally {
+    await stopAll(procs, 5000)
+    await db.destroy()
+    const server = createServerConnection(database)
+    await sql`drop database if exists ${sql.id(database.MYSQL_DATABASE)}`.execute(server)
+    await server.destroy()
+    await removeKeys(config.REDIS_URL, `${redisPrefix}*`)
+  }
+}
