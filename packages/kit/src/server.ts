@@ -69,7 +69,7 @@ export async function listen(
   { host, port, graceMs }: { host: string; port: number; graceMs: number },
 ) {
   let ipv6: HttpServer | undefined
-  closeWithGrace({ delay: graceMs, logger: app.log }, async ({ signal, err }) => {
+  const grace = closeWithGrace({ delay: graceMs, logger: app.log }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'stopping after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
@@ -86,6 +86,11 @@ export async function listen(
       clearInterval(closeIdle)
     }
   })
+  // Started by the launcher (with an IPC channel): stop when the launcher is gone, never linger.
+  if (typeof process.send === 'function') {
+    if (process.connected) process.once('disconnect', () => grace.close())
+    else void grace.close()
+  }
   if (host !== 'localhost') {
     await app.listen({ host, port })
     return

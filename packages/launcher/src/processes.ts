@@ -25,12 +25,16 @@ export function spawnProcess(
 ): RunningProcess {
   const child = spawn(process.execPath, ['--enable-source-maps', spec.entry], {
     env: { ...process.env, ...spec.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is a lifeline: when the launcher dies, the child sees 'disconnect' and stops.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Its own process group: Ctrl-C in the terminal reaches the launcher only, which then sends one
+    // SIGTERM to each process. (A second signal means "stop now" to close-with-grace.)
+    detached: true,
   })
   const label = spec.name.padEnd(10)
   const prefix = color ? `\x1b[${COLORS[index % COLORS.length]}m${label}|\x1b[0m ` : `${label}| `
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => output.write(`${prefix}${line}\n`))
+    if (stream) createInterface({ input: stream }).on('line', (line) => output.write(`${prefix}${line}\n`))
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return { spec, child, exited }
