@@ -57,7 +57,7 @@ export const metricsPlugin = fp(
       'route',
       'status_code',
     ])
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
       duration.observe(
         {
           method: request.method,
@@ -66,6 +66,7 @@ export const metricsPlugin = fp(
         },
         reply.elapsedTime / 1000,
       )
+      done()
     })
     fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
       reply.type(registry.contentType)
