@@ -28,6 +28,7 @@ export async function bench(args: string[]): Promise<number> {
       runs: { type: 'string', default: '3' },
       connections: { type: 'string', default: '50' },
       only: { type: 'string' },
+      'proxy-connections': { type: 'string' },
     },
   })
   const duration = Number(values.duration)
@@ -88,6 +89,25 @@ export async function bench(args: string[]): Promise<number> {
       monolith: `http://127.0.0.1:${monolithPort}`,
     }
     for (const service of SERVICES) urls[`direct:${service}`] = `http://127.0.0.1:${ports.get(service)}`
+    // Extra split gateways with other upstream pool sizes, in front of the same services.
+    const poolSizes = (values['proxy-connections'] ?? '').split(',').filter(Boolean).map(Number)
+    const gatewaySpec = split.find((spec) => spec.name === 'gateway')
+    for (const size of poolSizes) {
+      if (!gatewaySpec) break
+      const port = await freePort()
+      const name = `split(pool=${size})`
+      const spec = {
+        ...gatewaySpec,
+        name,
+        port,
+        env: { ...gatewaySpec.env, PORT: String(port), PROXY_CONNECTIONS: String(size) },
+      }
+      const proc = spawnProcess(spec, 0, { output })
+      procs.push(proc)
+      await waitUntilReady(proc, '/health/live')
+      urls[name] = `http://127.0.0.1:${port}`
+    }
+    const extraSplitTargets = poolSizes.map((size) => `split(pool=${size})`)
     for (const suite of suites) {
       for (const [name, entry] of Object.entries(suite.baselines ?? {})) {
         const port = await freePort()
@@ -103,13 +123,13 @@ export async function bench(args: string[]): Promise<number> {
     const results: Array<{ suite: string; scenario: string; target: BenchTarget; runs: Measurement[] }> = []
     for (const suite of suites) {
       for (const scenario of suite.scenarios) {
-        const targets = scenario.targets
+        const targets = scenario.targets.flatMap((t) => (t === 'split' ? [t, ...extraSplitTargets] : [t]))
         const perTarget = new Map<BenchTarget, Measurement[]>(targets.map((t) => [t, []]))
         for (let run = 0; run < runs; run++) {
           // Rotate the order each round so no target always runs first (warm caches, thermal state).
           const order = targets.map((_, i) => targets[(i + run) % targets.length] as BenchTarget)
           for (const target of order) {
-            const url = urls[target.startsWith('direct') ? target : target]
+            const url = urls[target]
             if (!url) throw new Error(`no URL for bench target ${target}`)
             await scenario.before?.(db, target)
             const m = await measure(url, scenario, { duration, connections: scenario.connections ?? connections })
