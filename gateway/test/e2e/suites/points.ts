@@ -114,12 +114,16 @@ export async function pointSuite(t: Test, system: TestSystem) {
       '/points/current/-3',
       '/points/current/1.5',
       '/points/current/99999999999999999999',
+      '/points/current/1e2',
+      '/points/current/0x10',
+      '/points/current/%2012',
       '/points/history/abc',
       '/points/history/1?limit=0',
       '/points/history/1?limit=101',
       '/points/history/1?limit=ten',
       '/points/history/1?cursor=abc',
       '/points/history/1?cursor=-1',
+      '/points/history/1?limit=1e1',
       '/points/history/1?sort=asc',
     ]) {
       const res = await api.get(path)
