@@ -127,8 +127,12 @@ async function once(
   try {
     return await inTransaction(db, write)
   } catch (err) {
-    if (errno(err) !== ER_DUP_ENTRY) throw err
-    return findEntry(db, type, reference)
+    // A call racing the first one waits for the wallet's row lock, then fails — on the unique key,
+    // or on a balance the first call already spent. Either way it is a replay: answer as the first.
+    const first = await findEntry(db, type, reference)
+    if (first) return first
+    if (errno(err) === ER_DUP_ENTRY) return undefined
+    throw err
   }
 }
 

@@ -64,6 +64,18 @@ t.test('the same use reference sent 50 times at once moves money once', async (t
   t.equal(await historyTotal(db, userId), 700)
 })
 
+t.test('the same reference racing itself for the whole balance still moves money once', async (t) => {
+  const userId = 2007
+  await api.put('/points/charge', { userId, amount: 300 })
+  const results = await concurrently(50, () =>
+    api.post('/internal/points/use', { userId, amount: 300, reference: 'reservation:78' }),
+  )
+  t.same(tally(results.map((r) => r.status)), { 200: 50 }, 'every replay gets the first result, none a 409')
+  t.equal(new Set(results.map((r) => r.body.data.historyId)).size, 1)
+  t.equal(await balanceOf(db, userId), 0)
+  t.equal(await historyTotal(db, userId), 0)
+})
+
 t.test('a reference reused for a different amount or user is refused', async (t) => {
   await api.put('/points/charge', { userId: 2003, amount: 1000 })
   t.equal((await api.post('/internal/points/use', { userId: 2003, amount: 100, reference: 'r-2003' })).status, 200)
