@@ -21,6 +21,9 @@ export type EventHandlers = {
 
 const queueName = (consumer: ConsumerName) => `events-${consumer}`
 export const bullPrefix = (redisPrefix: string) => `${redisPrefix}bull`
+// BullMQ refuses custom job ids that look like integers, and outbox ids are integers.
+const jobIdOf = (eventId: string) => `event-${eventId}`
+const eventIdOf = (jobId: string | undefined) => String(jobId).replace(/^event-/, '')
 
 const published = counter('events_published_total', 'Events enqueued, by event and consumer', ['event', 'consumer'])
 const consumed = counter('events_consumed_total', 'Events handled, by consumer, event and outcome', [
@@ -62,7 +65,7 @@ export class EventPublisher {
     await Promise.all(
       SUBSCRIPTIONS[event].map(async (consumer) => {
         await this.#queue(consumer).add(event, payload, {
-          jobId: eventId,
+          jobId: jobIdOf(eventId),
           attempts: 12,
           backoff: { type: 'exponential', delay: 500 },
           removeOnComplete: { age: 24 * 3600, count: 10_000 },
@@ -107,7 +110,7 @@ export function consumeEvents(
         | undefined
       if (!handler) return
       try {
-        await handler(job.data, { eventId: String(job.id), attempt: job.attemptsMade + 1 })
+        await handler(job.data, { eventId: eventIdOf(job.id), attempt: job.attemptsMade + 1 })
         consumed.inc({ consumer, event: job.name, outcome: 'ok' })
       } catch (err) {
         consumed.inc({ consumer, event: job.name, outcome: 'error' })
@@ -121,11 +124,21 @@ export function consumeEvents(
   return worker
 }
 
+/** Rejects after `ms`: a queue created while Redis is down waits for it to come back. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
 /** Gauge of BullMQ job counts per consumer queue and state, read at scrape time. */
 export function registerJobCountGauge(publisher: EventPublisher): void {
   gauge('bullmq_jobs', 'BullMQ jobs by consumer queue and state', ['queue', 'state'], async function () {
     try {
-      const counts = await publisher.jobCounts()
+      // A scrape must not hang while Redis is down.
+      const counts = await withTimeout(publisher.jobCounts(), 1000)
       for (const [queue, states] of Object.entries(counts)) {
         for (const [state, n] of Object.entries(states)) this.set({ queue: queueName(queue as ConsumerName), state }, n)
       }

@@ -25,8 +25,24 @@ export {
   metricsPlugin,
   registry,
 } from './metrics.js'
+export {
+  bearerToken,
+  createQueueTokenSigner,
+  parseQueueTokenKeys,
+  QUEUE_TOKEN_KEYS_PATTERN,
+  type QueueTokenClaims,
+  type QueueTokenKey,
+  type QueueTokenRejection,
+  type QueueTokenSigner,
+  QueueUnavailableError,
+  queueTokenRejection,
+  TokenExpiredError,
+  TokenInvalidError,
+  TokenMissingError,
+  TokenNotActiveError,
+} from './queue-token.js'
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
-export { createBlockingRedis, createRedis } from './redis.js'
+export { createBlockingRedis, createRedis, isRedisUnavailableError } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
 export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'

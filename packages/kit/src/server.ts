@@ -71,23 +71,30 @@ export async function listen(
   { host, port, graceMs }: { host: string; port: number; graceMs: number },
 ) {
   let ipv6: HttpServer | undefined
-  const grace = closeWithGrace({ delay: graceMs, logger: app.log }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'stopping after an uncaught error')
-    else app.log.info({ signal }, 'shutting down')
-    const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
-    // Connections busy when closing began become idle once their response is sent; keep-alive would
-    // hold them open, so they are closed as they go idle. In-flight requests are never cut.
-    const closeIdle = setInterval(() => {
-      app.server.closeIdleConnections()
-      ipv6?.closeIdleConnections()
-    }, 50)
-    try {
-      await app.close()
-      await ipv6Closed
-    } finally {
-      clearInterval(closeIdle)
-    }
-  })
+  // A stray rejected promise (a Redis client flushing its queue as a connection drops) is logged,
+  // not fatal: contexts are built to keep serving through a Redis outage. Uncaught exceptions still
+  // stop the process gracefully.
+  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'))
+  const grace = closeWithGrace(
+    { delay: graceMs, logger: app.log, skip: ['unhandledRejection'] },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'stopping after an uncaught error')
+      else app.log.info({ signal }, 'shutting down')
+      const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
+      // Connections busy when closing began become idle once their response is sent; keep-alive would
+      // hold them open, so they are closed as they go idle. In-flight requests are never cut.
+      const closeIdle = setInterval(() => {
+        app.server.closeIdleConnections()
+        ipv6?.closeIdleConnections()
+      }, 50)
+      try {
+        await app.close()
+        await ipv6Closed
+      } finally {
+        clearInterval(closeIdle)
+      }
+    },
+  )
   // Started by the launcher (with an IPC channel): stop when the launcher is gone, never linger.
   if (typeof process.send === 'function') {
     if (process.connected) process.once('disconnect', () => grace.close())

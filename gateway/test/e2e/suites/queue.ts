@@ -1,0 +1,255 @@
+import { EventPublisher } from '@stagepass/events'
+import {
+  type ApiClient,
+  apiClient,
+  concurrently,
+  startSystem,
+  startTcpProxy,
+  type TestSystem,
+  tally,
+} from '@stagepass/testkit'
+import type { Test } from 'tap'
+import { ROUTE_TABLE } from '../../../src/route-table.js'
+
+const ADMIN_KEY = 'e2e-queue-admin-key-0123456789'
+const ACTIVE_TTL_SECONDS = 3
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now()
+  const result = await work()
+  return [result, performance.now() - started]
+}
+
+async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await sleep(50)
+  }
+}
+
+/** The port serving `/admin/queue`: the queue process's own in split mode, the admin port in the monolith. */
+function adminPort(system: TestSystem): number {
+  if (system.mode === 'split') return system.processes.find((p) => p.spec.name.startsWith('queue'))?.spec.port ?? 0
+  return Number(system.processes[0]?.spec.env.QUEUE_ADMIN_PORT)
+}
+
+/**
+ * The waiting room through the gateway. It pauses admission, changes the rate and the cap, and
+ * takes Redis away, none of which the other suites should live through, so it runs on a system of
+ * its own (same mode), whose Redis sits behind a proxy this suite can switch off.
+ */
+export async function queueSuite(t: Test, shared: TestSystem) {
+  const redis = new URL(shared.redisUrl)
+  const proxy = await startTcpProxy(t, redis.hostname, Number(redis.port || 6379))
+  const system = await startSystem(t, {
+    mode: shared.mode,
+    env: {
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      QUEUE_ADMIN_KEY: ADMIN_KEY,
+      QUEUE_ACTIVE_TTL_SECONDS: String(ACTIVE_TTL_SECONDS),
+      QUEUE_TICK_MS: '50',
+    },
+  })
+  const api = apiClient(system.baseUrl)
+  const admin = apiClient(`http://127.0.0.1:${adminPort(system)}`)
+  const publisher = new EventPublisher({ redisUrl: system.redisUrl, redisPrefix: system.redisPrefix })
+  t.teardown(async () => {
+    await Promise.all([api.close(), admin.close(), publisher.close()])
+  })
+  const adminHeaders = { 'x-admin-key': ADMIN_KEY }
+  const changeAdmission = async (body: Record<string, unknown>) => {
+    const res = await admin.call('PATCH', '/admin/queue', { body, headers: adminHeaders })
+    if (res.status !== 200) throw new Error(`PATCH /admin/queue answered ${res.status}`)
+    return res.body.data
+  }
+  const statusByToken = (token: string) => api.get('/queue/tokens/status', { token })
+  const activeToken = (client: ApiClient, userId: number) =>
+    waitFor(async () => {
+      const res = await client.post('/queue/tokens', { userId })
+      return res.body.data?.status === 'ACTIVE' ? (res.body.data.token as string) : undefined
+    })
+  const guarded = ROUTE_TABLE.filter((route) => route.guarded).map((route) => route.prefix)
+
+  await t.test('bad input on every queue route is a 400 naming the problem', async (t) => {
+    const cases: Array<[string, string, { body?: unknown; rawBody?: string; headers?: Record<string, string> }]> = [
+      ['POST', '/queue/tokens', { body: {} }],
+      ['POST', '/queue/tokens', { body: { userId: 0 } }],
+      ['POST', '/queue/tokens', { body: { userId: -3 } }],
+      ['POST', '/queue/tokens', { body: { userId: 1.5 } }],
+      ['POST', '/queue/tokens', { body: { userId: '12' } }],
+      ['POST', '/queue/tokens', { body: { userId: 2 ** 53 } }],
+      ['POST', '/queue/tokens', { body: { userId: 12, admitted: true } }],
+      ['POST', '/queue/tokens', { body: [12] }],
+      ['POST', '/queue/tokens', { rawBody: '{"userId":', headers: { 'content-type': 'application/json' } }],
+      ['POST', '/queue/tokens', { rawBody: 'userId=12', headers: { 'content-type': 'text/plain' } }],
+      ['GET', '/queue/tokens/status/abc', {}],
+      ['GET', '/queue/tokens/status/0', {}],
+      ['GET', '/queue/tokens/status/-1', {}],
+      ['GET', '/queue/tokens/status/1.5', {}],
+      ['GET', '/queue/tokens/status/99999999999999999999', {}],
+    ]
+    for (const [method, path, options] of cases) {
+      const res = await api.call(method, path, options)
+      const label = `${method} ${path} ${JSON.stringify(options.body ?? options.rawBody ?? '')}`
+      t.equal(res.status, 400, label)
+      t.match(res.body, { statusCode: 400, code: 'VALIDATION_ERROR', error: 'Bad Request', message: String }, label)
+    }
+    t.equal((await api.get('/queue/tokens/status/424242')).status, 404, 'and nothing was stored')
+  })
+
+  await t.test('/admin/queue is served only on the queue port, and only with the key', async (t) => {
+    for (const method of ['GET', 'PATCH']) {
+      const res = await api.call(method, '/admin/queue', { body: { paused: true }, headers: adminHeaders })
+      t.equal(res.status, 404, `${method} /admin/queue through the gateway: 404`)
+    }
+    t.equal((await admin.get('/admin/queue')).status, 401, 'the queue port wants the key')
+    const stats = await admin.get('/admin/queue', { headers: adminHeaders })
+    t.match(stats.body.data, { paused: false, admitPerSecond: 100, maxActive: 1000, waiting: Number, active: Number })
+  })
+
+  await t.test('1,000 users joining at once get the places 0..999, and are admitted in that order', async (t) => {
+    await changeAdmission({ paused: true })
+    const joins = await concurrently(1000, (i) => api.post('/queue/tokens', { userId: 100_000 + i }))
+    t.same(tally(joins.map((r) => r.status)), { 200: 1000 })
+    const places = joins.map((r) => r.body.data.queueOrder as number)
+    t.same(
+      [...places].sort((a, b) => a - b),
+      Array.from({ length: 1000 }, (_, i) => i),
+      'unique and dense',
+    )
+    t.equal(new Set(joins.map((r) => r.body.data.token)).size, 1000, 'a token each')
+    t.ok(
+      joins.every((r) => r.body.data.status === 'WAITING' && r.body.data.remainingTime >= 1),
+      'all WAITING, with an estimate',
+    )
+
+    await changeAdmission({ paused: false, admitPerSecond: 300 })
+    await sleep(700)
+    await changeAdmission({ paused: true })
+    const statuses = await concurrently(1000, (i) => statusByToken(joins[i]?.body.data.token))
+    const admitted = statuses.filter((r) => r.body.data.status === 'ACTIVE').length
+    t.ok(admitted > 0 && admitted < 1000, `${admitted} admitted while admission ran`)
+    const outOfOrder = statuses.filter((r, i) => {
+      const place = places[i] as number
+      const { status, queueOrder } = r.body.data
+      return place < admitted ? status !== 'ACTIVE' : status !== 'WAITING' || queueOrder !== place - admitted
+    })
+    t.equal(outOfOrder.length, 0, 'exactly the first in line were admitted; the rest moved up, in order')
+
+    // Let the rest in, so the line is empty for what follows.
+    await changeAdmission({ paused: false, admitPerSecond: 100_000, maxActive: 100_000 })
+    await waitFor(async () =>
+      (await admin.get('/admin/queue', { headers: adminHeaders })).body.data.waiting === 0 ? true : undefined,
+    )
+  })
+
+  await t.test('1,000 joins of one user at once hold one place with one token', async (t) => {
+    await changeAdmission({ paused: true })
+    const before = (await admin.get('/admin/queue', { headers: adminHeaders })).body.data.waiting
+    const joins = await concurrently(1000, () => api.post('/queue/tokens', { userId: 5151 }))
+    t.same(tally(joins.map((r) => r.status)), { 200: 1000 })
+    t.equal(new Set(joins.map((r) => r.body.data.token)).size, 1, 'one token')
+    t.equal(new Set(joins.map((r) => r.body.data.queueOrder)).size, 1, 'one place')
+    const after = (await admin.get('/admin/queue', { headers: adminHeaders })).body.data.waiting
+    t.equal(after, before + 1, 'one more user waiting')
+    await changeAdmission({ paused: false })
+  })
+
+  await t.test('status by user and by token', async (t) => {
+    const missing = await api.get('/queue/tokens/status/777777')
+    t.equal(missing.status, 404)
+    t.match(missing.body, { statusCode: 404, code: 'TOKEN_NOT_FOUND', error: 'Not Found' })
+    t.equal((await api.get('/queue/tokens/status')).body.code, 'TOKEN_MISSING')
+    t.equal((await api.get('/queue/tokens/status', { token: 'q1.nope' })).body.code, 'TOKEN_INVALID')
+
+    await changeAdmission({ paused: true })
+    const waiting = (await api.post('/queue/tokens', { userId: 6001 })).body.data
+    t.match(waiting, { userId: 6001, status: 'WAITING', token: String, queueOrder: Number, remainingTime: Number })
+    const byUser = (await api.get('/queue/tokens/status/6001')).body.data
+    const byToken = (await statusByToken(waiting.token)).body.data
+    t.same(byUser, byToken, 'the same answer either way')
+    t.equal(byUser.estimatedWaitSeconds, byUser.remainingTime)
+    await changeAdmission({ paused: false })
+    const token = await activeToken(api, 6001)
+    t.equal(token, waiting.token, 'admission keeps the token')
+    const active = (await statusByToken(token)).body.data
+    t.match(active, { status: 'ACTIVE', queueOrder: 0, expiresAt: String })
+    t.ok(active.remainingTime <= ACTIVE_TTL_SECONDS && active.remainingTime >= ACTIVE_TTL_SECONDS - 1)
+  })
+
+  await t.test('protected routes: no token 401, WAITING 403, ACTIVE passes, expired 401', async (t) => {
+    t.ok(guarded.length > 0, `guarded prefixes: ${guarded.join(', ')}`)
+    const token = await activeToken(api, 7001)
+    await changeAdmission({ paused: true })
+    const waitingToken = (await api.post('/queue/tokens', { userId: 7002 })).body.data.token
+    for (const prefix of guarded) {
+      const none = await api.get(prefix)
+      t.match(none.body, { statusCode: 401, code: 'TOKEN_MISSING' }, `${prefix} without a token`)
+      const forged = await api.get(prefix, { token: `${token.slice(0, -2)}xx` })
+      t.match(forged.body, { statusCode: 401, code: 'TOKEN_INVALID' }, `${prefix} with an altered token`)
+      const early = await api.get(prefix, { token: waitingToken })
+      t.match(early.body, { statusCode: 403, code: 'TOKEN_NOT_ACTIVE' }, `${prefix} while WAITING`)
+      const passed = await api.get(prefix, { token })
+      t.notOk([401, 403].includes(passed.status), `${prefix} with an ACTIVE token passes the guard (${passed.status})`)
+    }
+    await changeAdmission({ paused: false })
+    const { expiresAt } = (await statusByToken(token)).body.data
+    await sleep(Math.max(Date.parse(expiresAt) - Date.now(), 0) + 50)
+    for (const prefix of guarded) {
+      t.match((await api.get(prefix, { token })).body, { code: 'TOKEN_EXPIRED' }, `${prefix} once expired`)
+    }
+    t.equal((await statusByToken(token)).body.code, 'TOKEN_EXPIRED')
+  })
+
+  await t.test('payment.completed takes the user out of the store', async (t) => {
+    const token = await activeToken(api, 8001)
+    const prefix = guarded[0] ?? '/concerts'
+    await publisher.publish(
+      'payment.completed',
+      {
+        paymentId: 1,
+        reservationId: 1,
+        userId: 8001,
+        seatId: 1,
+        concertOptionId: 1,
+        amount: 1,
+        paidAt: new Date().toISOString(),
+      },
+      `e2e-${system.mode}-8001`,
+    )
+    const refused = await waitFor(async () => {
+      const res = await api.get(prefix, { token })
+      return res.status === 401 ? res : undefined
+    })
+    t.equal(refused.body.code, 'TOKEN_EXPIRED')
+    t.equal((await api.get('/queue/tokens/status/8001')).status, 404)
+  })
+
+  await t.test('Redis down: queue routes and the guard answer 503 within a second, then recover', async (t) => {
+    const token = await activeToken(api, 9001)
+    const prefix = guarded[0] ?? '/concerts'
+    await proxy.disable()
+    t.teardown(() => proxy.enable())
+    for (const [label, call] of [
+      ['POST /queue/tokens', () => api.post('/queue/tokens', { userId: 9002 })],
+      ['GET /queue/tokens/status/9001', () => api.get('/queue/tokens/status/9001')],
+      [`GET ${prefix} (guard)`, () => api.get(prefix, { token })],
+    ] as const) {
+      const [res, ms] = await timed(call)
+      t.equal(res.status, 503, label)
+      t.match(res.body, { statusCode: 503, code: 'QUEUE_UNAVAILABLE', error: 'Service Unavailable' }, label)
+      t.ok(ms < 1000, `${label} answered in ${ms.toFixed(0)} ms`)
+    }
+    await proxy.enable()
+    const back = await waitFor(async () => {
+      const res = await api.get(prefix, { token })
+      return res.status !== 503 ? res : undefined
+    })
+    t.notOk([401, 403, 503].includes(back.status), 'the guard lets the ACTIVE token through again')
+    t.equal((await api.post('/queue/tokens', { userId: 9002 })).status, 200, 'the queue routes are back')
+  })
+}

@@ -1,0 +1,316 @@
+import { createHmac } from 'node:crypto'
+import { EventPublisher } from '@stagepass/events'
+import { createQueueTokenSigner, createServer, loadConfig, QUEUE_USER_HEADER } from '@stagepass/kit'
+import { createQueueStore, queueApp, queueConfigSchema } from '@stagepass/queue'
+import {
+  type ApiClient,
+  apiClient,
+  createTestDatabase,
+  createTestRedisPrefix,
+  freePort,
+  startTcpProxy,
+  type TcpProxy,
+} from '@stagepass/testkit'
+import { Redis } from 'ioredis'
+import t, { type Test } from 'tap'
+import { buildGateway } from '../src/app.js'
+import { loadGatewayConfig } from '../src/config.js'
+import { ROUTE_TABLE } from '../src/route-table.js'
+
+/**
+ * The guard in front of protected prefixes, in both modes. A test-only route under a guarded prefix
+ * answers with the user the guard named, so the header can be checked without any other context.
+ */
+
+const KEYS = 'k1:first-signing-secret-0123456789'
+const ROTATED = `k2:second-signing-secret-0123456789,${KEYS}`
+const ttlSeconds = 3
+
+const guardedPrefix = ROUTE_TABLE.find((route) => route.guarded)?.prefix ?? '/concerts'
+const PROBE = `${guardedPrefix}/guard-probe`
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now()
+  const result = await work()
+  return [result, performance.now() - started]
+}
+
+interface Scene {
+  api: ApiClient
+  proxy: TcpProxy
+  store: ReturnType<typeof createQueueStore>
+  publisher: EventPublisher
+  redisUrl: string
+  redisPrefix: string
+}
+
+/** The environment of a gateway whose Redis traffic goes through `proxy`. */
+function gatewayEnv(scene: { proxy: TcpProxy; redisPrefix: string }, extra: Record<string, string> = {}) {
+  return {
+    REDIS_URL: `redis://127.0.0.1:${scene.proxy.port}`,
+    REDIS_PREFIX: scene.redisPrefix,
+    QUEUE_TOKEN_KEYS: KEYS,
+    QUEUE_ACTIVE_TTL_SECONDS: String(ttlSeconds),
+    QUEUE_TICK_MS: '50',
+    LOG_LEVEL: 'error',
+    LOG_PRETTY: 'false',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...extra,
+  }
+}
+
+async function listenWithProbe(t: Test, env: Record<string, string | number>) {
+  const app = await buildGateway(loadGatewayConfig(env as NodeJS.ProcessEnv))
+  app.get(PROBE, async (request) => ({ data: { user: request.headers[QUEUE_USER_HEADER] ?? null } }))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const api = apiClient(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`)
+  t.teardown(async () => {
+    await api.close()
+    await app.close()
+  })
+  return api
+}
+
+/** A queue service process stand-in for split mode, reaching Redis through the same proxy. */
+async function startQueueUpstream(t: Test, env: Record<string, string>) {
+  const config = loadConfig(queueConfigSchema, env)
+  const app = createServer({ service: 'queue', config })
+  await app.register(queueApp, { config, adminRoutes: true })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  t.teardown(() => app.close())
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+}
+
+async function buildScene(t: Test, mode: 'split' | 'monolith'): Promise<Scene> {
+  const { url, prefix } = createTestRedisPrefix(t)
+  const target = new URL(url)
+  const proxy = await startTcpProxy(t, target.hostname, Number(target.port || 6379))
+  const scene = { proxy, redisPrefix: prefix }
+  const closed = `http://127.0.0.1:${await freePort()}`
+  let env: Record<string, string>
+  if (mode === 'split') {
+    const queueUrl = await startQueueUpstream(t, gatewayEnv(scene))
+    env = gatewayEnv(scene, { MODE: 'split', QUEUE_URLS: queueUrl, POINT_URLS: closed, CONCERT_URLS: closed })
+  } else {
+    const { config } = await createTestDatabase(t)
+    env = gatewayEnv(scene, {
+      MODE: 'monolith',
+      MYSQL_HOST: config.MYSQL_HOST,
+      MYSQL_PORT: String(config.MYSQL_PORT),
+      MYSQL_USER: config.MYSQL_USER,
+      MYSQL_PASSWORD: config.MYSQL_PASSWORD,
+      MYSQL_DATABASE: config.MYSQL_DATABASE,
+    })
+  }
+  const api = await listenWithProbe(t, env)
+  const redis = new Redis(url)
+  t.teardown(() => redis.quit())
+  const store = createQueueStore(redis, prefix, {
+    admitPerSecond: 100,
+    maxActive: 1000,
+    activeTtlSeconds: ttlSeconds,
+    abandonAfterSeconds: 120,
+  })
+  const publisher = new EventPublisher({ redisUrl: url, redisPrefix: prefix })
+  t.teardown(() => publisher.close())
+  return { api, proxy, store, publisher, redisUrl: url, redisPrefix: prefix }
+}
+
+/** Joins through the gateway and waits until the user is ACTIVE. */
+async function activeToken(api: ApiClient, userId: number): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const res = await api.post('/queue/tokens', { userId })
+    if (res.body.data?.status === 'ACTIVE') return res.body.data.token
+    await sleep(50)
+  }
+  throw new Error(`user ${userId} was not admitted`)
+}
+
+function tamper(token: string, part: number, value: string) {
+  const parts = token.split('.')
+  parts[part] = value
+  return parts.join('.')
+}
+
+async function guardSuite(t: Test, mode: 'split' | 'monolith') {
+  const scene = await buildScene(t, mode)
+  const { api, store } = scene
+  const expectRejection = async (t: Test, token: string | undefined, status: number, code: string, label: string) => {
+    const headers: Record<string, string> = token === undefined ? {} : { authorization: token }
+    const res = await api.get(PROBE, { headers })
+    t.equal(res.status, status, `${label}: ${status}`)
+    t.match(res.body, { statusCode: status, code, error: String, message: String }, `${label}: ${code}`)
+  }
+
+  await t.test('an ACTIVE token passes and names its user upstream, whatever the client claims', async (t) => {
+    const token = await activeToken(api, 11)
+    const res = await api.get(PROBE, { token, headers: { [QUEUE_USER_HEADER]: '999' } })
+    t.equal(res.status, 200)
+    t.same(res.body, { data: { user: '11' } })
+    const other = await activeToken(api, 12)
+    const asOther = await api.get(PROBE, { token: other, headers: { [QUEUE_USER_HEADER]: '11' } })
+    t.same(asOther.body, { data: { user: '12' } }, "another user's token acts as that user, never as the claimed one")
+    const unguarded = await api.get('/queue/tokens/status/11', { headers: { [QUEUE_USER_HEADER]: '12' } })
+    t.equal(unguarded.status, 200, 'unprotected prefixes need no token')
+  })
+
+  await t.test('every malformed, forged or dead token is refused with the documented code', async (t) => {
+    const token = await activeToken(api, 21)
+    const victim = await activeToken(api, 22)
+    const foreign = createQueueTokenSigner([{ kid: 'k1', secret: 'someone-elses-secret-0123456789' }]).sign(21, 1)
+    const unknownKid = createQueueTokenSigner([{ kid: 'k9', secret: 'k9-signing-secret-0123456789' }]).sign(21, 1)
+    const [version, kid, , tokenId, signature = ''] = token.split('.')
+    const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`
+    const selfSigned = `${version}.${kid}.21.${tokenId}`
+    const sha = createHmac('sha256', 'guess').update(selfSigned).digest('base64url')
+
+    await expectRejection(t, undefined, 401, 'TOKEN_MISSING', 'no Authorization header')
+    await expectRejection(t, `Basic ${token}`, 401, 'TOKEN_MISSING', 'another scheme')
+    await expectRejection(t, token, 401, 'TOKEN_MISSING', 'a token without "Bearer"')
+    await expectRejection(t, 'Bearer ', 401, 'TOKEN_MISSING', 'an empty bearer token')
+    await expectRejection(t, 'Bearer garbage', 401, 'TOKEN_INVALID', 'garbage')
+    await expectRejection(t, `Bearer ${'x'.repeat(5000)}`, 401, 'TOKEN_INVALID', 'a huge token')
+    await expectRejection(
+      t,
+      `Bearer ${tamper(token, 2, '22')}`,
+      401,
+      'TOKEN_INVALID',
+      'payload changed to another user',
+    )
+    await expectRejection(t, `Bearer ${tamper(token, 3, '999')}`, 401, 'TOKEN_INVALID', 'payload changed to another id')
+    await expectRejection(t, `Bearer ${tamper(token, 4, flipped)}`, 401, 'TOKEN_INVALID', 'altered signature')
+    await expectRejection(t, `Bearer ${tamper(victim, 4, signature)}`, 401, 'TOKEN_INVALID', "another user's signature")
+    await expectRejection(t, `Bearer ${selfSigned}.${sha}`, 401, 'TOKEN_INVALID', 'signed with a guessed secret')
+    await expectRejection(t, `Bearer ${foreign}`, 401, 'TOKEN_INVALID', 'same key id, different secret')
+    await expectRejection(t, `Bearer ${unknownKid}`, 401, 'TOKEN_INVALID', 'a key id nobody lists')
+    const valid = await api.get(PROBE, { token })
+    t.equal(valid.status, 200, 'the untouched token still passes')
+  })
+
+  await t.test('a WAITING token is 403 TOKEN_NOT_ACTIVE until admitted', async (t) => {
+    await store.changeSettings({ paused: true })
+    t.teardown(() => store.changeSettings({ paused: false }))
+    const joined = await api.post('/queue/tokens', { userId: 31 })
+    t.equal(joined.body.data.status, 'WAITING')
+    const res = await api.get(PROBE, { token: joined.body.data.token })
+    t.equal(res.status, 403)
+    t.match(res.body, { statusCode: 403, code: 'TOKEN_NOT_ACTIVE', error: 'Forbidden' })
+    await store.changeSettings({ paused: false })
+    let status = 403
+    for (let i = 0; i < 60 && status === 403; i++) {
+      status = (await api.get(PROBE, { token: joined.body.data.token })).status
+      if (status === 403) await sleep(50)
+    }
+    t.equal(status, 200, 'passes once admitted (within the cache time)')
+  })
+
+  await t.test('an expired token is 401 TOKEN_EXPIRED, on time', async (t) => {
+    const token = await activeToken(api, 41)
+    const { expiresAt } = (await api.get('/queue/tokens/status', { token })).body.data
+    t.equal((await api.get(PROBE, { token })).status, 200)
+    await sleep(Math.max(Date.parse(expiresAt) - Date.now(), 0) + 20)
+    await expectRejection(t, `Bearer ${token}`, 401, 'TOKEN_EXPIRED', 'just after expiresAt')
+  })
+
+  await t.test('payment.completed revokes: 401 TOKEN_EXPIRED, and a new visit gets a new token', async (t) => {
+    const token = await activeToken(api, 51)
+    t.equal((await api.get(PROBE, { token })).status, 200)
+    await scene.publisher.publish(
+      'payment.completed',
+      {
+        paymentId: 1,
+        reservationId: 1,
+        userId: 51,
+        seatId: 1,
+        concertOptionId: 1,
+        amount: 1,
+        paidAt: new Date().toISOString(),
+      },
+      `guard-${mode}-51`,
+    )
+    let res = await api.get(PROBE, { token })
+    for (let i = 0; i < 60 && res.status === 200; i++) {
+      await sleep(50)
+      res = await api.get(PROBE, { token })
+    }
+    t.equal(res.status, 401)
+    t.equal(res.body.code, 'TOKEN_EXPIRED')
+    const again = await activeToken(api, 51)
+    t.not(again, token)
+    t.equal((await api.get(PROBE, { token: again })).status, 200)
+    t.equal((await api.get(PROBE, { token })).body.code, 'TOKEN_EXPIRED', 'the revoked token stays dead')
+  })
+
+  await t.test(
+    'Redis down: forged tokens still cost no I/O; everything else is a fast 503; then recovery',
+    async (t) => {
+      const cached = await activeToken(api, 61)
+      const uncached = await activeToken(api, 62)
+      t.equal((await api.get(PROBE, { token: cached })).status, 200)
+      await scene.proxy.disable()
+      t.teardown(() => scene.proxy.enable())
+
+      const [forged, forgedMs] = await timed(() => api.get(PROBE, { token: tamper(uncached, 2, '63') }))
+      t.equal(forged.body.code, 'TOKEN_INVALID', `a forged token is refused without Redis (${forgedMs.toFixed(0)} ms)`)
+      const [down, downMs] = await timed(() => api.get(PROBE, { token: uncached }))
+      t.equal(down.status, 503)
+      t.match(down.body, { statusCode: 503, code: 'QUEUE_UNAVAILABLE', error: 'Service Unavailable' })
+      t.notMatch(JSON.stringify(down.body), /127\.0\.0\.1|ECONN|redis/i, 'no internals leak')
+      t.ok(downMs < 1000, `guard answered 503 in ${downMs.toFixed(0)} ms`)
+      await sleep(1000)
+      const [stale, staleMs] = await timed(() => api.get(PROBE, { token: cached }))
+      t.equal(stale.status, 503, 'a cached pass lasts at most a second: no traffic goes through unchecked')
+      t.ok(staleMs < 1000, `in ${staleMs.toFixed(0)} ms`)
+      const [join, joinMs] = await timed(() => api.post('/queue/tokens', { userId: 64 }))
+      t.equal(join.status, 503)
+      t.equal(join.body.code, 'QUEUE_UNAVAILABLE')
+      t.ok(joinMs < 1000, `queue routes answered 503 in ${joinMs.toFixed(0)} ms`)
+      const ready = await api.get('/health/ready')
+      t.equal(ready.status, 503, 'not ready while the queue store is unreachable')
+
+      await scene.proxy.enable()
+      let status = 0
+      for (let i = 0; i < 60 && status !== 200; i++) {
+        status = (await api.get(PROBE, { token: uncached })).status
+        if (status !== 200) await sleep(100)
+      }
+      t.equal(status, 200, 'the guard recovers by itself')
+      t.equal((await api.post('/queue/tokens', { userId: 64 })).status, 200, 'and so do the queue routes')
+    },
+  )
+}
+
+t.test('split mode', (t) => guardSuite(t, 'split'))
+t.test('monolith mode', (t) => guardSuite(t, 'monolith'))
+
+t.test('key rotation: tokens signed by an older key pass while that key is still listed', async (t) => {
+  const { url, prefix } = createTestRedisPrefix(t)
+  const target = new URL(url)
+  const proxy = await startTcpProxy(t, target.hostname, Number(target.port || 6379))
+  const scene = { proxy, redisPrefix: prefix }
+  const closed = `http://127.0.0.1:${await freePort()}`
+  const queueUrl = await startQueueUpstream(t, gatewayEnv(scene))
+  const split = { MODE: 'split', QUEUE_URLS: queueUrl, POINT_URLS: closed, CONCERT_URLS: closed }
+  const before = await listenWithProbe(t, gatewayEnv(scene, split))
+  const oldToken = await activeToken(before, 71)
+  t.match(oldToken, /^q1\.k1\./)
+
+  const rotated = await listenWithProbe(t, gatewayEnv(scene, { ...split, QUEUE_TOKEN_KEYS: ROTATED }))
+  t.same((await rotated.get(PROBE, { token: oldToken })).body, { data: { user: '71' } }, 'old key still listed')
+  const newSigner = createQueueTokenSigner([{ kid: 'k2', secret: 'second-signing-secret-0123456789' }])
+  const reissued = newSigner.sign(71, Number(oldToken.split('.')[3]))
+  t.equal((await rotated.get(PROBE, { token: reissued })).status, 200, 'the new key signs the same token id')
+
+  const retired = await listenWithProbe(
+    t,
+    gatewayEnv(scene, { ...split, QUEUE_TOKEN_KEYS: 'k2:second-signing-secret-0123456789' }),
+  )
+  const res = await retired.get(PROBE, { token: oldToken })
+  t.equal(res.status, 401)
+  t.equal(res.body.code, 'TOKEN_INVALID', 'once the old key is dropped, its tokens are refused')
+  t.equal((await retired.get(PROBE, { token: reissued })).status, 200)
+})

@@ -1,0 +1,29 @@
+import { createServer } from '@stagepass/kit'
+import type { FastifyPluginAsync } from 'fastify'
+import { adminRoutes } from './routes/admin.js'
+import type { QueueStore } from './store.js'
+
+export interface AdminListenerOptions {
+  store: QueueStore
+  adminKey: string
+  host: string
+  port: number
+}
+
+/**
+ * In a process whose port is public (the monolith), the admin routes get a port of their own, the
+ * one the queue service would have in split mode, so operators find them at the same address.
+ */
+export const adminListener: FastifyPluginAsync<AdminListenerOptions> = async (fastify, opts) => {
+  const admin = createServer({
+    service: 'queue-admin',
+    config: { LOG_LEVEL: fastify.log.level as 'info', LOG_PRETTY: 'auto' },
+  })
+  await admin.register(adminRoutes, { store: opts.store, adminKey: opts.adminKey })
+  fastify.addHook('onReady', async () => {
+    await admin.listen({ host: opts.host, port: opts.port })
+  })
+  fastify.addHook('onClose', async () => {
+    await admin.close()
+  })
+}

@@ -1,0 +1,84 @@
+import { once } from 'node:events'
+import { createQueueTokenSigner, createRedis, errorBody, handleError, parseQueueTokenKeys } from '@stagepass/kit'
+import type { FastifyError, FastifyPluginAsync } from 'fastify'
+import { adminListener } from './admin-listener.js'
+import { startAdmissionTicker } from './admission.js'
+import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_TOKEN_KEYS, type QueueConfig } from './config.js'
+import { revokeTokensOnPayment } from './revocation.js'
+import { adminRoutes } from './routes/admin.js'
+import { publicRoutes } from './routes/public.js'
+import { createQueueStore } from './store.js'
+
+export interface QueueAppOptions {
+  config: QueueConfig
+  /** `/admin/queue` on this server: the queue service's own port (split mode). */
+  adminRoutes: boolean
+  /** A port of its own for `/admin/queue` when this server's port is public (the monolith). */
+  adminListener?: { host: string; port: number } | undefined
+}
+
+/**
+ * The waiting room (Redis only): joining the line, status, admission ticks, expiry, abandonment,
+ * revocation on `payment.completed`, and the operators' admin routes.
+ */
+export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opts) => {
+  const { config } = opts
+  const redis = createRedis(config.REDIS_URL)
+  let lastErrorLogged = 0
+  redis.on('error', (err) => {
+    if (Date.now() - lastErrorLogged < 5000) return
+    lastErrorLogged = Date.now()
+    fastify.log.warn({ err }, 'queue store (Redis) unreachable')
+  })
+  const store = createQueueStore(redis, config.REDIS_PREFIX, {
+    admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
+    maxActive: config.QUEUE_MAX_ACTIVE,
+    activeTtlSeconds: config.QUEUE_ACTIVE_TTL_SECONDS,
+    abandonAfterSeconds: config.QUEUE_ABANDON_AFTER_SECONDS,
+  })
+  const signer = createQueueTokenSigner(parseQueueTokenKeys(config.QUEUE_TOKEN_KEYS))
+  if (config.QUEUE_TOKEN_KEYS === DEVELOPMENT_TOKEN_KEYS || config.QUEUE_ADMIN_KEY === DEVELOPMENT_ADMIN_KEY) {
+    fastify.log.warn('queue: development token or admin key in use; set QUEUE_TOKEN_KEYS and QUEUE_ADMIN_KEY')
+  }
+  fastify.readiness.add('redis', () => redis.ping())
+  // During an outage every request fails the same way: one warning every few seconds, not one error each.
+  let lastOutageLogged = 0
+  fastify.setErrorHandler<FastifyError>((err, request, reply) => {
+    if (err.code !== 'QUEUE_UNAVAILABLE') return handleError(err, request, reply)
+    if (Date.now() - lastOutageLogged > 5000) {
+      lastOutageLogged = Date.now()
+      request.log.warn({ err }, 'queue store unreachable; queue routes answer 503')
+    }
+    return reply.code(503).send(errorBody(503, err.code, err.message))
+  })
+
+  await fastify.register(publicRoutes, { store, signer })
+  if (opts.adminRoutes) await fastify.register(adminRoutes, { store, adminKey: config.QUEUE_ADMIN_KEY })
+  if (opts.adminListener) {
+    await fastify.register(adminListener, { store, adminKey: config.QUEUE_ADMIN_KEY, ...opts.adminListener })
+  }
+
+  let ticker: ReturnType<typeof startAdmissionTicker> | undefined
+  let consumer: ReturnType<typeof revokeTokensOnPayment> | undefined
+  fastify.addHook('onReady', async () => {
+    // The first tick should find the connection up rather than log an outage that is not one.
+    if (redis.status !== 'ready') {
+      await Promise.race([
+        once(redis, 'ready').catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ])
+    }
+    ticker = startAdmissionTicker(store, { tickMs: config.QUEUE_TICK_MS, log: fastify.log })
+    consumer = revokeTokensOnPayment(
+      store,
+      { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX },
+      fastify.log,
+    )
+  })
+  fastify.addHook('onClose', async () => {
+    await ticker?.stop()
+    // A worker waits for its running job; with Redis gone that could take long, so it gets a limit.
+    if (consumer) await Promise.race([consumer.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())])
+    await redis.quit().catch(() => redis.disconnect())
+  })
+}

@@ -1,0 +1,62 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { httpConfigSchema, loadConfig, QUEUE_TOKEN_KEYS_PATTERN, redisConfigSchema } from '@stagepass/kit'
+
+/** Development defaults: a deployment sets its own secrets (the process warns while these are in use). */
+export const DEVELOPMENT_TOKEN_KEYS = 'dev:stagepass-development-token-key'
+export const DEVELOPMENT_ADMIN_KEY = 'stagepass-development-admin-key'
+
+/**
+ * The waiting room's settings. The monolith reads them from the same environment as every other
+ * context, hence the `QUEUE_` prefix. Admission settings are only the defaults: `PATCH /admin/queue`
+ * stores overrides in Redis, where every instance reads them on each tick.
+ */
+export const queueConfigFields = {
+  QUEUE_TOKEN_KEYS: Type.String({
+    pattern: QUEUE_TOKEN_KEYS_PATTERN,
+    default: DEVELOPMENT_TOKEN_KEYS,
+    description: 'Token signing keys "kid:secret,…" (secrets ≥16 chars): the first signs, all listed verify',
+  }),
+  QUEUE_ADMIN_KEY: Type.String({
+    minLength: 16,
+    default: DEVELOPMENT_ADMIN_KEY,
+    description: 'Value of the x-admin-key header the admin routes require',
+  }),
+  QUEUE_ADMIT_PER_SECOND: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 100,
+    description: 'Users admitted per second (default until changed through the admin route)',
+  }),
+  QUEUE_MAX_ACTIVE: Type.Integer({
+    minimum: 1,
+    maximum: 10_000_000,
+    default: 1000,
+    description: 'Most ACTIVE users at once (default until changed through the admin route)',
+  }),
+  QUEUE_ACTIVE_TTL_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 86_400,
+    default: 600,
+    description: 'How long an ACTIVE token lasts',
+  }),
+  QUEUE_ABANDON_AFTER_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 86_400,
+    default: 120,
+    description: 'A WAITING user who has not polled for this long loses the place',
+  }),
+  QUEUE_TICK_MS: Type.Integer({ minimum: 10, maximum: 5000, default: 100, description: 'Admission tick period' }),
+}
+
+export const queueConfigSchema = Type.Object({
+  ...httpConfigSchema,
+  ...redisConfigSchema,
+  ...queueConfigFields,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3200, description: 'Queue service port' }),
+})
+
+const queueSettingsSchema = Type.Object({ ...redisConfigSchema, ...queueConfigFields })
+/** What the queue plugin needs, whichever process hosts it. */
+export type QueueConfig = Static<typeof queueSettingsSchema>
+
+export const loadQueueConfig = (env?: NodeJS.ProcessEnv) => loadConfig(queueConfigSchema, env)

@@ -1,0 +1,48 @@
+import t from 'tap'
+import { admin, inspectQueue, queueConfig, sleep } from './helpers.js'
+import { joinAll, RUN_MS, threeInstances } from './instances.js'
+
+t.test('three instances ticking at once never exceed maxActive and admit strictly in join order', async (t) => {
+  const config = queueConfig(t, { QUEUE_ACTIVE_TTL_SECONDS: 1, QUEUE_TICK_MS: 50 })
+  const { redis, store, keys } = inspectQueue(t, config)
+  // Admission far above the cap, and short-lived tokens, so the cap is what limits admission.
+  await store.changeSettings({ paused: true, maxActive: 100, admitPerSecond: 2000 })
+  const instance = await threeInstances(t, config)
+  const lineOrder = await joinAll(t, instance, 2000, 10_000)
+
+  const unpaused = await instance(1).api.call('PATCH', '/admin/queue', { body: { paused: false }, headers: admin })
+  t.equal(unpaused.status, 200)
+  const everAdmitted = new Set<string>()
+  let maxSeen = 0
+  let overCap = 0
+  let samples = 0
+  const started = Date.now()
+  while (Date.now() - started < RUN_MS) {
+    const [members, viaAdmin] = await Promise.all([
+      redis.zrange(keys.active, 0, -1),
+      instance(samples).api.get('/admin/queue', { headers: admin }),
+    ])
+    samples++
+    for (const user of members) everAdmitted.add(user)
+    const active = Math.max(members.length, viaAdmin.body.data.active ?? 0)
+    maxSeen = Math.max(maxSeen, active)
+    if (active > 100) overCap++
+    await sleep(20)
+  }
+  await store.changeSettings({ paused: true })
+  await sleep(150)
+  for (const user of await redis.zrange(keys.active, 0, -1)) everAdmitted.add(user)
+
+  t.equal(overCap, 0, `ACTIVE stayed ≤ 100 in all ${samples} samples`)
+  t.equal(maxSeen, 100, 'the cap was reached, so it was what held admission back')
+  t.ok(everAdmitted.size >= 400, `tokens expired and were replaced: ${everAdmitted.size} admitted in 10 s`)
+  const admittedCount = everAdmitted.size
+  const firstInLine = new Set(lineOrder.slice(0, admittedCount).map(String))
+  t.same(
+    [...everAdmitted].filter((user) => !firstInLine.has(user)),
+    [],
+    `the ${admittedCount} admitted users are exactly the first ${admittedCount} in line`,
+  )
+  const waiting = await redis.zrange(keys.waiting, 0, -1)
+  t.same(waiting, lineOrder.slice(admittedCount).map(String), 'everyone else still waits, in join order')
+})

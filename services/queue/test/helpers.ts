@@ -1,0 +1,69 @@
+import { createServer } from '@stagepass/kit'
+import { apiClient, createTestRedisPrefix } from '@stagepass/testkit'
+import { Redis } from 'ioredis'
+import type { Test } from 'tap'
+import { queueApp } from '../src/app.js'
+import type { QueueConfig } from '../src/config.js'
+import { createQueueStore } from '../src/store.js'
+
+export const ADMIN_KEY = 'queue-test-admin-key-0123456789'
+export const admin = { 'x-admin-key': ADMIN_KEY }
+
+/** Settings for one test's queue, on a Redis prefix of its own. */
+export function queueConfig(t: Test, overrides: Partial<QueueConfig> = {}): QueueConfig {
+  const { url, prefix } = createTestRedisPrefix(t)
+  return {
+    REDIS_URL: url,
+    REDIS_PREFIX: prefix,
+    QUEUE_TOKEN_KEYS: 'test:queue-test-signing-secret-0123',
+    QUEUE_ADMIN_KEY: ADMIN_KEY,
+    QUEUE_ADMIT_PER_SECOND: 100,
+    QUEUE_MAX_ACTIVE: 1000,
+    QUEUE_ACTIVE_TTL_SECONDS: 600,
+    QUEUE_ABANDON_AFTER_SECONDS: 120,
+    QUEUE_TICK_MS: 50,
+    ...overrides,
+  }
+}
+
+/** One queue service instance in this process, on a real port, with its admin routes. */
+export async function startQueueService(t: Test, config: QueueConfig) {
+  const app = createServer({ service: 'queue', config: { LOG_LEVEL: 'warn', LOG_PRETTY: 'false' } })
+  await app.register(queueApp, { config, adminRoutes: true })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const api = apiClient(`http://127.0.0.1:${port}`)
+  t.teardown(async () => {
+    await api.close()
+    await app.close()
+  })
+  return { app, api, port }
+}
+
+/** Direct access to the same Redis state, for checking invariants and setting up a scene. */
+export function inspectQueue(t: Test, config: QueueConfig) {
+  // An ordinary client (with an offline queue): the test may use it before it has connected.
+  const redis = new Redis(config.REDIS_URL)
+  t.teardown(() => redis.quit())
+  const store = createQueueStore(redis, config.REDIS_PREFIX, {
+    admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
+    maxActive: config.QUEUE_MAX_ACTIVE,
+    activeTtlSeconds: config.QUEUE_ACTIVE_TTL_SECONDS,
+    abandonAfterSeconds: config.QUEUE_ABANDON_AFTER_SECONDS,
+  })
+  return { redis, store, keys: store.keys }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls `check` until it returns a value, or fails the wait after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await sleep(everyMs)
+  }
+}

@@ -1,0 +1,177 @@
+import { EventPublisher } from '@stagepass/events'
+import t from 'tap'
+import { admin, inspectQueue, queueConfig, sleep, startQueueService, waitFor } from './helpers.js'
+
+function paymentOf(userId: number, paidAt: Date) {
+  return {
+    paymentId: userId,
+    reservationId: userId,
+    userId,
+    seatId: 1,
+    concertOptionId: 1,
+    amount: 1000,
+    paidAt: paidAt.toISOString(),
+  }
+}
+
+t.test('WAITING users who stop polling lose their place; the ones behind move up', async (t) => {
+  const config = queueConfig(t, { QUEUE_ABANDON_AFTER_SECONDS: 1 })
+  const { store } = inspectQueue(t, config)
+  await store.changeSettings({ paused: true })
+  const { api } = await startQueueService(t, config)
+  for (const userId of [1, 2, 3, 4, 5]) await api.post('/queue/tokens', { userId })
+  const gone = await api.get('/queue/tokens/status/2')
+  const before = gone.body.data.token
+
+  // Users 3 and 5 keep polling; 1, 2 and 4 walk away.
+  const deadline = Date.now() + 2000
+  while (Date.now() < deadline) {
+    await Promise.all([api.get('/queue/tokens/status/3'), api.get('/queue/tokens/status/5')])
+    await sleep(200)
+  }
+  for (const userId of [1, 2, 4]) {
+    const status = await api.get(`/queue/tokens/status/${userId}`)
+    t.equal(status.status, 404, `user ${userId} lost the place`)
+    t.equal(status.body.code, 'TOKEN_NOT_FOUND')
+  }
+  t.equal((await api.get('/queue/tokens/status/3')).body.data.queueOrder, 0, 'user 3 is now first')
+  t.equal((await api.get('/queue/tokens/status/5')).body.data.queueOrder, 1, 'user 5 is second')
+  const stats = await api.get('/admin/queue', { headers: admin })
+  t.equal(stats.body.data.waiting, 2)
+
+  const rejoined = await api.post('/queue/tokens', { userId: 2 })
+  t.equal(rejoined.body.data.queueOrder, 2, 'coming back means the end of the line')
+  t.not(rejoined.body.data.token, before, 'with a new token')
+  const old = await api.get('/queue/tokens/status', { token: before })
+  t.equal(old.status, 401)
+  t.equal(old.body.code, 'TOKEN_EXPIRED', 'the abandoned token is dead')
+})
+
+t.test('ACTIVE tokens expire on time', async (t) => {
+  const config = queueConfig(t, { QUEUE_ACTIVE_TTL_SECONDS: 2 })
+  const { api } = await startQueueService(t, config)
+  const joined = await api.post('/queue/tokens', { userId: 77 })
+  const token = joined.body.data.token
+  const active = await waitFor(async () => {
+    const res = await api.get('/queue/tokens/status/77')
+    return res.body.data?.status === 'ACTIVE' ? res.body.data : undefined
+  })
+  t.equal(active.token, token, 'the token stays the same when it becomes ACTIVE')
+  t.equal(active.queueOrder, 0)
+  t.ok(active.remainingTime >= 1 && active.remainingTime <= 2, `remainingTime ${active.remainingTime}s`)
+  const expiresAt = Date.parse(active.expiresAt)
+  t.ok(Math.abs(expiresAt - Date.now() - 2000) < 500, 'expiresAt is activeTtl after admission')
+
+  let lastActive = 0
+  let firstGone = 0
+  while (!firstGone && Date.now() < expiresAt + 2000) {
+    const res = await api.get('/queue/tokens/status', { token })
+    const seenAt = Date.now()
+    if (res.status === 200) lastActive = seenAt
+    else {
+      firstGone = seenAt
+      t.equal(res.status, 401)
+      t.equal(res.body.code, 'TOKEN_EXPIRED')
+    }
+    await sleep(25)
+  }
+  t.ok(lastActive <= expiresAt + 5, `ACTIVE until ${expiresAt - lastActive} ms before expiresAt`)
+  t.ok(firstGone >= expiresAt - 5 && firstGone - expiresAt < 300, `gone ${firstGone - expiresAt} ms after expiresAt`)
+  t.equal((await api.get('/queue/tokens/status/77')).status, 404)
+})
+
+t.test('payment.completed revokes the ACTIVE token; a redelivery never revokes a later visit', async (t) => {
+  const config = queueConfig(t)
+  const { api } = await startQueueService(t, config)
+  const publisher = new EventPublisher({ redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX })
+  t.teardown(() => publisher.close())
+  const activeToken = (userId: number) =>
+    waitFor(async () => {
+      const res = await api.post('/queue/tokens', { userId })
+      return res.body.data.status === 'ACTIVE' ? (res.body.data.token as string) : undefined
+    })
+
+  const first = await activeToken(501)
+  await publisher.publish('payment.completed', paymentOf(501, new Date()), 'payment-501-a')
+  const revoked = await waitFor(async () => {
+    const res = await api.get('/queue/tokens/status', { token: first })
+    return res.status === 401 ? res : undefined
+  })
+  t.equal(revoked.body.code, 'TOKEN_EXPIRED')
+  t.equal((await api.get('/queue/tokens/status/501')).status, 404, 'the user has left the store')
+
+  const second = await activeToken(501)
+  t.not(second, first, 'a new visit gets a new token')
+  t.equal(
+    (await api.get('/queue/tokens/status', { token: first })).body.code,
+    'TOKEN_EXPIRED',
+    'the old one stays dead',
+  )
+  // The same payment delivered again (a new job, as after a relay crash), long after the new visit began.
+  await publisher.publish('payment.completed', paymentOf(501, new Date(Date.now() - 120_000)), 'payment-501-b')
+  await sleep(1000)
+  const counts = await publisher.jobCounts()
+  t.equal(counts.queue?.completed, 2, 'both deliveries were handled')
+  t.equal(
+    (await api.get('/queue/tokens/status', { token: second })).body.data?.status,
+    'ACTIVE',
+    'the new visit survives',
+  )
+})
+
+t.test('admin: the key is required, settings are validated, and a change reaches every instance', async (t) => {
+  const config = queueConfig(t)
+  const a = await startQueueService(t, config)
+  const b = await startQueueService(t, config)
+
+  const attempts: Array<Record<string, string>> = [{}, { 'x-admin-key': 'wrong-key-wrong-key' }, { 'x-admin-key': '' }]
+  for (const headers of attempts) {
+    const res = await a.api.get('/admin/queue', { headers })
+    t.equal(res.status, 401)
+    t.equal(res.body.code, 'ADMIN_UNAUTHORIZED')
+    const patch = await a.api.call('PATCH', '/admin/queue', { body: { paused: true }, headers })
+    t.equal(patch.status, 401, 'no change without the key')
+  }
+  for (const body of [
+    {},
+    { paused: 'yes' },
+    { admitPerSecond: 0 },
+    { maxActive: -1 },
+    { admitPerSecond: 1.5 },
+    { extra: 1 },
+  ]) {
+    const res = await a.api.call('PATCH', '/admin/queue', { body, headers: admin })
+    t.equal(res.status, 400, `PATCH ${JSON.stringify(body)}`)
+    t.match(res.body, { statusCode: 400, code: 'VALIDATION_ERROR', error: 'Bad Request', message: String })
+  }
+  const malformed = await a.api.call('PATCH', '/admin/queue', {
+    rawBody: '{',
+    headers: { ...admin, 'content-type': 'application/json' },
+  })
+  t.equal(malformed.status, 400)
+
+  const paused = await a.api.call('PATCH', '/admin/queue', { body: { paused: true, maxActive: 5 }, headers: admin })
+  t.match(paused.body.data, { paused: true, maxActive: 5, admitPerSecond: 100 })
+  t.match((await b.api.get('/admin/queue', { headers: admin })).body.data, { paused: true, maxActive: 5 })
+  for (let userId = 1; userId <= 8; userId++) await b.api.post('/queue/tokens', { userId })
+  await sleep(300)
+  t.equal((await b.api.get('/queue/tokens/status/1')).body.data.status, 'WAITING', 'no instance admits while paused')
+
+  await b.api.call('PATCH', '/admin/queue', { body: { paused: false }, headers: admin })
+  await sleep(500)
+  const stats = (await a.api.get('/admin/queue', { headers: admin })).body.data
+  t.match(stats, { active: 5, waiting: 3, paused: false }, 'maxActive 5 from instance a holds on every instance')
+  t.ok(stats.oldestWaitSeconds >= 0)
+
+  const metrics = await a.api.get('/metrics')
+  for (const name of [
+    'queue_waiting_users 3',
+    'queue_active_users 5',
+    'queue_admissions_total',
+    'queue_abandonments_total',
+    'queue_tokens_issued_total',
+    'queue_status_polls_total',
+  ]) {
+    t.match(metrics.body, name, `metrics show ${name}`)
+  }
+})
