@@ -1,3 +1,4 @@
+import type { OutboxTable, PaymentTable, ReservationTable, SentAnalyticsTable } from './tables/booking.js'
 import type { ConcertOptionTable, ConcertTable, SeatTable } from './tables/catalog.js'
 import type { PointHistoryTable, PointWalletTable } from './tables/point.js'
 
@@ -8,4 +9,8 @@ export interface Database {
   concert: ConcertTable
   concert_option: ConcertOptionTable
   seat: SeatTable
+  reservation: ReservationTable
+  payment: PaymentTable
+  outbox: OutboxTable
+  sent_analytics: SentAnalyticsTable
 }

@@ -1,1 +1,2 @@
-export const contextName = 'concert'
+export { type ConcertAppOptions, concertApp } from './app.js'
+export { concertConfigSchema, seatCacheConfigSchema } from './config.js'

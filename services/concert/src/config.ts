@@ -1,0 +1,29 @@
+import { Type } from '@sinclair/typebox'
+import { mysqlConfigSchema } from '@stagepass/db'
+import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+
+/** The availability cache; the gateway takes the same variables for the monolith. */
+export const seatCacheConfigSchema = {
+  SEAT_CACHE_ENABLED: Type.Boolean({
+    default: true,
+    description: 'Serve seat lists and date availability from Redis (false: every read goes to MySQL)',
+  }),
+  SEAT_CACHE_TTL_MS: Type.Integer({
+    minimum: 1,
+    maximum: 60_000,
+    default: 1000,
+    description:
+      'Longest life of a cached availability view, counted from its database read; events invalidate sooner. Keep it at most 1000 to bound staleness at 1 s even when events are late',
+  }),
+}
+
+export const concertConfigSchema = Type.Object({
+  ...httpConfigSchema,
+  ...mysqlConfigSchema,
+  ...redisConfigSchema,
+  ...seatCacheConfigSchema,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3300, description: 'Concert service port' }),
+})
+
+export const loadConcertConfig = (env?: NodeJS.ProcessEnv) => loadConfig(concertConfigSchema, env)
+export type ConcertConfig = ReturnType<typeof loadConcertConfig>

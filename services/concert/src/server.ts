@@ -1,0 +1,15 @@
+import { createServer, listen, runMain } from '@stagepass/kit'
+import { concertApp } from './app.js'
+import { loadConcertConfig } from './config.js'
+
+await runMain(async () => {
+  const config = loadConcertConfig()
+  const app = createServer({ service: 'concert', config })
+  await app.register(concertApp, {
+    mysql: config,
+    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    seatCache: { enabled: config.SEAT_CACHE_ENABLED, ttlMs: config.SEAT_CACHE_TTL_MS },
+    consumeEvents: true,
+  })
+  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+})
