@@ -1,0 +1,15 @@
+import type { Db } from '@stagepass/db'
+import type { BookingSettings } from './config.js'
+import type { HoldExpiryQueue } from './hold-expiry.js'
+import type { BookingHooks } from './hooks.js'
+import type { PointClient } from './points.js'
+
+/** What booking's routes and workers share inside one process. */
+export interface BookingContext {
+  db: Db
+  settings: BookingSettings
+  points: PointClient
+  hooks: BookingHooks
+  expiry: HoldExpiryQueue
+  failAfterPointUse: boolean
+}

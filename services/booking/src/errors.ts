@@ -1,0 +1,16 @@
+import createError from '@fastify/error'
+
+export const QueueUserMissingError = createError('TOKEN_MISSING', 'a queue token is required', 401)
+export const UserMismatchError = createError('USER_MISMATCH', 'userId %s is not the token user', 403)
+export const SeatNotFoundError = createError('SEAT_NOT_FOUND', 'seat %s does not exist', 404)
+export const SeatUnavailableError = createError('SEAT_UNAVAILABLE', 'seat %s is already held', 409)
+export const HoldLimitReachedError = createError(
+  'HOLD_LIMIT_REACHED',
+  'user %s already holds %s seats for this performance',
+  409,
+)
+export const ReservationNotFoundError = createError('RESERVATION_NOT_FOUND', 'reservation %s not found', 404)
+export const ReservationExpiredError = createError('RESERVATION_EXPIRED', 'reservation %s has expired', 410)
+export const AlreadyPaidError = createError('ALREADY_PAID', 'reservation %s is already paid', 409)
+export const InsufficientPointsError = createError('INSUFFICIENT_POINTS', 'user %s does not have %s points', 409)
+export const PointServiceError = createError('UPSTREAM_UNAVAILABLE', 'point service is unavailable', 503)

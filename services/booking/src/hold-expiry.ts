@@ -1,0 +1,86 @@
+import { bullPrefix } from '@stagepass/events'
+import { createBlockingRedis } from '@stagepass/kit'
+import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { withTimeout } from './timeout.js'
+
+const QUEUE = 'booking-hold-expiry'
+// Run just after the hold lapses, so the job never finds it a few milliseconds early.
+const MARGIN_MS = 50
+
+interface ExpiryJob {
+  reservationId: number
+}
+
+/** When the hold is not yet due (clock skew between instances), the time to look again. */
+export type ExpireHold = (reservationId: number) => Promise<{ notBefore?: Date }>
+
+/**
+ * One BullMQ delayed job per hold, due when the hold lapses. Scheduling is best effort: when
+ * Redis is down the periodic sweep releases the hold instead, and the reserve path treats a
+ * lapsed hold as free whatever has run.
+ */
+export class HoldExpiryQueue {
+  readonly #connection: Redis
+  readonly #queue: Queue<ExpiryJob>
+  readonly #redisUrl: string
+  readonly #prefix: string
+  #worker: Worker<ExpiryJob> | undefined
+
+  constructor({ redisUrl, redisPrefix }: { redisUrl: string; redisPrefix: string }) {
+    this.#redisUrl = redisUrl
+    this.#prefix = bullPrefix(redisPrefix)
+    // Fails fast while Redis is down, so a reserve never waits on it.
+    this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    this.#connection.on('error', () => {})
+    this.#queue = new Queue<ExpiryJob>(QUEUE, {
+      connection: this.#connection as ConnectionOptions,
+      prefix: this.#prefix,
+    })
+    this.#queue.on('error', () => {})
+  }
+
+  async schedule(reservationId: number, expiresAt: Date): Promise<void> {
+    const added = this.#queue.add(
+      'expire',
+      { reservationId },
+      {
+        jobId: `hold-${reservationId}`,
+        delay: Math.max(0, expiresAt.getTime() - Date.now()) + MARGIN_MS,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600 },
+      },
+    )
+    await withTimeout(added, 1000, 'scheduling the expiry job')
+  }
+
+  startWorker(expire: ExpireHold, concurrency = 16): void {
+    const connection = createBlockingRedis(this.#redisUrl)
+    connection.on('error', () => {})
+    this.#worker = new Worker<ExpiryJob>(
+      QUEUE,
+      async (job: Job<ExpiryJob>, token?: string) => {
+        const { notBefore } = await expire(job.data.reservationId)
+        if (notBefore && token) {
+          await job.moveToDelayed(notBefore.getTime() + MARGIN_MS, token)
+          throw new DelayedError()
+        }
+      },
+      { connection: connection as ConnectionOptions, prefix: this.#prefix, concurrency },
+    )
+    this.#worker.on('error', () => {})
+    this.#worker.on('closed', () => connection.disconnect())
+  }
+
+  jobCounts(): Promise<Record<string, number>> {
+    return this.#queue.getJobCounts('waiting', 'active', 'delayed', 'failed')
+  }
+
+  async close(): Promise<void> {
+    await this.#worker?.close()
+    await this.#queue.close()
+    this.#connection.disconnect()
+  }
+}

@@ -1,0 +1,303 @@
+import type { Database, Db, ReservationStatus } from '@stagepass/db'
+import { inTransaction } from '@stagepass/db'
+import type { Transaction } from 'kysely'
+import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
+import { enqueueEvent } from './outbox.js'
+
+type Trx = Transaction<Database>
+
+export interface HoldSettings {
+  holdTtlSeconds: number
+  maxHoldsPerUserPerOption: number
+}
+
+export interface Hold {
+  reservationId: number
+  userId: number
+  seatId: number
+  seatNo: number
+  concertOptionId: number
+  price: number
+  expiresAt: Date
+}
+
+/** A reservation as the release of its hold needs it. */
+export interface HeldReservation {
+  id: number
+  user_id: number
+  seat_id: number
+  concert_option_id: number
+}
+
+const ER_DUP_ENTRY = 1062
+const SEAT_KEY = 'reservation_active_seat_id'
+const HOLD_SLOT_KEY = 'reservation_user_option_hold_slot'
+
+/** True when `err` is a duplicate on the named unique index (MariaDB and MySQL word it differently). */
+function isDuplicateOn(err: unknown, index: string): boolean {
+  const { errno, sqlMessage } = err as { errno?: number; sqlMessage?: string }
+  return errno === ER_DUP_ENTRY && typeof sqlMessage === 'string' && sqlMessage.includes(index)
+}
+
+/**
+ * Frees the seat of a PENDING hold whose time is up, and records `reservation.released` with it.
+ * Conditional on the row still being a lapsed hold, so the expiry job, the sweep, a reserve and a
+ * payment can all try at once: exactly one releases it, and a payment that committed first wins.
+ */
+export async function releaseLapsedHold(trx: Trx, hold: HeldReservation, now: Date): Promise<boolean> {
+  const result = await trx
+    .updateTable('reservation')
+    .set({ status: 'EXPIRED' })
+    .where('id', '=', hold.id)
+    .where('status', '=', 'PENDING')
+    .where('expires_at', '<=', now)
+    .executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) return false
+  await enqueueEvent(
+    trx,
+    'reservation.released',
+    {
+      reservationId: hold.id,
+      userId: hold.user_id,
+      seatId: hold.seat_id,
+      concertOptionId: hold.concert_option_id,
+      reason: 'EXPIRED',
+    },
+    now,
+  )
+  return true
+}
+
+/** Picks among the free slots at random, so one user's concurrent holds rarely collide. */
+function pickSlot(taken: Set<number>, max: number): number | undefined {
+  const free: number[] = []
+  for (let slot = 1; slot <= max; slot++) if (!taken.has(slot)) free.push(slot)
+  return free[Math.floor(Math.random() * free.length)]
+}
+
+interface SeatToHold {
+  id: number
+  seat_no: number
+  price: number
+  concert_option_id: number
+}
+
+/**
+ * One short transaction. The UNIQUE key on `active_seat_id` is what makes a second live hold of a
+ * seat impossible; everything else only saves work or frees lapsed holds (the seat's, found by the
+ * read before the transaction, and the user's own slots), so a lapsed hold never blocks anyone.
+ */
+async function tryHold(
+  trx: Trx,
+  seat: SeatToHold,
+  lapsedHolder: HeldReservation | undefined,
+  userId: number,
+  settings: HoldSettings,
+  released: HeldReservation[],
+): Promise<Hold> {
+  const now = new Date()
+  if (lapsedHolder && (await releaseLapsedHold(trx, lapsedHolder, now))) released.push(lapsedHolder)
+
+  const holds = await trx
+    .selectFrom('reservation')
+    .select(['id', 'user_id', 'seat_id', 'concert_option_id', 'hold_slot', 'expires_at'])
+    .where('user_id', '=', userId)
+    .where('concert_option_id', '=', seat.concert_option_id)
+    .where('pending_hold_slot', 'is not', null)
+    .execute()
+  const taken = new Set<number>()
+  for (const hold of holds) {
+    if (hold.expires_at > now) taken.add(hold.hold_slot)
+    else if (await releaseLapsedHold(trx, hold, now)) released.push(hold)
+  }
+  const slot = pickSlot(taken, settings.maxHoldsPerUserPerOption)
+  if (slot === undefined) throw new HoldLimitReachedError(userId, settings.maxHoldsPerUserPerOption)
+
+  const expiresAt = new Date(now.getTime() + settings.holdTtlSeconds * 1000)
+  const inserted = await trx
+    .insertInto('reservation')
+    .values({
+      user_id: userId,
+      seat_id: seat.id,
+      concert_option_id: seat.concert_option_id,
+      price: seat.price,
+      hold_slot: slot,
+      expires_at: expiresAt,
+      created_at: now,
+    })
+    .executeTakeFirstOrThrow()
+  const reservationId = Number(inserted.insertId)
+  await enqueueEvent(
+    trx,
+    'reservation.held',
+    {
+      reservationId,
+      userId,
+      seatId: seat.id,
+      concertOptionId: seat.concert_option_id,
+      expiresAt: expiresAt.toISOString(),
+    },
+    now,
+  )
+  return {
+    reservationId,
+    userId,
+    seatId: seat.id,
+    seatNo: seat.seat_no,
+    concertOptionId: seat.concert_option_id,
+    price: seat.price,
+    expiresAt,
+  }
+}
+
+/**
+ * Holds a seat for the user. A second holder gets SEAT_UNAVAILABLE; a user over the cap for the
+ * performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released.
+ */
+export async function holdSeat(
+  db: Db,
+  { userId, seatId }: { userId: number; seatId: number },
+  settings: HoldSettings,
+): Promise<{ hold: Hold; released: HeldReservation[] }> {
+  // The catalog is concert's; booking reads a seat's number, price and performance only. The same
+  // read finds the seat's live reservation, so under a stampede most refusals cost this one query.
+  const found = await db
+    .selectFrom('seat as s')
+    .leftJoin('reservation as r', 'r.active_seat_id', 's.id')
+    .select([
+      's.id',
+      's.seat_no',
+      's.price',
+      's.concert_option_id',
+      'r.id as holder_id',
+      'r.user_id as holder_user_id',
+      'r.status as holder_status',
+      'r.expires_at as holder_expires_at',
+    ])
+    .where('s.id', '=', seatId)
+    .executeTakeFirst()
+  if (!found) throw new SeatNotFoundError(seatId)
+  const seat: SeatToHold = {
+    id: found.id,
+    seat_no: found.seat_no,
+    price: found.price,
+    concert_option_id: found.concert_option_id,
+  }
+  let lapsedHolder: HeldReservation | undefined
+  if (found.holder_id !== null && found.holder_user_id !== null) {
+    const live = found.holder_status === 'PAID' || (found.holder_expires_at ?? new Date(0)) > new Date()
+    if (live) throw new SeatUnavailableError(seatId)
+    lapsedHolder = {
+      id: found.holder_id,
+      user_id: found.holder_user_id,
+      seat_id: seat.id,
+      concert_option_id: seat.concert_option_id,
+    }
+  }
+  // A slot taken by one of the user's own concurrent holds is retried with the slots left.
+  for (let attempt = 0; ; attempt++) {
+    const released: HeldReservation[] = []
+    try {
+      const hold = await inTransaction(db, (trx) => {
+        released.length = 0
+        return tryHold(trx, seat, lapsedHolder, userId, settings, released)
+      })
+      return { hold, released }
+    } catch (err) {
+      if (isDuplicateOn(err, SEAT_KEY)) throw new SeatUnavailableError(seatId)
+      if (!isDuplicateOn(err, HOLD_SLOT_KEY)) throw err
+      if (attempt >= settings.maxHoldsPerUserPerOption)
+        throw new HoldLimitReachedError(userId, settings.maxHoldsPerUserPerOption)
+    }
+  }
+}
+
+/** A lapsed PENDING hold found by its expiry job: released unless paid or released already. */
+export async function expireHold(
+  db: Db,
+  reservationId: number,
+  now = new Date(),
+): Promise<{ released: HeldReservation | undefined; notBefore?: Date }> {
+  const row = await db
+    .selectFrom('reservation')
+    .select(['id', 'user_id', 'seat_id', 'concert_option_id', 'status', 'expires_at'])
+    .where('id', '=', reservationId)
+    .executeTakeFirst()
+  if (row?.status !== 'PENDING') return { released: undefined }
+  if (row.expires_at > now) return { released: undefined, notBefore: row.expires_at }
+  const released = await inTransaction(db, (trx) => releaseLapsedHold(trx, row, now))
+  return { released: released ? row : undefined }
+}
+
+/** The safety net for holds whose expiry job never ran (Redis down, job lost): releases lapsed holds. */
+export async function sweepLapsedHolds(db: Db, now = new Date(), limit = 500): Promise<HeldReservation[]> {
+  const lapsed = await db
+    .selectFrom('reservation')
+    .select(['id', 'user_id', 'seat_id', 'concert_option_id'])
+    .where('status', '=', 'PENDING')
+    .where('expires_at', '<=', now)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute()
+  const released: HeldReservation[] = []
+  for (const hold of lapsed) {
+    if (await inTransaction(db, (trx) => releaseLapsedHold(trx, hold, now))) released.push(hold)
+  }
+  return released
+}
+
+export interface ReservationView {
+  reservationId: number
+  userId: number
+  seatId: number
+  seatNo: number
+  concertOptionId: number
+  price: number
+  status: ReservationStatus
+  reservationExpireTime: string
+  createdAt: string
+  paidAt: string | null
+  paymentId: number | null
+}
+
+/** A user's reservation as they see it: a lapsed hold reads EXPIRED even before it is released. */
+export async function findReservation(
+  db: Db,
+  { reservationId, userId }: { reservationId: number; userId: number },
+  now = new Date(),
+): Promise<ReservationView | undefined> {
+  const row = await db
+    .selectFrom('reservation as r')
+    .innerJoin('seat as s', 's.id', 'r.seat_id')
+    .leftJoin('payment as p', (join) => join.onRef('p.reservation_id', '=', 'r.id').on('p.status', '=', 'COMPLETED'))
+    .select([
+      'r.id',
+      'r.user_id',
+      'r.seat_id',
+      's.seat_no',
+      'r.concert_option_id',
+      'r.price',
+      'r.status',
+      'r.expires_at',
+      'r.created_at',
+      'r.paid_at',
+      'p.id as payment_id',
+    ])
+    .where('r.id', '=', reservationId)
+    .executeTakeFirst()
+  if (!row || row.user_id !== userId) return undefined
+  const lapsed = row.status === 'PENDING' && row.expires_at <= now
+  return {
+    reservationId: row.id,
+    userId: row.user_id,
+    seatId: row.seat_id,
+    seatNo: row.seat_no,
+    concertOptionId: row.concert_option_id,
+    price: row.price,
+    status: lapsed ? 'EXPIRED' : row.status,
+    reservationExpireTime: row.expires_at.toISOString(),
+    createdAt: row.created_at.toISOString(),
+    paidAt: row.paid_at ? row.paid_at.toISOString() : null,
+    paymentId: row.payment_id ?? null,
+  }
+}

@@ -1,0 +1,219 @@
+import type { Database, Db } from '@stagepass/db'
+import { inTransaction } from '@stagepass/db'
+import type { EventName, EventPayloads } from '@stagepass/events'
+import type { FastifyBaseLogger } from 'fastify'
+import { sql, type Transaction } from 'kysely'
+import { addOutboxLagProbe, outboxPublished } from './metrics.js'
+import { withTimeout } from './timeout.js'
+
+type Trx = Transaction<Database>
+
+/** Where the relay sends events: the EventPublisher (BullMQ), deduplicated by event id. */
+export interface EventSink {
+  publish<E extends EventName>(event: E, payload: EventPayloads[E], eventId: string): Promise<void>
+}
+
+/** Records an event in the same transaction as the change that caused it. */
+export async function enqueueEvent<E extends EventName>(
+  trx: Trx,
+  event: E,
+  payload: EventPayloads[E],
+  now: Date,
+): Promise<void> {
+  await trx
+    .insertInto('outbox')
+    .values({ event, payload: JSON.stringify(payload), created_at: now, next_attempt_at: now })
+    .execute()
+}
+
+/** Retry delay after `attempts` failed publishes: 250 ms doubling, capped at 10 s, with jitter. */
+export function retryDelayMs(attempts: number): number {
+  const base = Math.min(250 * 2 ** Math.max(0, attempts - 1), 10_000)
+  return Math.round(base * (0.75 + Math.random() * 0.5))
+}
+
+const payloadOf = (raw: unknown) => (typeof raw === 'string' ? JSON.parse(raw) : raw)
+
+export interface RelayOptions {
+  db: Db
+  sink: EventSink
+  pollIntervalMs: number
+  batchSize?: number
+  publishTimeoutMs?: number
+  log: FastifyBaseLogger
+}
+
+/**
+ * Publishes committed outbox events and marks them sent. Each batch is claimed with
+ * `FOR UPDATE SKIP LOCKED`, so any number of instances relay side by side without sending a row
+ * twice; a crash between publish and mark re-publishes with the same event id, which BullMQ drops.
+ */
+export class OutboxRelay {
+  readonly #db: Db
+  readonly #sink: EventSink
+  readonly #pollIntervalMs: number
+  readonly #batchSize: number
+  readonly #publishTimeoutMs: number
+  readonly #log: FastifyBaseLogger
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #again = false
+  #stopped = true
+  #removeProbe: (() => void) | undefined
+  #lastWarning = 0
+
+  constructor({ db, sink, pollIntervalMs, batchSize = 100, publishTimeoutMs = 2000, log }: RelayOptions) {
+    this.#db = db
+    this.#sink = sink
+    this.#pollIntervalMs = pollIntervalMs
+    this.#batchSize = batchSize
+    this.#publishTimeoutMs = publishTimeoutMs
+    this.#log = log
+  }
+
+  start(): void {
+    this.#stopped = false
+    this.#removeProbe = addOutboxLagProbe(() => oldestUnsentAgeSeconds(this.#db))
+    this.#schedule(0)
+  }
+
+  /** Relays soon: called after a local commit wrote events, so they do not wait for the next poll. */
+  nudge(): void {
+    if (this.#stopped) return
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    this.#schedule(0)
+  }
+
+  /** Stops polling; events committed by the last requests still get one more chance to go out. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    this.#removeProbe?.()
+    await this.#running
+    await this.#drain().catch((err) => this.#log.warn({ err }, 'outbox not drained at shutdown; kept for later'))
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => this.#tick(), ms)
+  }
+
+  #tick(): void {
+    this.#running = this.#drain()
+      .catch((err) => {
+        // The database being away would otherwise log on every poll.
+        if (Date.now() - this.#lastWarning < 5000) return
+        this.#lastWarning = Date.now()
+        this.#log.warn({ err }, 'outbox relay failed; retrying')
+      })
+      .finally(() => {
+        this.#running = undefined
+        if (this.#stopped) return
+        const again = this.#again
+        this.#again = false
+        this.#schedule(again ? 0 : this.#pollIntervalMs)
+      })
+  }
+
+  async #drain(): Promise<void> {
+    // A full batch means more are probably waiting: keep going while the sink accepts them.
+    for (;;) {
+      const { sent, failed, claimed } = await this.relayOnce()
+      if (claimed < this.#batchSize || failed > 0 || sent === 0 || this.#stopped) return
+    }
+  }
+
+  /** Claims one batch of due events, publishes them, and records each outcome. */
+  async relayOnce(now = new Date()): Promise<{ claimed: number; sent: number; failed: number }> {
+    return inTransaction(this.#db, async (trx) => {
+      const rows = await trx
+        .selectFrom('outbox')
+        .select(['id', 'event', 'payload', 'attempts'])
+        .where('state', '=', 'PENDING')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(this.#batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute()
+      if (rows.length === 0) return { claimed: 0, sent: 0, failed: 0 }
+      const results = await Promise.allSettled(
+        rows.map((row) =>
+          withTimeout(
+            this.#sink.publish(row.event as EventName, payloadOf(row.payload), String(row.id)),
+            this.#publishTimeoutMs,
+          ),
+        ),
+      )
+      const sentIds: number[] = []
+      const doneAt = new Date()
+      for (const [i, result] of results.entries()) {
+        const row = rows[i] as (typeof rows)[number]
+        if (result.status === 'fulfilled') {
+          sentIds.push(row.id)
+          continue
+        }
+        const attempts = row.attempts + 1
+        const error = String((result.reason as Error)?.message ?? result.reason).slice(0, 500)
+        await trx
+          .updateTable('outbox')
+          .set({
+            attempts,
+            last_error: error,
+            next_attempt_at: new Date(doneAt.getTime() + retryDelayMs(attempts)),
+          })
+          .where('id', '=', row.id)
+          .execute()
+      }
+      if (sentIds.length) {
+        await trx
+          .updateTable('outbox')
+          .set({ state: 'SENT', sent_at: doneAt, attempts: sql`attempts + 1` })
+          .where('id', 'in', sentIds)
+          .execute()
+      }
+      const failed = rows.length - sentIds.length
+      if (sentIds.length) outboxPublished.inc({ outcome: 'sent' }, sentIds.length)
+      if (failed) {
+        outboxPublished.inc({ outcome: 'failed' }, failed)
+        if (Date.now() - this.#lastWarning >= 5000) {
+          this.#lastWarning = Date.now()
+          this.#log.warn({ failed, claimed: rows.length }, 'outbox events not published; will retry')
+        }
+      }
+      return { claimed: rows.length, sent: sentIds.length, failed }
+    })
+  }
+}
+
+/** Seconds since the oldest unpublished event was committed; 0 when everything is published. */
+export async function oldestUnsentAgeSeconds(db: Db, now = new Date()): Promise<number> {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min('created_at').as('oldest'))
+    .where('state', '=', 'PENDING')
+    .executeTakeFirst()
+  const oldest = row?.oldest ? new Date(row.oldest as Date) : undefined
+  return oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0
+}
+
+/** Deletes published events older than `before`, in small batches so no lock is held for long. */
+export async function pruneSentEvents(db: Db, before: Date, batch = 1000): Promise<number> {
+  let removed = 0
+  for (;;) {
+    const result = await db
+      .deleteFrom('outbox')
+      .where('state', '=', 'SENT')
+      .where('sent_at', '<', before)
+      .limit(batch)
+      .executeTakeFirst()
+    const n = Number(result.numDeletedRows)
+    removed += n
+    if (n < batch) return removed
+  }
+}

@@ -1,0 +1,347 @@
+import type { Db, ReservationStatus } from '@stagepass/db'
+import { inTransaction } from '@stagepass/db'
+import type { FastifyBaseLogger } from 'fastify'
+import { sql } from 'kysely'
+import { AlreadyPaidError, ReservationExpiredError, ReservationNotFoundError } from './errors.js'
+import { releaseLapsedHold } from './holds.js'
+import type { BookingHooks } from './hooks.js'
+import { enqueueEvent } from './outbox.js'
+import { type PointClient, type PointUse, paymentReference } from './points.js'
+
+export interface PaymentReceipt {
+  paymentId: number
+  reservationId: number
+  seatNo: number
+  price: number
+  status: 'PAID'
+  currentPoints: number
+}
+
+export interface PaymentDeps {
+  db: Db
+  points: PointClient
+  hooks: BookingHooks
+  log: FastifyBaseLogger
+  /** Test only: stop right after the point use, as a crash there would. */
+  failAfterPointUse?: boolean
+}
+
+interface PayableReservation {
+  id: number
+  user_id: number
+  seat_id: number
+  seat_no: number
+  concert_option_id: number
+  price: number
+  status: ReservationStatus
+  expires_at: Date
+}
+
+const ER_DUP_ENTRY = 1062
+const isInsufficientPoints = (err: unknown) => (err as { code?: string }).code === 'INSUFFICIENT_POINTS'
+
+function loadReservation(db: Db, reservationId: number): Promise<PayableReservation | undefined> {
+  return db
+    .selectFrom('reservation as r')
+    .innerJoin('seat as s', 's.id', 'r.seat_id')
+    .select([
+      'r.id',
+      'r.user_id',
+      'r.seat_id',
+      's.seat_no',
+      'r.concert_option_id',
+      'r.price',
+      'r.status',
+      'r.expires_at',
+    ])
+    .where('r.id', '=', reservationId)
+    .executeTakeFirst()
+}
+
+/**
+ * Point's `use` is idempotent per reference, but a duplicate racing the first can be refused for
+ * the balance the first one just took. Asked again, point returns that first use.
+ */
+async function usePointsOnce(points: PointClient, input: PointUse): Promise<{ currentPoints: number }> {
+  try {
+    return await points.use(input)
+  } catch (err) {
+    if (!isInsufficientPoints(err)) throw err
+    return points.use(input)
+  }
+}
+
+/**
+ * Records that a payment is under way before any point moves, so a crash after the point use
+ * always leaves a row for the reconciler. A new attempt restarts the reconciler's clock.
+ */
+async function startPayment(db: Db, r: PayableReservation, idempotencyKey: string | undefined, now: Date) {
+  const existing = await db.selectFrom('payment').select('id').where('reservation_id', '=', r.id).executeTakeFirst()
+  if (!existing) {
+    try {
+      await db
+        .insertInto('payment')
+        .values({
+          reservation_id: r.id,
+          user_id: r.user_id,
+          amount: r.price,
+          status: 'PENDING',
+          idempotency_key: idempotencyKey ?? null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute()
+      return
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== ER_DUP_ENTRY) throw err
+    }
+  }
+  await db
+    .updateTable('payment')
+    .set({
+      status: 'PENDING',
+      updated_at: now,
+      idempotency_key: idempotencyKey ?? sql<string | null>`idempotency_key`,
+    })
+    .where('reservation_id', '=', r.id)
+    .where('status', 'in', ['PENDING', 'DECLINED'])
+    .execute()
+}
+
+/** Point refused the use: nothing was taken. */
+async function declinePayment(db: Db, reservationId: number): Promise<void> {
+  await db
+    .updateTable('payment')
+    .set({ status: 'DECLINED', updated_at: new Date() })
+    .where('reservation_id', '=', reservationId)
+    .where('status', '=', 'PENDING')
+    .execute()
+}
+
+/**
+ * The last step of the saga, in one transaction: the reservation becomes PAID (only if it is still
+ * a PENDING hold, which no one else can have taken), with its payment row and `payment.completed`.
+ * Returns the payment id, or undefined when the reservation was no longer PENDING.
+ */
+async function completePayment(
+  db: Db,
+  r: PayableReservation,
+  { balance, idempotencyKey }: { balance: number; idempotencyKey: string | null | undefined },
+): Promise<number | undefined> {
+  const now = new Date()
+  return inTransaction(db, async (trx) => {
+    const paid = await trx
+      .updateTable('reservation')
+      .set({ status: 'PAID', paid_at: now })
+      .where('id', '=', r.id)
+      .where('status', '=', 'PENDING')
+      .executeTakeFirst()
+    if (Number(paid.numUpdatedRows) !== 1) return undefined
+    const key = idempotencyKey ?? null
+    await trx
+      .insertInto('payment')
+      .values({
+        reservation_id: r.id,
+        user_id: r.user_id,
+        amount: r.price,
+        status: 'COMPLETED',
+        idempotency_key: key,
+        balance_after: balance,
+        created_at: now,
+        updated_at: now,
+        paid_at: now,
+      })
+      .onDuplicateKeyUpdate({
+        status: 'COMPLETED',
+        idempotency_key: sql<string | null>`coalesce(${key}, idempotency_key)`,
+        balance_after: balance,
+        updated_at: now,
+        paid_at: now,
+      })
+      .execute()
+    const payment = await trx
+      .selectFrom('payment')
+      .select('id')
+      .where('reservation_id', '=', r.id)
+      .executeTakeFirstOrThrow()
+    await enqueueEvent(
+      trx,
+      'payment.completed',
+      {
+        paymentId: payment.id,
+        reservationId: r.id,
+        userId: r.user_id,
+        seatId: r.seat_id,
+        concertOptionId: r.concert_option_id,
+        amount: r.price,
+        paidAt: now.toISOString(),
+      },
+      now,
+    )
+    return payment.id
+  })
+}
+
+/** Gives the points of an unfinished payment back (once: refunds are idempotent by reference). */
+async function refundPayment(deps: PaymentDeps, reservationId: number): Promise<'REFUNDED' | 'VOIDED'> {
+  const refunded = await deps.points.refund({ reference: paymentReference(reservationId) })
+  const status = refunded ? 'REFUNDED' : 'VOIDED'
+  await deps.db
+    .updateTable('payment')
+    .set({ status, updated_at: new Date() })
+    .where('reservation_id', '=', reservationId)
+    .where('status', 'in', ['PENDING', 'DECLINED'])
+    .execute()
+  return status
+}
+
+/** The first 200 again, for a replay with the key that completed the payment; otherwise ALREADY_PAID. */
+async function replayReceipt(db: Db, r: PayableReservation, idempotencyKey: string | undefined) {
+  const payment = await db
+    .selectFrom('payment')
+    .select(['id', 'idempotency_key', 'balance_after'])
+    .where('reservation_id', '=', r.id)
+    .where('status', '=', 'COMPLETED')
+    .executeTakeFirst()
+  if (!payment || idempotencyKey === undefined || payment.idempotency_key !== idempotencyKey) {
+    throw new AlreadyPaidError(r.id)
+  }
+  return receiptOf(r, payment.id, payment.balance_after ?? 0)
+}
+
+const receiptOf = (r: PayableReservation, paymentId: number, currentPoints: number): PaymentReceipt => ({
+  paymentId,
+  reservationId: r.id,
+  seatNo: r.seat_no,
+  price: r.price,
+  status: 'PAID',
+  currentPoints,
+})
+
+/**
+ * Pays for a held seat with points: the saga of architecture.md. (1) a PENDING payment row, (2)
+ * point `use` with reference `reservation:<id>`, (3) PAID + payment + outbox in one transaction.
+ * If (3) finds the hold gone, the points are refunded at once; if the process dies between (2)
+ * and (3), the reconciler finishes the payment or refunds it.
+ */
+export async function payReservation(
+  deps: PaymentDeps,
+  { userId, reservationId, idempotencyKey }: { userId: number; reservationId: number; idempotencyKey?: string },
+): Promise<{ receipt: PaymentReceipt; replayed: boolean }> {
+  const { db, points } = deps
+  const now = new Date()
+  const r = await loadReservation(db, reservationId)
+  // Someone else's reservation is indistinguishable from a missing one.
+  if (!r || r.user_id !== userId) throw new ReservationNotFoundError(reservationId)
+  if (r.status === 'PAID') return { receipt: await replayReceipt(db, r, idempotencyKey), replayed: true }
+  if (r.status !== 'PENDING' || r.expires_at <= now) {
+    if (r.status === 'PENDING' && (await inTransaction(db, (trx) => releaseLapsedHold(trx, r, now)))) {
+      deps.hooks.holdReleased(r, 'pay')
+    }
+    throw new ReservationExpiredError(reservationId)
+  }
+
+  await startPayment(db, r, idempotencyKey, now)
+  const input = { userId, amount: r.price, reference: paymentReference(r.id) }
+  let balance: number
+  try {
+    balance = (await usePointsOnce(points, input)).currentPoints
+  } catch (err) {
+    if (isInsufficientPoints(err)) await declinePayment(db, r.id)
+    throw err
+  }
+  if (deps.failAfterPointUse) throw new Error('injected failure between the point use and the PAID commit')
+
+  const paymentId = await completePayment(db, r, { balance, idempotencyKey })
+  if (paymentId !== undefined) {
+    deps.hooks.eventsCommitted()
+    deps.log.info({ userId, reservationId, paymentId, amount: r.price }, 'payment completed')
+    return { receipt: receiptOf(r, paymentId, balance), replayed: false }
+  }
+  const current = await loadReservation(db, reservationId)
+  // A concurrent attempt completed it with the same point use.
+  if (current?.status === 'PAID') return { receipt: await replayReceipt(db, current, idempotencyKey), replayed: true }
+  // The hold ended while the points were being taken: they go back, and the seat stays free.
+  await refundPayment(deps, r.id)
+  deps.log.info({ userId, reservationId }, 'hold lapsed during payment; points refunded')
+  throw new ReservationExpiredError(reservationId)
+}
+
+export interface ReconcileReport {
+  completed: number
+  refunded: number
+  voided: number
+  declined: number
+  failed: number
+}
+
+/**
+ * Settles payments left unfinished (a crash or an unreachable point service between the steps):
+ * a payment whose hold still stands is completed (the point use is idempotent, so a use that
+ * already happened is not repeated); one whose hold is gone is refunded. Declined payments are
+ * refund-checked once their hold is gone, in case a racing attempt's use slipped through.
+ * Every step is conditional or idempotent, so instances may reconcile side by side.
+ */
+export async function reconcilePayments(
+  deps: PaymentDeps,
+  { olderThan, limit = 100 }: { olderThan: Date; limit?: number },
+): Promise<ReconcileReport> {
+  const { db } = deps
+  const report: ReconcileReport = { completed: 0, refunded: 0, voided: 0, declined: 0, failed: 0 }
+  const unfinished = await db
+    .selectFrom('payment as p')
+    .innerJoin('reservation as r', 'r.id', 'p.reservation_id')
+    .innerJoin('seat as s', 's.id', 'r.seat_id')
+    .select([
+      'r.id',
+      'r.user_id',
+      'r.seat_id',
+      's.seat_no',
+      'r.concert_option_id',
+      'r.price',
+      'r.status',
+      'r.expires_at',
+      'p.status as payment_status',
+      'p.idempotency_key',
+    ])
+    .where('p.status', 'in', ['PENDING', 'DECLINED'])
+    .where('p.updated_at', '<=', olderThan)
+    .where('r.status', '!=', 'PAID')
+    .where((eb) => eb.or([eb('p.status', '=', 'PENDING'), eb('r.status', '!=', 'PENDING')]))
+    .orderBy('p.updated_at')
+    .limit(limit)
+    .execute()
+
+  for (const r of unfinished) {
+    try {
+      if (r.status === 'PENDING') {
+        const { currentPoints } = await usePointsOnce(deps.points, {
+          userId: r.user_id,
+          amount: r.price,
+          reference: paymentReference(r.id),
+        })
+        const paymentId = await completePayment(db, r, { balance: currentPoints, idempotencyKey: r.idempotency_key })
+        if (paymentId !== undefined) {
+          deps.hooks.eventsCommitted()
+          report.completed++
+          deps.log.info({ reservationId: r.id, paymentId }, 'unfinished payment completed')
+          continue
+        }
+        if ((await loadReservation(db, r.id))?.status === 'PAID') continue
+      }
+      const outcome = await refundPayment(deps, r.id)
+      if (outcome === 'REFUNDED') report.refunded++
+      else report.voided++
+      deps.log.info({ reservationId: r.id, outcome }, 'unfinished payment settled')
+    } catch (err) {
+      if (isInsufficientPoints(err)) {
+        await declinePayment(db, r.id)
+        report.declined++
+      } else {
+        report.failed++
+        deps.log.warn({ err, reservationId: r.id }, 'could not settle an unfinished payment; will retry')
+      }
+    }
+  }
+  return report
+}

@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { responses } from '@stagepass/kit'
+import { actingUser } from '../acting-user.js'
+import type { BookingContext } from '../context.js'
+import { paymentAmount, paymentFailures, paymentsCompleted } from '../metrics.js'
+import { payReservation } from '../payments.js'
+import { PayBody, PayHeaders, Receipt } from '../schemas.js'
+
+export const paymentRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext }> = async (fastify, { booking }) => {
+  fastify.post(
+    '/payment/pay',
+    { schema: { body: PayBody, headers: PayHeaders, response: responses(Receipt) } },
+    async (request) => {
+      const userId = actingUser(request)
+      const { reservationId } = request.body
+      const idempotencyKey = request.headers['idempotency-key']
+      try {
+        const { receipt, replayed } = await payReservation(
+          {
+            db: booking.db,
+            points: booking.points,
+            hooks: booking.hooks,
+            log: request.log,
+            failAfterPointUse: booking.failAfterPointUse,
+          },
+          { userId, reservationId, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) },
+        )
+        if (!replayed) {
+          paymentsCompleted.inc()
+          paymentAmount.inc(receipt.price)
+        }
+        return { data: receipt }
+      } catch (err) {
+        const { code, statusCode } = err as { code?: string; statusCode?: number }
+        paymentFailures.inc({ code: statusCode !== undefined && code ? code : 'INTERNAL_ERROR' })
+        throw err
+      }
+    },
+  )
+}

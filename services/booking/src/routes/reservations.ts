@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { responses } from '@stagepass/kit'
+import { actingUser } from '../acting-user.js'
+import type { BookingContext } from '../context.js'
+import { ReservationNotFoundError, UserMismatchError } from '../errors.js'
+import { findReservation, holdSeat } from '../holds.js'
+import { holdRefusals, holdsMade } from '../metrics.js'
+import { Hold, Reservation, ReservationParams, ReserveBody } from '../schemas.js'
+
+export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext }> = async (
+  fastify,
+  { booking },
+) => {
+  const { db, settings, hooks, expiry } = booking
+
+  fastify.post(
+    '/concerts/reserve-seat',
+    { schema: { body: ReserveBody, response: responses(Hold) } },
+    async (request) => {
+      const userId = actingUser(request)
+      const { seatId, userId: claimed } = request.body
+      if (claimed !== undefined && claimed !== userId) throw new UserMismatchError(claimed)
+      let outcome: Awaited<ReturnType<typeof holdSeat>>
+      try {
+        outcome = await holdSeat(
+          db,
+          { userId, seatId },
+          {
+            holdTtlSeconds: settings.HOLD_TTL_SECONDS,
+            maxHoldsPerUserPerOption: settings.MAX_HOLDS_PER_USER_PER_OPTION,
+          },
+        )
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (code === 'SEAT_UNAVAILABLE' || code === 'SEAT_NOT_FOUND' || code === 'HOLD_LIMIT_REACHED') {
+          holdRefusals.inc({ code })
+        }
+        throw err
+      }
+      const { hold, released } = outcome
+      holdsMade.inc()
+      for (const lapsed of released) hooks.holdReleased(lapsed, 'reserve')
+      hooks.eventsCommitted()
+      expiry.schedule(hold.reservationId, hold.expiresAt).catch((err) => {
+        request.log.warn(
+          { err, reservationId: hold.reservationId },
+          'expiry job not scheduled; the sweep will expire it',
+        )
+      })
+      const expireTime = hold.expiresAt.toISOString()
+      request.log.info({ userId, seatId, reservationId: hold.reservationId }, 'seat held')
+      return {
+        data: {
+          reservationId: hold.reservationId,
+          seatId: hold.seatId,
+          seatNo: hold.seatNo,
+          concertOptionId: hold.concertOptionId,
+          price: hold.price,
+          status: 'PENDING' as const,
+          reservationExpireTime: expireTime,
+          message: `seat ${hold.seatNo} is held for you until ${expireTime}; pay before then`,
+        },
+      }
+    },
+  )
+
+  fastify.get(
+    '/reservations/:reservationId',
+    { schema: { params: ReservationParams, response: responses(Reservation) } },
+    async (request) => {
+      const userId = actingUser(request)
+      const { reservationId } = request.params
+      const reservation = await findReservation(db, { reservationId, userId })
+      if (!reservation) throw new ReservationNotFoundError(reservationId)
+      return { data: reservation }
+    },
+  )
+}

@@ -1,0 +1,19 @@
+import { createServer, listen, runMain } from '@stagepass/kit'
+import { bookingApp } from './app.js'
+import { loadBookingConfig } from './config.js'
+import { createHttpPointClient } from './points.js'
+
+await runMain(async () => {
+  const config = loadBookingConfig()
+  const app = createServer({ service: 'booking', config })
+  const points = createHttpPointClient(config.POINT_URLS.split(','), { timeoutMs: config.POINT_TIMEOUT_MS })
+  app.addHook('onClose', async () => points.close?.())
+  await app.register(bookingApp, {
+    mysql: config,
+    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    settings: config,
+    points,
+    workers: true,
+  })
+  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+})

@@ -1,0 +1,227 @@
+import { bullPrefix, type EventName } from '@stagepass/events'
+import { createTestDatabase, createTestRedisPrefix, startTcpProxy } from '@stagepass/testkit'
+import { Queue } from 'bullmq'
+import { sql } from 'kysely'
+import t from 'tap'
+import { recordPaymentSent } from '../src/data-platform.js'
+import { enqueueEvent, OutboxRelay, pruneSentEvents } from '../src/outbox.js'
+import {
+  addPerformance,
+  count,
+  eventually,
+  outboxEvents,
+  quietLog,
+  startBooking,
+  startPointService,
+} from './helpers/booking.js'
+
+const database = await createTestDatabase(t)
+const { db } = database
+const redis = createTestRedisPrefix(t)
+const point = await startPointService(t, database.config)
+// Booking reaches Redis only through this proxy, so the test can take Redis away from it alone.
+const proxy = await startTcpProxy(t, '127.0.0.1', Number(new URL(redis.url).port || 6379))
+const booking = await startBooking(t, {
+  mysql: database.config,
+  redis: { url: `redis://127.0.0.1:${proxy.port}`, prefix: redis.prefix },
+  points: point.client(),
+  logLevel: 'fatal',
+})
+
+/** The consumer queues as BullMQ holds them, read over the real Redis. */
+function consumerQueue(consumer: string) {
+  const queue = new Queue(`events-${consumer}`, {
+    connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) },
+    prefix: bullPrefix(redis.prefix),
+  })
+  t.teardown(() => queue.close())
+  return queue
+}
+const queueConsumer = consumerQueue('queue')
+const dataPlatform = consumerQueue('data-platform')
+
+async function jobIdsOf(queue: Queue, name: EventName) {
+  const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'])
+  return jobs.filter((j) => j?.name === name).map((j) => String(j.id))
+}
+
+async function outboxLag(): Promise<number> {
+  const text = (await booking.api.get('/metrics')).body as string
+  return Number(text.match(/^booking_outbox_lag_seconds (\S+)$/m)?.[1])
+}
+
+t.test('Redis down at commit time: payments commit; events go out once Redis is back, each once', async (t) => {
+  const buyers = 20
+  const { seatIds } = await addPerformance(db, { seats: buyers, price: 10_000 })
+  const holds = []
+  for (let i = 0; i < buyers; i++) {
+    await point.charge(100 + i, 10_000)
+    holds.push((await booking.as(100 + i).reserve({ seatId: seatIds[i] })).body.data)
+  }
+  t.ok(await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING'`)) === 0), 'holds published')
+
+  await proxy.disable()
+  const paid = await Promise.all(holds.map((h, i) => booking.as(100 + i).pay({ reservationId: h.reservationId })))
+  t.same(
+    paid.map((r) => r.status),
+    Array(buyers).fill(200),
+    'every payment commits without Redis',
+  )
+  t.equal(await count(db, 'reservation', sql`user_id between 100 and 119 and status = 'PAID'`), buyers)
+  t.ok(
+    await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING' and attempts > 0`)) === buyers),
+    'the relay tried, failed, and kept the events',
+  )
+  const failed = await outboxEvents(db, 'payment.completed')
+  t.ok(
+    failed.every((e) => e.state === 'PENDING' && e.last_error),
+    'each unsent event records its last error',
+  )
+  t.ok((await outboxLag()) > 0, 'the outbox lag gauge shows the backlog')
+
+  await proxy.enable()
+  t.ok(
+    await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING'`)) === 0, 15_000),
+    'published after Redis returns',
+  )
+  const events = await outboxEvents(db, 'payment.completed')
+  t.equal(events.length, buyers, 'one payment.completed per payment')
+  t.ok(
+    events.every((e) => e.state === 'SENT' && e.sent_at),
+    'all marked sent',
+  )
+  const expectedJobs = events.map((e) => `event-${e.id}`).sort()
+  t.same((await jobIdsOf(queueConsumer, 'payment.completed')).sort(), expectedJobs, 'queue got each event once')
+  t.same((await jobIdsOf(dataPlatform, 'payment.completed')).sort(), expectedJobs, 'data-platform got each once')
+  t.ok(
+    await eventually(async () => (await count(db, 'sent_analytics')) === buyers),
+    'the data-platform consumer recorded every payment',
+  )
+  const recorded = await db.selectFrom('sent_analytics').select(['payment_id', 'event_id', 'amount']).execute()
+  t.same(
+    recorded.map((r) => r.payment_id).sort(),
+    paid.map((r) => r.body.data.paymentId).sort(),
+    'each payment exactly once',
+  )
+  t.ok(await eventually(async () => (await outboxLag()) === 0), 'lag back to 0')
+})
+
+t.test('a relay that dies after publishing re-publishes the same event id: no duplicate effect', async (t) => {
+  const [event] = await outboxEvents(db, 'payment.completed')
+  if (!event) throw new Error('needs the previous test')
+  const jobsBefore = (await jobIdsOf(dataPlatform, 'payment.completed')).length
+  const rowsBefore = await count(db, 'sent_analytics')
+  // As if the mark-sent never committed.
+  await db.updateTable('outbox').set({ state: 'PENDING', sent_at: null }).where('id', '=', event.id).execute()
+  t.ok(await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING'`)) === 0), 'sent again')
+  t.equal((await jobIdsOf(dataPlatform, 'payment.completed')).length, jobsBefore, 'BullMQ kept one job')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(await count(db, 'sent_analytics'), rowsBefore, 'and the consumer one row')
+})
+
+t.test('the data-platform consumer records a payment once, however often it is delivered', async (t) => {
+  const payment = {
+    paymentId: 9001,
+    reservationId: 9001,
+    userId: 9,
+    seatId: 9,
+    concertOptionId: 9,
+    amount: 1234,
+    paidAt: new Date().toISOString(),
+  }
+  await recordPaymentSent(db, payment, '900001')
+  await recordPaymentSent(db, payment, '900001')
+  await recordPaymentSent(db, payment, '900002')
+  t.equal(await count(db, 'sent_analytics', sql`payment_id = 9001`), 1)
+})
+
+t.test('relays on several instances publish every event exactly once', async (t) => {
+  const published = new Map<string, number>()
+  const sink = {
+    async publish(_event: EventName, _payload: unknown, eventId: string) {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 3))
+      published.set(eventId, (published.get(eventId) ?? 0) + 1)
+    },
+  }
+  const own = await createTestDatabase(t)
+  await own.db.transaction().execute(async (trx) => {
+    for (let i = 1; i <= 300; i++) {
+      await enqueueEvent(
+        trx,
+        'reservation.held',
+        { reservationId: i, userId: i, seatId: i, concertOptionId: 1, expiresAt: new Date().toISOString() },
+        new Date(),
+      )
+    }
+  })
+  const relays = Array.from(
+    { length: 3 },
+    () => new OutboxRelay({ db: own.db, sink, pollIntervalMs: 10, batchSize: 25, log: quietLog }),
+  )
+  await Promise.all(
+    relays.map(async (relay) => {
+      while ((await relay.relayOnce()).claimed > 0) {}
+    }),
+  )
+  t.equal(published.size, 300, 'every event published')
+  t.ok(
+    [...published.values()].every((n) => n === 1),
+    'none twice',
+  )
+  t.equal(await count(own.db, 'outbox', sql`state = 'SENT' and attempts = 1`), 300)
+})
+
+t.test('a failing sink: the event stays, with attempts, error and a growing delay', async (t) => {
+  const own = await createTestDatabase(t)
+  await own.db
+    .transaction()
+    .execute((trx) =>
+      enqueueEvent(
+        trx,
+        'reservation.released',
+        { reservationId: 1, userId: 1, seatId: 1, concertOptionId: 1, reason: 'EXPIRED' },
+        new Date(),
+      ),
+    )
+  const sink = { publish: () => Promise.reject(new Error('redis is away')) }
+  const relay = new OutboxRelay({ db: own.db, sink, pollIntervalMs: 10, log: quietLog })
+  t.same(await relay.relayOnce(), { claimed: 1, sent: 0, failed: 1 })
+  t.same(await relay.relayOnce(), { claimed: 0, sent: 0, failed: 0 }, 'not retried before its delay')
+  const row = await own.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow()
+  t.match(row, { state: 'PENDING', attempts: 1, last_error: 'redis is away' })
+  t.ok(row.next_attempt_at.getTime() > Date.now(), 'retried later')
+  const later = new Date(Date.now() + 60_000)
+  t.same(await relay.relayOnce(later), { claimed: 1, sent: 0, failed: 1 })
+  const again = await own.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow()
+  t.equal(again.attempts, 2)
+})
+
+t.test('sent events are kept for a bounded time, unsent ones until they are sent', async (t) => {
+  const own = await createTestDatabase(t)
+  const now = new Date()
+  await own.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < 5; i++) {
+      await enqueueEvent(
+        trx,
+        'reservation.released',
+        { reservationId: i, userId: 1, seatId: 1, concertOptionId: 1, reason: 'EXPIRED' },
+        now,
+      )
+    }
+  })
+  const ids = (await own.db.selectFrom('outbox').select('id').orderBy('id').execute()).map((r) => r.id)
+  const old = new Date(now.getTime() - 48 * 3600 * 1000)
+  await own.db.updateTable('outbox').set({ state: 'SENT', sent_at: old }).where('id', 'in', ids.slice(0, 3)).execute()
+  await own.db
+    .updateTable('outbox')
+    .set({ state: 'SENT', sent_at: now })
+    .where('id', '=', ids[3] as number)
+    .execute()
+  const removed = await pruneSentEvents(own.db, new Date(now.getTime() - 24 * 3600 * 1000), 2)
+  t.equal(removed, 3, 'old sent events removed')
+  t.same(
+    (await own.db.selectFrom('outbox').select(['id', 'state']).orderBy('id').execute()).map((r) => r.state),
+    ['SENT', 'PENDING'],
+    'recent sent and unsent events kept',
+  )
+})

@@ -1,0 +1,94 @@
+import { createTestDatabase, createTestRedisPrefix, startTcpProxy } from '@stagepass/testkit'
+import t from 'tap'
+import { expireHold, sweepLapsedHolds } from '../src/holds.js'
+import { addPerformance, eventually, lapseHold, noPoints, outboxEvents, startBooking } from './helpers/booking.js'
+
+const database = await createTestDatabase(t)
+const { db } = database
+const redis = createTestRedisPrefix(t)
+const { url: redisUrl } = redis
+
+const statusOf = async (id: number) =>
+  (await db.selectFrom('reservation').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status
+const releasedEvents = async (id: number) =>
+  (await outboxEvents(db, 'reservation.released')).filter((e) => e.payload.reservationId === id)
+
+async function expiriesBy(api: { get(path: string): Promise<{ body: string }> }, trigger: string) {
+  const text = (await api.get('/metrics')).body
+  const match = text.match(new RegExp(`booking_hold_expiries_total\\{trigger="${trigger}"\\} (\\d+)`))
+  return match ? Number(match[1]) : 0
+}
+
+t.test('a hold lapses on time: its delayed job releases it and publishes the release', async (t) => {
+  // Short holds; the sweep is far off, so only the per-hold job can release this one in time.
+  const booking = await startBooking(t, {
+    mysql: database.config,
+    redis,
+    points: noPoints,
+    settings: { HOLD_TTL_SECONDS: 1, HOLD_SWEEP_INTERVAL_MS: 600_000 },
+  })
+  const { seatIds } = await addPerformance(db, { seats: 1 })
+  const seatId = seatIds[0] as number
+  const jobsBefore = await expiriesBy(booking.api, 'job')
+  const hold = await booking.as(1).reserve({ seatId })
+  const reservationId = hold.body.data.reservationId as number
+  t.equal(await statusOf(reservationId), 'PENDING')
+  t.ok(await eventually(async () => (await statusOf(reservationId)) === 'EXPIRED', 4000), 'expired by its job')
+  t.ok(Date.now() >= Date.parse(hold.body.data.reservationExpireTime), 'not before its time')
+  t.equal(await expiriesBy(booking.api, 'job'), jobsBefore + 1)
+  t.ok(
+    await eventually(async () => (await releasedEvents(reservationId)).some((e) => e.state === 'SENT')),
+    'the release event is published',
+  )
+  t.equal((await releasedEvents(reservationId)).length, 1)
+  t.equal((await booking.as(2).reserve({ seatId })).status, 200, 'the seat is free')
+  await booking.close()
+})
+
+t.test('with Redis down no job can be scheduled: the periodic sweep releases the hold', async (t) => {
+  const proxy = await startTcpProxy(t, '127.0.0.1', Number(new URL(redisUrl).port || 6379))
+  const booking = await startBooking(t, {
+    mysql: database.config,
+    redis: { url: `redis://127.0.0.1:${proxy.port}`, prefix: redis.prefix },
+    points: noPoints,
+    settings: { HOLD_TTL_SECONDS: 1, HOLD_SWEEP_INTERVAL_MS: 300 },
+    logLevel: 'fatal',
+  })
+  await proxy.disable()
+  const { seatIds } = await addPerformance(db, { seats: 1 })
+  const sweepsBefore = await expiriesBy(booking.api, 'sweep')
+  const hold = await booking.as(3).reserve({ seatId: seatIds[0] })
+  t.equal(hold.status, 200, 'holding a seat does not need Redis')
+  const reservationId = hold.body.data.reservationId as number
+  t.ok(await eventually(async () => (await statusOf(reservationId)) === 'EXPIRED', 5000), 'expired by the sweep')
+  t.ok((await expiriesBy(booking.api, 'sweep')) > sweepsBefore)
+  t.equal((await releasedEvents(reservationId)).length, 1)
+  await proxy.enable()
+  await booking.close()
+})
+
+t.test('job, sweep and reserve may all see the same lapsed hold: it is released once', async (t) => {
+  const booking = await startBooking(t, { mysql: database.config, redis, points: noPoints, workers: false })
+  const { seatIds } = await addPerformance(db, { seats: 1 })
+  const seatId = seatIds[0] as number
+  const hold = await booking.as(4).reserve({ seatId })
+  const reservationId = hold.body.data.reservationId as number
+
+  const early = await expireHold(db, reservationId)
+  t.equal(early.released, undefined, 'a job that runs early changes nothing')
+  t.ok(early.notBefore && early.notBefore.getTime() > Date.now(), 'and says when to look again')
+  t.equal(await statusOf(reservationId), 'PENDING')
+
+  await lapseHold(db, reservationId)
+  const [job, sweep, reserve] = await Promise.all([
+    expireHold(db, reservationId),
+    sweepLapsedHolds(db),
+    booking.as(5).reserve({ seatId }),
+  ])
+  t.equal(reserve.status, 200, 'the seat goes to the next user')
+  const releases = (job.released ? 1 : 0) + sweep.filter((h) => h.id === reservationId).length
+  t.ok(releases <= 1, 'job and sweep do not both release it')
+  t.equal((await releasedEvents(reservationId)).length, 1, 'one release event in all')
+  t.same(await expireHold(db, reservationId), { released: undefined }, 'a late job is a no-op')
+  await booking.close()
+})

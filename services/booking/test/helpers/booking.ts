@@ -1,0 +1,251 @@
+import { PassThrough } from 'node:stream'
+import type { Db, MysqlConfig } from '@stagepass/db'
+import { createServer, QUEUE_USER_HEADER } from '@stagepass/kit'
+import {
+  fromRoot,
+  loadLauncherConfig,
+  type RunningProcess,
+  sharedEnv,
+  spawnProcess,
+  stopAll,
+  waitUntilReady,
+} from '@stagepass/launcher'
+import { type ApiClient, type ApiResponse, apiClient, freePort } from '@stagepass/testkit'
+import type { FastifyBaseLogger } from 'fastify'
+import { sql } from 'kysely'
+import { bookingApp } from '../../src/app.js'
+import type { BookingSettings } from '../../src/config.js'
+import { createHttpPointClient, type PointClient } from '../../src/points.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export const DEFAULT_SETTINGS: BookingSettings = {
+  HOLD_TTL_SECONDS: 300,
+  MAX_HOLDS_PER_USER_PER_OPTION: 4,
+  HOLD_SWEEP_INTERVAL_MS: 60_000,
+  OUTBOX_POLL_INTERVAL_MS: 100,
+  OUTBOX_RETENTION_HOURS: 24,
+  PAYMENT_RECONCILE_AFTER_SECONDS: 3600,
+  PAYMENT_RECONCILE_INTERVAL_MS: 60_000,
+}
+
+/**
+ * The real point service as its own process on the test's database (split mode's shape): booking
+ * calls its internal routes over HTTP, and tests charge and read balances through its public ones.
+ */
+export async function startPointService(t: Teardown, mysql: MysqlConfig) {
+  const port = await freePort()
+  const output = new PassThrough()
+  const log: string[] = []
+  output.on('data', (chunk: Buffer) => log.push(chunk.toString()))
+  const proc: RunningProcess = spawnProcess(
+    {
+      name: 'point',
+      entry: fromRoot('services', 'point', 'dist/src/server.js'),
+      port,
+      env: {
+        ...sharedEnv({ ...loadLauncherConfig(), ...mysql }),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        LOG_PRETTY: 'false',
+      },
+    },
+    0,
+    { output },
+  )
+  t.teardown(() => stopAll([proc], 5000))
+  await waitUntilReady(proc, '/health/ready')
+  const url = `http://127.0.0.1:${port}`
+  const api = apiClient(url, { connections: 64 })
+  t.teardown(() => api.close())
+  return {
+    url,
+    output: () => log.join(''),
+    client: (): PointClient => {
+      const client = createHttpPointClient([url])
+      t.teardown(() => client.close?.())
+      return client
+    },
+    async charge(userId: number, amount: number) {
+      const res = await api.put('/points/charge', { userId, amount })
+      if (res.status !== 200) throw new Error(`charge failed: ${res.status} ${JSON.stringify(res.body)}`)
+    },
+    async balance(userId: number): Promise<number> {
+      const res = await api.get(`/points/current/${userId}`)
+      return res.body.data.currentPoints
+    },
+  }
+}
+
+export type PointService = Awaited<ReturnType<typeof startPointService>>
+
+/** A PointClient for tests that never reach the payment step. */
+export const noPoints: PointClient = {
+  use: () => Promise.reject(new Error('points are not part of this test')),
+  refund: () => Promise.reject(new Error('points are not part of this test')),
+}
+
+export interface BookingUnderTest {
+  url: string
+  api: ApiClient
+  /** Calls a route as the queue token's user would, with the header the gateway's guard sets. */
+  as(userId: number): {
+    reserve(body: unknown): Promise<ApiResponse>
+    pay(body: unknown, idempotencyKey?: string): Promise<ApiResponse>
+    reservation(id: number | string): Promise<ApiResponse>
+  }
+  close(): Promise<void>
+}
+
+/**
+ * The booking app on a real port, built the way the service process builds it (kit's server,
+ * the plugin, real MariaDB and Redis), with the queue user header set by the test.
+ */
+export async function startBooking(
+  t: Teardown,
+  {
+    mysql,
+    redis,
+    points,
+    settings = {},
+    workers = true,
+    failAfterPointUse = false,
+    logLevel = 'warn',
+    poolSize = 20,
+  }: {
+    mysql: MysqlConfig
+    redis: { url: string; prefix: string }
+    points: PointClient
+    settings?: Partial<BookingSettings>
+    workers?: boolean
+    failAfterPointUse?: boolean
+    /** Quieter for apps whose failures are the point of the test. */
+    logLevel?: 'warn' | 'fatal'
+    poolSize?: number
+  },
+): Promise<BookingUnderTest> {
+  const app = createServer({ service: 'booking', config: { LOG_LEVEL: logLevel, LOG_PRETTY: 'false' } })
+  await app.register(bookingApp, {
+    mysql: { ...mysql, MYSQL_POOL_SIZE: poolSize },
+    redis,
+    settings: { ...DEFAULT_SETTINGS, ...settings },
+    points,
+    workers,
+    failAfterPointUse,
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const api = apiClient(url, { connections: 256 })
+  let closed = false
+  const close = async () => {
+    if (closed) return
+    closed = true
+    await api.close()
+    await app.close()
+  }
+  t.teardown(close)
+  const headers = (userId: number, extra: Record<string, string> = {}) => ({
+    headers: { [QUEUE_USER_HEADER]: String(userId), ...extra },
+  })
+  return {
+    url,
+    api,
+    as: (userId) => ({
+      reserve: (body) => api.post('/concerts/reserve-seat', body, headers(userId)),
+      pay: (body, key) => api.post('/payment/pay', body, headers(userId, key ? { 'idempotency-key': key } : {})),
+      reservation: (id) => api.get(`/reservations/${id}`, headers(userId)),
+    }),
+    close,
+  }
+}
+
+/** Catalog rows for the test (the concert context owns them; booking only reads seats). */
+export async function addPerformance(
+  db: Db,
+  { seats, price = 50_000 }: { seats: number; price?: number },
+): Promise<{ concertOptionId: number; seatIds: number[] }> {
+  const concert = await db
+    .insertInto('concert')
+    .values({
+      name: 'Test Concert',
+      singer: 'Test Singer',
+      start_date: '2026-12-24',
+      end_date: '2026-12-25',
+      reserve_start_at: new Date('2026-11-01T00:00:00Z'),
+      reserve_end_at: new Date('2026-12-24T00:00:00Z'),
+    })
+    .executeTakeFirstOrThrow()
+  const option = await db
+    .insertInto('concert_option')
+    .values({ concert_id: Number(concert.insertId), venue: 'Test Hall', starts_at: new Date('2026-12-24T10:00:00Z') })
+    .executeTakeFirstOrThrow()
+  const concertOptionId = Number(option.insertId)
+  await db
+    .insertInto('seat')
+    .values(Array.from({ length: seats }, (_, i) => ({ concert_option_id: concertOptionId, seat_no: i + 1, price })))
+    .execute()
+  const rows = await db
+    .selectFrom('seat')
+    .select('id')
+    .where('concert_option_id', '=', concertOptionId)
+    .orderBy('seat_no')
+    .execute()
+  return { concertOptionId, seatIds: rows.map((r) => r.id) }
+}
+
+/** Makes a hold lapse now, as if its time had passed. */
+export async function lapseHold(db: Db, reservationId: number): Promise<void> {
+  await db
+    .updateTable('reservation')
+    .set({ expires_at: new Date(Date.now() - 1000) })
+    .where('id', '=', reservationId)
+    .execute()
+}
+
+export async function outboxEvents(db: Db, event?: string) {
+  let query = db.selectFrom('outbox').selectAll().orderBy('id')
+  if (event) query = query.where('event', '=', event)
+  const rows = await query.execute()
+  return rows.map((row) => ({
+    ...row,
+    payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
+  }))
+}
+
+export async function count(db: Db, table: 'reservation' | 'payment' | 'outbox' | 'sent_analytics', where = sql`1=1`) {
+  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)
+  return Number(rows[0]?.n ?? 0)
+}
+
+/** Polls until `check` is true or the time runs out. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+  return check()
+}
+
+const noop = () => {}
+/** A logger that drops everything, for domain functions called directly by tests. */
+export const quietLog = {
+  level: 'silent',
+  info: noop,
+  warn: noop,
+  error: noop,
+  debug: noop,
+  fatal: noop,
+  trace: noop,
+  silent: noop,
+  child() {
+    return quietLog
+  },
+} as unknown as FastifyBaseLogger
+
+/** Hooks for domain functions called directly by tests (no relay to nudge). */
+export const quietHooks = { eventsCommitted: noop, holdReleased: noop }
