@@ -1,6 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { bookingSettingsSchema } from '@stagepass/booking'
+import { seatCacheConfigSchema } from '@stagepass/concert'
 import { mysqlConfigSchema } from '@stagepass/db'
 import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import { queueConfigFields } from '@stagepass/queue'
 import { SERVICE_NAMES } from './route-table.js'
 
 const UpstreamList = (service: string, port: number) =>
@@ -14,6 +17,24 @@ export const gatewayConfigSchema = Type.Object({
   ...httpConfigSchema,
   ...mysqlConfigSchema,
   ...redisConfigSchema,
+  // Monolith mode runs the concert context in this process, with the same cache settings.
+  ...seatCacheConfigSchema,
+  // Monolith mode runs the booking context (holds, payments, its workers) in this process.
+  ...bookingSettingsSchema,
+  // The guard verifies queue tokens with the same keys; the monolith runs the queue context too.
+  ...queueConfigFields,
+  QUEUE_GUARD_CACHE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    default: 1000,
+    description: 'How long the guard may reuse a token check (a revocation shows within this time)',
+  }),
+  QUEUE_ADMIN_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 0,
+    description: 'Monolith mode: port for /admin/queue (0 = none); never served on the public port',
+  }),
   HOST: Type.String({ default: 'localhost', description: 'Address to listen on (localhost = IPv4 and IPv6 loopback)' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Public port' }),
   MODE: Type.Union([Type.Literal('split'), Type.Literal('monolith')], {
@@ -21,6 +42,9 @@ export const gatewayConfigSchema = Type.Object({
     description: 'split: proxy to service processes; monolith: every context in this process',
   }),
   POINT_URLS: UpstreamList('point', 3100),
+  CONCERT_URLS: UpstreamList('concert', 3300),
+  QUEUE_URLS: UpstreamList('queue', 3200),
+  BOOKING_URLS: UpstreamList('booking', 3400),
   PROXY_CONNECTIONS: Type.Integer({
     minimum: 1,
     maximum: 4096,

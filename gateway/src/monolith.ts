@@ -1,5 +1,8 @@
+import { bookingApp, pointClientFromLedger } from '@stagepass/booking'
+import { concertApp } from '@stagepass/concert'
 import { dbPlugin } from '@stagepass/db'
-import { pointApp } from '@stagepass/point'
+import { createPointLedger, pointApp } from '@stagepass/point'
+import { queueApp } from '@stagepass/queue'
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
 
@@ -10,4 +13,25 @@ import type { GatewayConfig } from './config.js'
 export async function registerMonolithMode(fastify: FastifyInstance, config: GatewayConfig) {
   await fastify.register(dbPlugin, { config })
   await fastify.register(pointApp, { mysql: config, internalRoutes: false })
+  await fastify.register(queueApp, {
+    config,
+    adminRoutes: false,
+    adminListener: config.QUEUE_ADMIN_PORT
+      ? { host: config.HOST === 'localhost' ? '127.0.0.1' : config.HOST, port: config.QUEUE_ADMIN_PORT }
+      : undefined,
+  })
+  await fastify.register(concertApp, {
+    mysql: config,
+    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    seatCache: { enabled: config.SEAT_CACHE_ENABLED, ttlMs: config.SEAT_CACHE_TTL_MS },
+    consumeEvents: true,
+  })
+  await fastify.register(bookingApp, {
+    mysql: config,
+    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    settings: config,
+    // The payment saga's point calls stay in this process: the ledger itself, no HTTP.
+    points: pointClientFromLedger(createPointLedger(fastify.db)),
+    workers: true,
+  })
 }

@@ -1,4 +1,4 @@
-import { createDb, ensureDatabase, migrateToLatest } from '@stagepass/db'
+import { createDb, ensureDatabase, migrateToLatest, seedDemoDataIfEmpty } from '@stagepass/db'
 import type { LauncherConfig } from './environment.js'
 
 /** Creates the database when missing, migrates it, and loads demo data into an empty one. */
@@ -12,6 +12,7 @@ export async function prepareDatabase(config: LauncherConfig, log: (line: string
         ? `migrated ${config.MYSQL_DATABASE}: ${applied.join(', ')}`
         : `${config.MYSQL_DATABASE} is up to date`,
     )
+    await seedDemoDataIfEmpty(db, log)
   } finally {
     await db.destroy()
   }

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path'
 import { repoRoot } from './paths.js'
 
 const WORKSPACES = ['packages', 'services']
-const SINGLE_WORKSPACES = ['gateway', 'loadtests']
+const SINGLE_WORKSPACES = ['gateway', 'loadtests', 'deploy']
 
 function walk(dir: string, found: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -4,12 +4,17 @@ import { fromRoot } from './paths.js'
 export type Mode = 'split' | 'monolith'
 
 /** The bounded contexts that run as their own process in split mode, in start order. */
-export const SERVICES = ['point'] as const
+export const SERVICES = ['point', 'concert', 'queue', 'booking'] as const
 export type ServiceName = (typeof SERVICES)[number]
 
 export const GATEWAY_PORT = 8080
 /** Instance i of a service listens on its base port + i (point 3100, 3101, …). */
-export const SERVICE_BASE_PORTS: Record<ServiceName, number> = { point: 3100 }
+export const SERVICE_BASE_PORTS: Record<ServiceName, number> = {
+  point: 3100,
+  concert: 3300,
+  queue: 3200,
+  booking: 3400,
+}
 
 export interface ProcessSpec {
   name: string
@@ -53,7 +58,13 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
         name: 'monolith',
         entry: gatewayEntry,
         port: plan.gatewayPort,
-        env: { ...plan.env, MODE: 'monolith', PORT: String(plan.gatewayPort) },
+        // The queue's admin routes keep the port the queue service would have: never the public one.
+        env: {
+          ...plan.env,
+          MODE: 'monolith',
+          PORT: String(plan.gatewayPort),
+          QUEUE_ADMIN_PORT: String(plan.servicePort('queue', 0)),
+        },
       },
     ]
   }
@@ -61,18 +72,21 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
   const upstreams: Record<string, string> = {}
   for (const service of SERVICES) {
     const count = plan.scale[service] ?? 1
-    const urls: string[] = []
+    const urls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:${plan.servicePort(service, i)}`)
+    upstreams[`${service.toUpperCase()}_URLS`] = urls.join(',')
+  }
+  for (const service of SERVICES) {
+    const count = plan.scale[service] ?? 1
     for (let i = 0; i < count; i++) {
       const port = plan.servicePort(service, i)
-      urls.push(`http://127.0.0.1:${port}`)
       specs.push({
         name: count > 1 ? `${service}-${i + 1}` : service,
         entry: serviceEntry(service),
         port,
-        env: { ...plan.env, PORT: String(port), HOST: '127.0.0.1' },
+        // Services find each other the way the gateway finds them (booking calls point's internal routes).
+        env: { ...plan.env, ...upstreams, PORT: String(port), HOST: '127.0.0.1' },
       })
     }
-    upstreams[`${service.toUpperCase()}_URLS`] = urls.join(',')
   }
   specs.push({
     name: 'gateway',

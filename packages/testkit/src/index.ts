@@ -1,6 +1,8 @@
 export { freePort } from '@stagepass/launcher'
 export { createTestDatabase, type TestDatabase } from './database.js'
 export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurrently, tally } from './http.js'
+export { admittedToken } from './queue-token.js'
 export { createTestRedisPrefix } from './redis.js'
+export { serveOnFreePort } from './serve.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
 export { startTcpProxy, TcpProxy } from './tcp-proxy.js'

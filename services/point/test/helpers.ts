@@ -1,6 +1,6 @@
 import type { MysqlConfig } from '@stagepass/db'
 import { createServer } from '@stagepass/kit'
-import { apiClient } from '@stagepass/testkit'
+import { serveOnFreePort } from '@stagepass/testkit'
 import type { Test } from 'tap'
 import { pointApp } from '../src/app.js'
 
@@ -8,15 +8,7 @@ import { pointApp } from '../src/app.js'
 export async function startPointService(t: Test, mysql: MysqlConfig) {
   const app = createServer({ service: 'point', config: { LOG_LEVEL: 'warn', LOG_PRETTY: 'false' } })
   await app.register(pointApp, { mysql, internalRoutes: true })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  const api = apiClient(`http://127.0.0.1:${port}`)
-  t.teardown(async () => {
-    await api.close()
-    await app.close()
-  })
-  return { app, api, port }
+  return serveOnFreePort(t, app)
 }
 
 export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)

@@ -15,6 +15,10 @@ export interface Measurement {
   p99: number
   errors: number
   non2xx: number
+  /** 5xx answers: a failure whatever the scenario expects. */
+  serverErrors: number
+  /** Answers that were neither 2xx nor one of the scenario's expected statuses. */
+  unexpected: number
 }
 
 /** One autocannon run against a base URL. */
@@ -44,7 +48,13 @@ export async function measure(
       },
     ],
   })
+  const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}
+  const countWhere = (pred: (status: number) => boolean) =>
+    Object.entries(byStatus).reduce((n, [status, { count }]) => (pred(Number(status)) ? n + count : n), 0)
+  const expected = new Set(scenario.expected ?? [])
   return {
+    serverErrors: countWhere((status) => status >= 500),
+    unexpected: countWhere((status) => (status < 200 || status >= 300) && !expected.has(status)),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,

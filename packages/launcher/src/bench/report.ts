@@ -7,6 +7,8 @@ export interface SummaryRow {
   p99: number
   errors: number
   non2xx: number
+  serverErrors: number
+  unexpected: number
 }
 
 const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${((a / b) * 100).toFixed(0)}%` : '–')
@@ -19,8 +21,8 @@ export function renderReport(
   const lines = [
     `Medians of ${runs} interleaved runs, ${duration} s each, ${connections} connections (autocannon).`,
     '',
-    '| scenario | target | req/s | p50 ms | p99 ms | errors | non-2xx |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| scenario | target | req/s | p50 ms | p99 ms | socket errors | 5xx | unexpected status |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const r of rows) {
     lines.push(

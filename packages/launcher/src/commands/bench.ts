@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { PassThrough } from 'node:stream'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createDb, createServerConnection, ensureDatabase, migrateToLatest } from '@stagepass/db'
 import { sql } from 'kysely'
 import { type Measurement, measure, median } from '../bench/measure.js'
 import { renderReport } from '../bench/report.js'
-import { BENCH_SUITES, type BenchTarget } from '../bench/suites.js'
+import type { BenchContext, BenchSuite, BenchTarget } from '../bench/suite.js'
 import { loadLauncherConfig, sharedEnv } from '../environment.js'
 import { fromRoot } from '../paths.js'
 import { freePort } from '../ports.js'
@@ -15,10 +16,18 @@ import { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilRe
 import { removeKeys } from '../test-resources.js'
 import { planProcesses, SERVICES } from '../topology.js'
 
+async function loadSuites(only: string | undefined): Promise<BenchSuite[]> {
+  // The suites live with the gateway, which depends on every context (the launcher cannot).
+  const { BENCH_SUITES } = (await import(pathToFileURL(fromRoot('gateway/dist/bench/index.js')).href)) as {
+    BENCH_SUITES: BenchSuite[]
+  }
+  return BENCH_SUITES.filter((s) => !only || only.split(',').includes(s.name))
+}
+
 /**
- * `npm run bench`: starts split mode, monolith mode and the raw baselines side by side on one
- * throwaway database, then measures each scenario on each target in interleaved rounds (so machine
- * noise hits all targets alike) and reports medians and ratios.
+ * `npm run bench`: starts split mode, monolith mode and each suite's extra servers (raw baselines,
+ * variants) side by side on one throwaway database, then measures each scenario on each target in
+ * interleaved rounds (so machine noise hits all targets alike) and reports medians and ratios.
  */
 export async function bench(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -36,22 +45,28 @@ export async function bench(args: string[]): Promise<number> {
   const connections = Number(values.connections)
   const config = loadLauncherConfig()
   await preflight(config)
+  const suites = await loadSuites(values.only)
 
   const id = randomBytes(3).toString('hex')
   const database = { ...config, MYSQL_DATABASE: `sp_bench_${id}` }
   const redisPrefix = `sp-bench-${id}:`
   await ensureDatabase(database)
-  const db = createDb({ ...database, MYSQL_POOL_SIZE: 4 })
+  const db = createDb({ ...database, MYSQL_POOL_SIZE: 8 })
   await migrateToLatest(db)
   const log = (line: string) => process.stdout.write(`bench | ${line}\n`)
   const output = new PassThrough()
   output.resume()
   const procs: RunningProcess[] = []
+  const startExtra = async (name: string, entry: string, env: Record<string, string>) => {
+    const port = await freePort()
+    const proc = spawnProcess({ name, entry, port, env: { ...env, PORT: String(port) } }, 0, { output })
+    procs.push(proc)
+    await waitUntilReady(proc, '/health/live')
+    return `http://127.0.0.1:${port}`
+  }
   try {
-    const suites = BENCH_SUITES.filter((s) => !values.only || values.only.split(',').includes(s.name))
     for (const suite of suites) await suite.prepare?.(db)
-
-    const env = {
+    const env: Record<string, string> = {
       ...sharedEnv({ ...database, REDIS_PREFIX: redisPrefix }),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
@@ -60,13 +75,13 @@ export async function bench(args: string[]): Promise<number> {
     }
     const ports = new Map<string, number>()
     for (const service of SERVICES) ports.set(service, await freePort())
-    const splitGateway = await freePort()
+    const splitPort = await freePort()
     const monolithPort = await freePort()
     const split = planProcesses({
       mode: 'split',
       scale: {},
       env,
-      gatewayPort: splitGateway,
+      gatewayPort: splitPort,
       servicePort: (service) => ports.get(service) as number,
     })
     const monolith = planProcesses({
@@ -77,53 +92,37 @@ export async function bench(args: string[]): Promise<number> {
       servicePort: () => 0,
     })
     procs.push(...(await startProcesses(split, { output })))
-    procs.push(
-      ...(await startProcesses(
-        monolith.map((s) => ({ ...s, name: 'monolith' })),
-        { output },
-      )),
-    )
+    procs.push(...(await startProcesses(monolith, { output })))
+    const gatewaySpec = split.find((spec) => spec.name === 'gateway')
+    const splitEnv = gatewaySpec?.env ?? env
 
-    const urls: Record<string, string> = {
-      split: `http://127.0.0.1:${splitGateway}`,
+    const urls: Record<BenchTarget, string> = {
+      split: `http://127.0.0.1:${splitPort}`,
       monolith: `http://127.0.0.1:${monolithPort}`,
     }
     for (const service of SERVICES) urls[`direct:${service}`] = `http://127.0.0.1:${ports.get(service)}`
     // Extra split gateways with other upstream pool sizes, in front of the same services.
     const poolSizes = (values['proxy-connections'] ?? '').split(',').filter(Boolean).map(Number)
-    const gatewaySpec = split.find((spec) => spec.name === 'gateway')
     for (const size of poolSizes) {
-      if (!gatewaySpec) break
-      const port = await freePort()
-      const name = `split(pool=${size})`
-      const spec = {
-        ...gatewaySpec,
-        name,
-        port,
-        env: { ...gatewaySpec.env, PORT: String(port), PROXY_CONNECTIONS: String(size) },
-      }
-      const proc = spawnProcess(spec, 0, { output })
-      procs.push(proc)
-      await waitUntilReady(proc, '/health/live')
-      urls[name] = `http://127.0.0.1:${port}`
+      urls[`split(pool=${size})`] = await startExtra(`split(pool=${size})`, gatewaySpec?.entry ?? '', {
+        ...splitEnv,
+        PROXY_CONNECTIONS: String(size),
+      })
     }
-    const extraSplitTargets = poolSizes.map((size) => `split(pool=${size})`)
+    const ctx: BenchContext = { db, redisUrl: config.REDIS_URL, redisPrefix, env, splitEnv, urls }
     for (const suite of suites) {
-      for (const [name, entry] of Object.entries(suite.baselines ?? {})) {
-        const port = await freePort()
-        const proc = spawnProcess({ name, entry: fromRoot(entry), port, env: { ...env, PORT: String(port) } }, 0, {
-          output,
-        })
-        procs.push(proc)
-        await waitUntilReady(proc, '/health/live')
-        urls[name] = `http://127.0.0.1:${port}`
+      for (const extra of suite.extraServers ?? []) {
+        urls[extra.name] = await startExtra(extra.name, fromRoot(extra.entry), { ...env, ...extra.env?.(ctx) })
       }
     }
+    for (const suite of suites) await suite.setup?.(ctx)
 
     const results: Array<{ suite: string; scenario: string; target: BenchTarget; runs: Measurement[] }> = []
     for (const suite of suites) {
-      for (const scenario of suite.scenarios) {
-        const targets = scenario.targets.flatMap((t) => (t === 'split' ? [t, ...extraSplitTargets] : [t]))
+      for (const scenario of suite.scenarios(ctx)) {
+        const targets = scenario.targets.flatMap((t) =>
+          t === 'split' ? [t, ...poolSizes.map((size) => `split(pool=${size})`)] : [t],
+        )
         const perTarget = new Map<BenchTarget, Measurement[]>(targets.map((t) => [t, []]))
         for (let run = 0; run < runs; run++) {
           // Rotate the order each round so no target always runs first (warm caches, thermal state).
@@ -131,11 +130,11 @@ export async function bench(args: string[]): Promise<number> {
           for (const target of order) {
             const url = urls[target]
             if (!url) throw new Error(`no URL for bench target ${target}`)
-            await scenario.before?.(db, target)
+            await scenario.before?.(ctx, target)
             const m = await measure(url, scenario, { duration, connections: scenario.connections ?? connections })
             perTarget.get(target)?.push(m)
             log(
-              `${suite.name}/${scenario.name} ${target} run ${run + 1}: ${m.rps.toFixed(0)} req/s p50 ${m.p50} ms p99 ${m.p99} ms`,
+              `${suite.name} | ${scenario.name} | ${target} | run ${run + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, 5xx ${m.serverErrors}, unexpected ${m.unexpected}`,
             )
           }
         }
@@ -153,6 +152,8 @@ export async function bench(args: string[]): Promise<number> {
       p99: median(r.runs.map((m) => m.p99)),
       errors: r.runs.reduce((a, m) => a + m.errors, 0),
       non2xx: r.runs.reduce((a, m) => a + m.non2xx, 0),
+      serverErrors: r.runs.reduce((a, m) => a + m.serverErrors, 0),
+      unexpected: r.runs.reduce((a, m) => a + m.unexpected, 0),
     }))
     const report = renderReport(summary, { duration, runs, connections })
     process.stdout.write(`\n${report}\n`)

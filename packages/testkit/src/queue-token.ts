@@ -1,0 +1,14 @@
+import type { ApiClient } from './http.js'
+
+/** Joins the waiting room through the public API and polls until admitted; returns the ACTIVE token. */
+export async function admittedToken(api: ApiClient, userId: number, { timeoutMs = 20_000 } = {}): Promise<string> {
+  const issued = await api.post('/queue/tokens', { userId })
+  if (issued.status !== 200) throw new Error(`POST /queue/tokens answered ${issued.status}`)
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const status = await api.get(`/queue/tokens/status/${userId}`)
+    if (status.body?.data?.status === 'ACTIVE') return status.body.data.token
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`user ${userId} was not admitted within ${timeoutMs} ms`)
+}
