@@ -1,5 +1,5 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
-import { type ApiClient, admittedToken, apiClient, concurrently, type TestSystem, tally } from '@stagepass/testkit'
+import { admittedToken, apiClient, concurrently, type TestSystem, tally } from '@stagepass/testkit'
 import type { Test } from 'tap'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,6 +1,6 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
 import { EventPublisher } from '@stagepass/events'
-import { type ApiClient, admittedToken, apiClient, type TestSystem } from '@stagepass/testkit'
+import { admittedToken, apiClient, type TestSystem } from '@stagepass/testkit'
 import type { Test } from 'tap'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
