@@ -1,6 +1,7 @@
+import { seedDemoDataIfEmpty } from '@stagepass/db'
 import type { BenchContext, BenchSuite } from '@stagepass/launcher'
 import { sql } from 'kysely'
-import { admitBenchUsers, bearer, pick, range } from './tokens.js'
+import { admitBenchUsers, BENCH_TOKEN_ENV, bearer, pick, range } from './tokens.js'
 
 /** Buyers with ACTIVE tokens and plenty of points; payers are fresh each run (paying ends a visit). */
 const buyers: Array<{ userId: number; token: string }> = []
@@ -50,6 +51,10 @@ async function mintPendingReservations(ctx: BenchContext) {
  */
 export const bookingBench: BenchSuite = {
   name: 'booking',
+  env: BENCH_TOKEN_ENV,
+  prepare: async (db) => {
+    await seedDemoDataIfEmpty(db, () => {})
+  },
   setup: async (ctx) => {
     const users = range(300_001, 5000)
     const tokens = await admitBenchUsers(ctx, users)

@@ -1,6 +1,6 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
 import type { BenchSuite } from '@stagepass/launcher'
-import { admitBenchUsers, bearer, pick, range } from './tokens.js'
+import { admitBenchUsers, BENCH_TOKEN_ENV, bearer, pick, range } from './tokens.js'
 
 const tokens: string[] = []
 const withoutCache = { SEAT_CACHE_ENABLED: 'false' }
@@ -11,6 +11,7 @@ const withoutCache = { SEAT_CACHE_ENABLED: 'false' }
  */
 export const catalogBench: BenchSuite = {
   name: 'catalog',
+  env: BENCH_TOKEN_ENV,
   prepare: async (db) => {
     await seedDemoDataIfEmpty(db, () => {})
   },

@@ -1,7 +1,7 @@
 import type { BenchSuite } from '@stagepass/launcher'
 import { prepareQueueBench, queueBenchScenarios } from '@stagepass/queue/bench'
+import { BENCH_TOKEN_ENV, QUEUE_BENCH_TOKEN_KEYS } from './tokens.js'
 
-const TOKEN_KEYS = 'bench:stagepass-bench-token-key'
 const ADMIN_KEY = 'stagepass-bench-admin-key'
 
 /**
@@ -11,7 +11,7 @@ const ADMIN_KEY = 'stagepass-bench-admin-key'
  */
 export const queueBench: BenchSuite = {
   name: 'queue',
-  env: { QUEUE_TOKEN_KEYS: TOKEN_KEYS, QUEUE_ADMIN_KEY: ADMIN_KEY },
+  env: { ...BENCH_TOKEN_ENV, QUEUE_ADMIN_KEY: ADMIN_KEY },
   extraServers: [
     { name: 'raw:queue', entry: 'services/queue/dist/bench/raw-queue-server-main.js' },
     { name: 'probe:monolith', entry: 'gateway/dist/bench/probe-server.js', env: () => ({ MODE: 'monolith' }) },
@@ -25,7 +25,11 @@ export const queueBench: BenchSuite = {
     })
     if (res.status !== 200) throw new Error(`pausing admission answered ${res.status}`)
     tokens.push(
-      ...(await prepareQueueBench({ redisUrl: ctx.redisUrl, redisPrefix: ctx.redisPrefix, tokenKeys: TOKEN_KEYS })),
+      ...(await prepareQueueBench({
+        redisUrl: ctx.redisUrl,
+        redisPrefix: ctx.redisPrefix,
+        tokenKeys: QUEUE_BENCH_TOKEN_KEYS,
+      })),
     )
   },
   scenarios: () =>
@@ -37,5 +41,3 @@ export const queueBench: BenchSuite = {
 }
 
 const tokens: string[] = []
-
-export { ADMIN_KEY as QUEUE_BENCH_ADMIN_KEY, TOKEN_KEYS as QUEUE_BENCH_TOKEN_KEYS }

@@ -1,6 +1,9 @@
 import type { BenchContext } from '@stagepass/launcher'
 import { admitUsersDirectly } from '@stagepass/queue/bench'
-import { QUEUE_BENCH_TOKEN_KEYS } from './queue.js'
+
+export const QUEUE_BENCH_TOKEN_KEYS = 'bench:stagepass-bench-token-key'
+/** Every gateway of the bench verifies tokens with this key. */
+export const BENCH_TOKEN_ENV = { QUEUE_TOKEN_KEYS: QUEUE_BENCH_TOKEN_KEYS }
 
 /** ACTIVE queue tokens for `userIds`, so protected routes can be measured behind the real guard. */
 export const admitBenchUsers = (ctx: BenchContext, userIds: readonly number[]) =>

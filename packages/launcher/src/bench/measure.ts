@@ -19,6 +19,10 @@ export interface Measurement {
   serverErrors: number
   /** Answers that were neither 2xx nor one of the scenario's expected statuses. */
   unexpected: number
+  /** One unexpected answer, to tell what went wrong. */
+  sample?: string | undefined
+  /** Count per HTTP status. */
+  statuses: Record<string, number>
 }
 
 /** One autocannon run against a base URL. */
@@ -28,6 +32,7 @@ export async function measure(
   { duration, connections }: { duration: number; connections: number },
 ): Promise<Measurement> {
   const first = scenario.request()
+  let sample: string | undefined
   const result = await autocannon({
     url: baseUrl,
     connections,
@@ -36,6 +41,11 @@ export async function measure(
       {
         method: scenario.method,
         path: first.path,
+        onResponse: (status, body) => {
+          if (sample === undefined && (status < 200 || status >= 300) && !(scenario.expected ?? []).includes(status)) {
+            sample = `${status} ${body.slice(0, 200)}`
+          }
+        },
         setupRequest: (req) => {
           const next = scenario.request()
           return {
@@ -53,6 +63,8 @@ export async function measure(
     Object.entries(byStatus).reduce((n, [status, { count }]) => (pred(Number(status)) ? n + count : n), 0)
   const expected = new Set(scenario.expected ?? [])
   return {
+    sample,
+    statuses: Object.fromEntries(Object.entries(byStatus).map(([status, { count }]) => [status, count])),
     serverErrors: countWhere((status) => status >= 500),
     unexpected: countWhere((status) => (status < 200 || status >= 300) && !expected.has(status)),
     rps: result.requests.average,

@@ -71,6 +71,8 @@ export async function bench(args: string[]): Promise<number> {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',
+      // A dozen processes share one server: keep their pools inside MySQL's default connection limit.
+      MYSQL_POOL_SIZE: '8',
       ...Object.assign({}, ...suites.map((s) => s.env ?? {})),
     }
     const ports = new Map<string, number>()
@@ -134,7 +136,7 @@ export async function bench(args: string[]): Promise<number> {
             const m = await measure(url, scenario, { duration, connections: scenario.connections ?? connections })
             perTarget.get(target)?.push(m)
             log(
-              `${suite.name} | ${scenario.name} | ${target} | run ${run + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, 5xx ${m.serverErrors}, unexpected ${m.unexpected}`,
+              `${suite.name} | ${scenario.name} | ${target} | run ${run + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, socket errors ${m.errors}, statuses ${JSON.stringify(m.statuses)}${m.sample ? `, e.g. ${m.sample}` : ''}`,
             )
           }
         }
