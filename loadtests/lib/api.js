@@ -1,0 +1,197 @@
+// @ts-check
+/**
+ * The public HTTP API (docs: the API contract), one function per route. Requests are tagged with
+ * the route pattern (`name`), so results group by route rather than by URL, and with
+ * `measured: yes|no`, so thresholds judge only what a scenario is about.
+ */
+import { check } from 'k6'
+import http from 'k6/http'
+import { BASE_URL } from './config.js'
+import { unexpectedStatuses } from './metrics.js'
+
+/**
+ * @typedef {{ token: string, status: 'WAITING' | 'ACTIVE', queueOrder: number, remainingTime: number,
+ *   estimatedWaitSeconds?: number, expiresAt?: string }} Ticket
+ * @typedef {{ userId: number, currentPoints: number }} Balance
+ * @typedef {{ id: number, type: 'CHARGE' | 'USE' | 'REFUND', amount: number, balanceAfter: number,
+ *   reference: string | null, createdAt: string }} HistoryEntry
+ * @typedef {{ userId: number, history: HistoryEntry[], nextCursor: string | null }} HistoryPage
+ * @typedef {{ id: number, concertName: string, singer: string, startDate: string, endDate: string,
+ *   reserveStartDate: string, reserveEndDate: string }} Concert
+ * @typedef {{ concertOptionId: number, concertId: number, concertName: string, concertDate: string,
+ *   concertTime: string, concertVenue: string, availableSeats: number }} ConcertDate
+ * @typedef {{ seatId: number, seatNo: number, price: number, status: 'AVAILABLE' }} Seat
+ * @typedef {{ reservationId: number, seatId: number, seatNo: number, concertOptionId: number, price: number,
+ *   status: 'PENDING', reservationExpireTime: string, message: string }} Hold
+ * @typedef {{ paymentId: number, reservationId: number, seatNo: number, price: number, status: 'PAID',
+ *   currentPoints: number }} Receipt
+ * @typedef {{ reservationId: number, userId: number, seatId: number, seatNo: number, concertOptionId: number,
+ *   price: number, status: 'PENDING' | 'PAID' | 'EXPIRED' | 'CANCELLED', paidAt: string | null,
+ *   paymentId: number | null }} Reservation
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {string} [token] the queue token (Authorization: Bearer)
+ * @property {boolean} [measured] this request is what the scenario measures
+ * @property {number[]} [expected] statuses that are not failures (default: 200 only)
+ * @property {Record<string, string>} [headers]
+ */
+
+/** @type {Record<string, ReturnType<typeof http.expectedStatuses>>} */
+const expectations = {}
+/** @param {number[]} statuses */
+function expectation(statuses) {
+  const key = statuses.join(',')
+  let callback = expectations[key]
+  if (!callback) {
+    callback = http.expectedStatuses(...statuses)
+    expectations[key] = callback
+  }
+  return callback
+}
+
+/**
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH'} method
+ * @param {string} path
+ * @param {string} name the route pattern, e.g. `GET /points/current/:userId`
+ * @param {unknown} body
+ * @param {CallOptions} options
+ */
+function call(method, path, name, body, { token, measured = false, expected = [200], headers = {} }) {
+  /** @type {Record<string, string>} */
+  const allHeaders = { ...headers }
+  if (body !== undefined) allHeaders['content-type'] = 'application/json'
+  if (token) allHeaders.authorization = `Bearer ${token}`
+  const res = http.request(method, `${BASE_URL}${path}`, body === undefined ? null : JSON.stringify(body), {
+    headers: allHeaders,
+    tags: { name, measured: measured ? 'yes' : 'no' },
+    responseCallback: expectation(expected),
+  })
+  if (!expected.includes(res.status)) unexpectedStatuses.add(1, { name, status: String(res.status) })
+  return res
+}
+
+/**
+ * The `data` of a 200 response, or undefined for any other answer (or a body that is not JSON).
+ * @template T
+ * @param {import('k6/http').RefinedResponse<import('k6/http').ResponseType | undefined>} res
+ * @returns {T | undefined}
+ */
+export function dataOf(res) {
+  if (res.status !== 200) return undefined
+  try {
+    return /** @type {T} */ (/** @type {{ data: unknown }} */ (res.json()).data)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The error `code` of a non-200 response (`SEAT_UNAVAILABLE`, `TOKEN_EXPIRED`, …).
+ * @param {import('k6/http').RefinedResponse<import('k6/http').ResponseType | undefined>} res
+ * @returns {string | undefined}
+ */
+export function errorCode(res) {
+  try {
+    const body = /** @type {{ code?: unknown }} */ (res.json())
+    return typeof body.code === 'string' ? body.code : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Records a check that the response has one of the allowed statuses.
+ * @param {import('k6/http').RefinedResponse<import('k6/http').ResponseType | undefined>} res
+ * @param {string} what
+ * @param {number[]} [statuses]
+ */
+export function expectStatus(res, what, statuses = [200]) {
+  return check(res, { [`${what}: ${statuses.join(' or ')}`]: (r) => statuses.includes(r.status) })
+}
+
+// Points (no queue token)
+/** @param {number} userId @param {number} amount @param {CallOptions} [o] */
+export const chargePoints = (userId, amount, o = {}) =>
+  call('PUT', '/points/charge', 'PUT /points/charge', { userId, amount }, o)
+/** @param {number} userId @param {CallOptions} [o] */
+export const currentPoints = (userId, o = {}) =>
+  call('GET', `/points/current/${userId}`, 'GET /points/current/:userId', undefined, o)
+/** @param {number} userId @param {string | null} cursor @param {CallOptions} [o] */
+export const pointHistory = (userId, cursor, o = {}) =>
+  call(
+    'GET',
+    `/points/history/${userId}?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+    'GET /points/history/:userId',
+    undefined,
+    o,
+  )
+
+// Waiting queue (no queue token)
+/** @param {number} userId @param {CallOptions} [o] */
+export const joinQueue = (userId, o = {}) => call('POST', '/queue/tokens', 'POST /queue/tokens', { userId }, o)
+/** @param {number} userId @param {CallOptions} [o] */
+export const tokenStatus = (userId, o = {}) =>
+  call('GET', `/queue/tokens/status/${userId}`, 'GET /queue/tokens/status/:userId', undefined, o)
+
+// Concerts (ACTIVE queue token)
+/** @param {string} token @param {CallOptions} [o] */
+export const listConcerts = (token, o = {}) => call('GET', '/concerts', 'GET /concerts', undefined, { ...o, token })
+/** @param {string} token @param {number} concertId @param {CallOptions} [o] */
+export const availableDates = (token, concertId, o = {}) =>
+  call('GET', `/concerts/${concertId}/available-dates`, 'GET /concerts/:concertId/available-dates', undefined, {
+    ...o,
+    token,
+  })
+/** @param {string} token @param {number} concertOptionId @param {CallOptions} [o] */
+export const availableSeats = (token, concertOptionId, o = {}) =>
+  call(
+    'GET',
+    `/concerts/${concertOptionId}/available-seats`,
+    'GET /concerts/:concertOptionId/available-seats',
+    undefined,
+    { ...o, token },
+  )
+
+// Reservation and payment (ACTIVE queue token)
+/** @param {string} token @param {number} seatId @param {number} userId @param {CallOptions} [o] */
+export const reserveSeat = (token, seatId, userId, o = {}) =>
+  call('POST', '/concerts/reserve-seat', 'POST /concerts/reserve-seat', { seatId, userId }, { ...o, token })
+/** @param {string} token @param {number} reservationId @param {string} idempotencyKey @param {CallOptions} [o] */
+export const pay = (token, reservationId, idempotencyKey, o = {}) =>
+  call(
+    'POST',
+    '/payment/pay',
+    'POST /payment/pay',
+    { reservationId },
+    { ...o, token, headers: { ...o.headers, 'idempotency-key': idempotencyKey } },
+  )
+/** @param {string} token @param {number} reservationId @param {CallOptions} [o] */
+export const reservation = (token, reservationId, o = {}) =>
+  call('GET', `/reservations/${reservationId}`, 'GET /reservations/:reservationId', undefined, { ...o, token })
+
+/**
+ * The queue's admission settings and counts, from its admin route (the queue's own port).
+ * @param {string} adminUrl
+ * @param {string} adminKey
+ */
+export function admissionStats(adminUrl, adminKey) {
+  return http.get(`${adminUrl}/admin/queue`, {
+    headers: { 'x-admin-key': adminKey },
+    tags: { name: 'GET /admin/queue', measured: 'no' },
+  })
+}
+
+/**
+ * Changes admission through the queue's admin route (its own port, never through the gateway).
+ * @param {string} adminUrl
+ * @param {string} adminKey
+ * @param {{ admitPerSecond?: number, maxActive?: number, paused?: boolean }} change
+ */
+export function changeAdmission(adminUrl, adminKey, change) {
+  return http.patch(`${adminUrl}/admin/queue`, JSON.stringify(change), {
+    headers: { 'content-type': 'application/json', 'x-admin-key': adminKey },
+    tags: { name: 'PATCH /admin/queue', measured: 'no' },
+  })
+}

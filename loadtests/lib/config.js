@@ -1,0 +1,48 @@
+// @ts-check
+/**
+ * What every scenario reads from its environment (`k6 run -e NAME=value …`, or the shell's variables).
+ * The same file runs as a half-minute smoke on a laptop or as the full profile on a load rig:
+ * VUS_SCALE multiplies user counts, TIME_SCALE multiplies stage durations.
+ */
+
+/**
+ * @param {string} name
+ * @param {number} fallback
+ */
+function positiveNumber(name, fallback) {
+  const raw = __ENV[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`)
+  return value
+}
+
+/** The gateway (or the monolith): every request goes through the public port. */
+export const BASE_URL = (__ENV.BASE_URL || 'http://localhost:8080').replace(/\/+$/, '')
+export const VUS_SCALE = positiveNumber('VUS_SCALE', 1)
+export const TIME_SCALE = positiveNumber('TIME_SCALE', 1)
+
+/** A user count of the full profile, scaled (never below one user). */
+export const users = (/** @type {number} */ n) => Math.max(1, Math.round(n * VUS_SCALE))
+
+/** Seconds of the full profile, scaled (never below one second). */
+export const seconds = (/** @type {number} */ s) => Math.max(1, Math.round(s * TIME_SCALE))
+
+/** A k6 duration string for seconds of the full profile, scaled. */
+export const duration = (/** @type {number} */ s) => `${seconds(s)}s`
+
+/**
+ * Optional: the queue's admin address (its own port, never the gateway) and key. When both are set,
+ * setup raises admission so the run measures the API rather than the waiting room's pace.
+ */
+export const QUEUE_ADMIN_URL = (__ENV.QUEUE_ADMIN_URL || '').replace(/\/+$/, '')
+export const QUEUE_ADMIN_KEY = __ENV.QUEUE_ADMIN_KEY || ''
+
+/** Longest a user waits in line for an ACTIVE token before giving up (seconds, not scaled). */
+export const QUEUE_WAIT_LIMIT = positiveNumber('QUEUE_WAIT_LIMIT', 900)
+
+/** A concert option (dated performance) to use instead of the first one with enough free seats. */
+export const CONCERT_OPTION_ID = __ENV.CONCERT_OPTION_ID ? Number(__ENV.CONCERT_OPTION_ID) : undefined
+
+/** How long a seat hold lasts on the system under test (HOLD_TTL_SECONDS there; 5 minutes by default). */
+export const HOLD_SECONDS = positiveNumber('HOLD_SECONDS', 300)

@@ -1,0 +1,15 @@
+// @ts-check
+/** Custom metrics, created in the init context as k6 requires; thresholds name them. */
+import { Counter } from 'k6/metrics'
+
+/** Responses with a status the scenario does not allow (tagged with the status and route). */
+export const unexpectedStatuses = new Counter('unexpected_statuses')
+/** Seat holds that succeeded (200 from POST /concerts/reserve-seat). */
+export const seatHolds = new Counter('seat_holds')
+/** Payments that succeeded (200 from POST /payment/pay). */
+export const paymentsCompleted = new Counter('payments_completed')
+/** Users who got an ACTIVE token, and those who gave up waiting for one. */
+export const usersAdmitted = new Counter('users_admitted')
+export const usersGaveUp = new Counter('users_gave_up_waiting')
+/** Broken invariants found by a teardown (seats sold twice, points lost, …). */
+export const invariantViolations = new Counter('invariant_violations')
