@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { fromRoot } from '@stagepass/launcher'
+import t from 'tap'
+import { APPS } from './support/apps.js'
+import { readCompose } from './support/compose.js'
+
+const run = promisify(execFile)
+const dockerfile = readFileSync(fromRoot('deploy', 'Dockerfile'), 'utf8')
+// Continuation lines joined, as Docker reads them.
+const instructions = dockerfile
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .filter((line) => line.trim() && !line.trim().startsWith('#'))
+const rootPackage = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8'))
+const turboConfig = JSON.parse(readFileSync(fromRoot('turbo.json'), 'utf8'))
+
+/** The APP → package and entry mapping from the Dockerfile's `case`. */
+function appMapping(): Map<string, { pkg: string; entry: string }> {
+  const mapping = new Map<string, { pkg: string; entry: string }>()
+  for (const match of dockerfile.matchAll(/^\s*([a-z|]+)\) pkg=(\S+) entry=(\S+) ;;/gm)) {
+    for (const app of (match[1] as string).split('|')) {
+      const expand = (s: string) => s.replaceAll('$APP', app)
+      mapping.set(app, { pkg: expand(match[2] as string), entry: expand(match[3] as string) })
+    }
+  }
+  return mapping
+}
+
+const workspacePackages = new Map<string, string>()
+for (const dir of [
+  'gateway',
+  'deploy',
+  'loadtests',
+  'packages/kit',
+  'packages/db',
+  'packages/launcher',
+  'packages/events',
+  'packages/testkit',
+  'services/point',
+  'services/queue',
+  'services/concert',
+  'services/booking',
+]) {
+  const manifest = fromRoot(dir, 'package.json')
+  if (existsSync(manifest)) workspacePackages.set(JSON.parse(readFileSync(manifest, 'utf8')).name, dir)
+}
+
+t.test('multi-stage, pruned with turbo, and the runtime runs as an unprivileged user', async (t) => {
+  const stages = instructions.filter((line) => /^FROM /i.test(line))
+  t.ok(stages.length >= 3, 'several stages')
+  t.ok(
+    instructions.some((l) => /turbo prune "\$pkg" --docker/.test(l)),
+    'turbo prune --docker',
+  )
+  const lastFrom = instructions.findLastIndex((l) => /^FROM /i.test(l))
+  const users = instructions.slice(lastFrom).filter((l) => /^USER /i.test(l))
+  t.equal(users.length, 1, 'the runtime stage sets a user')
+  t.notMatch(users[0] ?? '', /^USER (root|0)\b/i, 'not root')
+  t.ok(
+    instructions.some((l) => /^ARG APP=/.test(l)),
+    'an ARG chooses the app',
+  )
+  t.match(
+    instructions.at(-1),
+    /^CMD \["node", .*"\/app\/main\.mjs"\]$/,
+    'exec-form CMD: node is PID 1 and gets SIGTERM',
+  )
+})
+
+t.test('the runtime sets no variable an app does not read', async (t) => {
+  const lastFrom = instructions.findLastIndex((l) => /^FROM /i.test(l))
+  const variables = instructions
+    .slice(lastFrom)
+    .filter((l) => /^ENV /.test(l))
+    .flatMap((l) => [...l.slice(4).matchAll(/(\w+)=/g)].map((m) => m[1] as string))
+  t.ok(variables.length > 0, 'the runtime sets variables')
+  for (const variable of variables) {
+    // NODE_ENV is read by libraries, not by the apps' config.
+    if (variable === 'NODE_ENV') continue
+    for (const app of Object.values(APPS).filter((a) => a.port !== undefined)) {
+      t.ok(app.variables.has(variable), `${variable} is in the ${app.name} config schema`)
+    }
+  }
+})
+
+t.test('the tools the Dockerfile installs are the versions the repository pins', async (t) => {
+  const pnpm = /pnpm@(\S+)/.exec(dockerfile)?.[1]
+  t.equal(`pnpm@${pnpm}`, rootPackage.packageManager, 'pnpm as in packageManager')
+  const turbo = /turbo@(\S+)/.exec(dockerfile)?.[1]
+  t.equal(turbo, rootPackage.devDependencies.turbo.replace(/^[\^~]/, ''), 'turbo as in the root devDependencies')
+  const node = /NODE_IMAGE=node:(\d+)/.exec(dockerfile)?.[1]
+  t.equal(`>=${node}`, rootPackage.engines.node.replace(/\..*$/, ''), 'the Node major of engines.node')
+  t.ok(turboConfig.tasks.build, 'turbo has the build task the Dockerfile runs')
+})
+
+t.test('every compose app maps to a workspace package whose build produces its entry file', async (t) => {
+  const mapping = appMapping()
+  const apps = Object.values(readCompose().services).flatMap((s) => (s.build?.args?.APP ? [s.build.args.APP] : []))
+  for (const app of new Set(apps)) {
+    const target = mapping.get(app)
+    t.ok(target, `the Dockerfile knows APP=${app}`)
+    if (!target) continue
+    const dir = workspacePackages.get(target.pkg)
+    t.ok(dir, `${target.pkg} is a workspace package`)
+    if (!dir) continue
+    const manifest = JSON.parse(readFileSync(fromRoot(dir, 'package.json'), 'utf8'))
+    t.ok(manifest.scripts?.build, `${target.pkg} has a build script for turbo`)
+    // The entry is compiled by that package's own build (it is built for this test run too).
+    t.ok(target.entry.startsWith(`${dir}/dist/`), `${app}: the entry is in ${dir}/dist`)
+    t.ok(existsSync(fromRoot(target.entry)), `${app}: ${target.entry} exists after the build`)
+  }
+})
+
+t.test('the pruned workspace of every app has what its build reads', async (t) => {
+  const mapping = appMapping()
+  const copied = instructions
+    .filter((l) => /^COPY --from=pruner \/repo\/[\w.]+ /.test(l))
+    .map((l) => /\/repo\/([\w.]+) /.exec(l)?.[1] as string)
+  // Pruned side by side: each is a separate turbo process.
+  const pruned = await Promise.all(
+    [...mapping].map(async ([app, { pkg }]) => {
+      const out = mkdtempSync(join(tmpdir(), `sp-prune-${app}-`))
+      t.teardown(() => rmSync(out, { recursive: true, force: true }))
+      await run(fromRoot('node_modules/.bin/turbo'), ['prune', pkg, '--docker', '--out-dir', out], {
+        cwd: fromRoot(),
+        env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+      })
+      // The builder's `pnpm install --frozen-lockfile` on the pruned manifests: the lockfile must fit
+      // them (checked without installing anything).
+      const install = await run(
+        fromRoot('node_modules/.bin/pnpm'),
+        ['install', '--frozen-lockfile', '--lockfile-only', '--offline'],
+        { cwd: join(out, 'json') },
+      ).then(
+        () => 0,
+        (err: { code?: number }) => err.code ?? 1,
+      )
+      return { app, pkg, out, install }
+    }),
+  )
+  for (const { app, pkg, out, install } of pruned) {
+    t.equal(install, 0, `${app}: the pruned lockfile fits the pruned workspace (pnpm install --frozen-lockfile)`)
+    const full = join(out, 'full')
+    t.ok(existsSync(join(out, 'json', 'pnpm-lock.yaml')), `${app}: a pruned lockfile`)
+    t.ok(existsSync(join(full, workspacePackages.get(pkg) as string, 'package.json')), `${app}: the app itself`)
+    // Every tsconfig a pruned package extends is in the pruned tree or copied beside it.
+    for (const dir of workspacePackages.values()) {
+      const tsconfig = join(full, dir, 'tsconfig.json')
+      if (!existsSync(tsconfig)) continue
+      const extendsPath = JSON.parse(readFileSync(tsconfig, 'utf8')).extends as string | undefined
+      if (!extendsPath) continue
+      const needed = resolve(dirname(tsconfig), extendsPath)
+      const present = existsSync(needed) || copied.includes(needed.slice(full.length + 1))
+      t.ok(present, `${app}: ${dir}/tsconfig.json extends ${extendsPath}, which the build has`)
+    }
+  }
+})

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { parse } from 'yaml'
+import { APPS, DEPLOY_DIR } from './support/apps.js'
+import { type ComposeService, interpolate, readCompose } from './support/compose.js'
+
+interface ScrapeConfig {
+  job_name: string
+  dns_sd_configs?: Array<{ names: string[]; type: string; port: number }>
+  static_configs?: Array<{ targets: string[] }>
+}
+
+const prometheus = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+  scrape_configs: ScrapeConfig[]
+}
+const services = readCompose().services
+/** Compose services that run an app process (migrate exits; it serves nothing). */
+const processes = Object.entries(services).filter(([name, s]) => s.build?.args?.APP && name !== 'migrate')
+const portOf = (service: ComposeService) => Number(interpolate(String(service.environment?.PORT)))
+
+t.test('every app process is scraped, by its service name, on its port', async (t) => {
+  for (const [name, service] of processes) {
+    const job = prometheus.scrape_configs.find((c) => c.job_name === name)
+    t.ok(job, `a ${name} job`)
+    const sd = job?.dns_sd_configs?.[0]
+    // DNS discovery finds every replica of a scaled service.
+    t.same(sd?.names, [name], `${name}: discovered by its service name`)
+    t.equal(sd?.type, 'A')
+    t.equal(sd?.port, portOf(service), `${name}: scraped on the port it listens on`)
+    t.equal(sd?.port, APPS[name]?.port)
+  }
+})
+
+t.test('every scrape target is a compose service', async (t) => {
+  for (const config of prometheus.scrape_configs) {
+    for (const sd of config.dns_sd_configs ?? []) {
+      for (const name of sd.names) t.ok(services[name], `${config.job_name}: ${name} is a compose service`)
+    }
+    for (const target of config.static_configs?.flatMap((s) => s.targets) ?? []) {
+      const host = target.split(':')[0] as string
+      t.ok(host === 'localhost' || services[host], `${config.job_name}: ${target} is reachable`)
+    }
+  }
+  const volumes = (services.prometheus?.volumes ?? []) as string[]
+  const mounted = volumes.some((v) => v.startsWith('./prometheus/prometheus.yml:'))
+  t.ok(mounted, 'the compose Prometheus reads this file')
+})
