@@ -26,7 +26,7 @@ export function renderReport(
   ]
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`,
+      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.serverErrors} | ${r.unexpected} |`,
     )
   }
   lines.push('', '| scenario | monolith / raw | split / monolith | direct / raw |', '|---|---:|---:|---:|')
