@@ -1,13 +1,37 @@
 import autocannon from 'autocannon'
 
+export interface RequestSpec {
+  path: string
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+/** One request of a multi-step scenario; `context` carries what a step learnt to the next (per connection). */
+export interface Step {
+  method: 'GET' | 'PUT' | 'POST'
+  request: (context: Record<string, any>) => RequestSpec
+  /** Reads what later steps need from this answer's body. */
+  remember?: (body: any, context: Record<string, any>) => void
+}
+
 export interface Scenario {
   name: string
   method: 'GET' | 'PUT' | 'POST'
   /** Builds each request: a fresh path/body per request (random users, seats…). */
-  request: () => { path: string; body?: unknown; headers?: Record<string, string> }
+  request: () => RequestSpec
+  /** A user journey instead of one request: each connection runs the steps in order, again and again. */
+  steps?: Step[]
   /** Statuses that count as success besides 2xx (409 for contended holds). */
   expected?: number[]
 }
+
+const toRequest = (req: autocannon.Request, next: RequestSpec, method: Step['method']): autocannon.Request => ({
+  ...req,
+  method,
+  path: next.path,
+  ...(next.body === undefined ? {} : { body: JSON.stringify(next.body) }),
+  headers: { ...(next.body === undefined ? {} : { 'content-type': 'application/json' }), ...next.headers },
+})
 
 export interface Measurement {
   rps: number
@@ -37,26 +61,19 @@ export async function measure(
     url: baseUrl,
     connections,
     duration,
-    requests: [
-      {
-        method: scenario.method,
-        path: first.path,
-        onResponse: (status, body) => {
-          if (sample === undefined && (status < 200 || status >= 300) && !(scenario.expected ?? []).includes(status)) {
-            sample = `${status} ${body.slice(0, 200)}`
-          }
-        },
-        setupRequest: (req) => {
-          const next = scenario.request()
-          return {
-            ...req,
-            path: next.path,
-            ...(next.body === undefined ? {} : { body: JSON.stringify(next.body) }),
-            headers: { ...(next.body === undefined ? {} : { 'content-type': 'application/json' }), ...next.headers },
-          }
-        },
+    requests: (scenario.steps ?? [{ method: scenario.method, request: () => scenario.request() }]).map((step, i) => ({
+      method: step.method,
+      path: i === 0 ? first.path : '/',
+      onResponse: (status: number, body: string, context: object) => {
+        if (sample === undefined && (status < 200 || status >= 300) && !(scenario.expected ?? []).includes(status)) {
+          sample = `${status} ${body.slice(0, 200)}`
+        }
+        if (step.remember && status >= 200 && status < 300)
+          step.remember(JSON.parse(body), context as Record<string, any>)
       },
-    ],
+      setupRequest: (req: autocannon.Request, context: object) =>
+        toRequest(req, step.request(context as Record<string, any>), step.method),
+    })),
   })
   const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}
   const countWhere = (pred: (status: number) => boolean) =>
