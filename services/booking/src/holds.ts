@@ -3,6 +3,7 @@ import { inTransaction } from '@stagepass/db'
 import type { Transaction } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
 import { enqueueEvent } from './outbox.js'
+import { RESERVATION_COLUMNS } from './reservation-columns.js'
 
 type Trx = Transaction<Database>
 
@@ -270,19 +271,7 @@ export async function findReservation(
     .selectFrom('reservation as r')
     .innerJoin('seat as s', 's.id', 'r.seat_id')
     .leftJoin('payment as p', (join) => join.onRef('p.reservation_id', '=', 'r.id').on('p.status', '=', 'COMPLETED'))
-    .select([
-      'r.id',
-      'r.user_id',
-      'r.seat_id',
-      's.seat_no',
-      'r.concert_option_id',
-      'r.price',
-      'r.status',
-      'r.expires_at',
-      'r.created_at',
-      'r.paid_at',
-      'p.id as payment_id',
-    ])
+    .select([...RESERVATION_COLUMNS, 'r.created_at', 'r.paid_at', 'p.id as payment_id'])
     .where('r.id', '=', reservationId)
     .executeTakeFirst()
   if (!row || row.user_id !== userId) return undefined

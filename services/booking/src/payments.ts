@@ -7,6 +7,7 @@ import { releaseLapsedHold } from './holds.js'
 import type { BookingHooks } from './hooks.js'
 import { enqueueEvent } from './outbox.js'
 import { type PointClient, type PointUse, paymentReference } from './points.js'
+import { RESERVATION_COLUMNS } from './reservation-columns.js'
 
 export interface PaymentReceipt {
   paymentId: number
@@ -44,16 +45,7 @@ function loadReservation(db: Db, reservationId: number): Promise<PayableReservat
   return db
     .selectFrom('reservation as r')
     .innerJoin('seat as s', 's.id', 'r.seat_id')
-    .select([
-      'r.id',
-      'r.user_id',
-      'r.seat_id',
-      's.seat_no',
-      'r.concert_option_id',
-      'r.price',
-      'r.status',
-      'r.expires_at',
-    ])
+    .select(RESERVATION_COLUMNS)
     .where('r.id', '=', reservationId)
     .executeTakeFirst()
 }
@@ -292,18 +284,7 @@ export async function reconcilePayments(
     .selectFrom('payment as p')
     .innerJoin('reservation as r', 'r.id', 'p.reservation_id')
     .innerJoin('seat as s', 's.id', 'r.seat_id')
-    .select([
-      'r.id',
-      'r.user_id',
-      'r.seat_id',
-      's.seat_no',
-      'r.concert_option_id',
-      'r.price',
-      'r.status',
-      'r.expires_at',
-      'p.status as payment_status',
-      'p.idempotency_key',
-    ])
+    .select([...RESERVATION_COLUMNS, 'p.status as payment_status', 'p.idempotency_key'])
     .where('p.status', 'in', ['PENDING', 'DECLINED'])
     .where('p.updated_at', '<=', olderThan)
     .where('r.status', '!=', 'PAID')

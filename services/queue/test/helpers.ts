@@ -1,5 +1,5 @@
 import { createServer } from '@stagepass/kit'
-import { apiClient, createTestRedisPrefix } from '@stagepass/testkit'
+import { createTestRedisPrefix, serveOnFreePort } from '@stagepass/testkit'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { queueApp } from '../src/app.js'
@@ -30,15 +30,7 @@ export function queueConfig(t: Test, overrides: Partial<QueueConfig> = {}): Queu
 export async function startQueueService(t: Test, config: QueueConfig) {
   const app = createServer({ service: 'queue', config: { LOG_LEVEL: 'warn', LOG_PRETTY: 'false' } })
   await app.register(queueApp, { config, adminRoutes: true })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  const api = apiClient(`http://127.0.0.1:${port}`)
-  t.teardown(async () => {
-    await api.close()
-    await app.close()
-  })
-  return { app, api, port }
+  return serveOnFreePort(t, app)
 }
 
 /** Direct access to the same Redis state, for checking invariants and setting up a scene. */
