@@ -1,21 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs'
+import type { SummaryRow } from '@stagepass/launcher'
 import type { Measurement, ProcessCpu } from './model.js'
 
-interface BenchRow {
-  suite: string
-  scenario: string
-  target: string
-  rps: number
-  p50: number
-  p99: number
-  /** Socket errors and timeouts. */
-  errors: number
-  /** Answers other than 2xx (including statuses a scenario expects, such as 409 for a lost race). */
-  non2xx: number
-  /** Newer benches: answers that were neither 2xx nor expected, and 5xx answers. */
-  unexpected?: number
-  serverErrors?: number
-}
+/** A row of a bench JSON; benches before the 5xx/unexpected columns lack those two. */
+type BenchRow = Omit<SummaryRow, 'serverErrors' | 'unexpected'> &
+  Partial<Pick<SummaryRow, 'serverErrors' | 'unexpected'>>
 
 /** How the bench ran, from the first line of the Markdown file it writes beside the JSON. */
 export interface BenchSettings {

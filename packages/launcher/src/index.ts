@@ -1,4 +1,5 @@
 export { type Measurement, measure, median, type Scenario } from './bench/measure.js'
+export type { SummaryRow } from './bench/report.js'
 export type { BenchContext, BenchScenario, BenchSuite, BenchTarget, ExtraServer } from './bench/suite.js'
 export { prepareDatabase } from './database.js'
 export { type LauncherConfig, loadLauncherConfig, sharedEnv } from './environment.js'

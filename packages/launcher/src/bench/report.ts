@@ -1,15 +1,10 @@
-export interface SummaryRow {
-  suite: string
-  scenario: string
-  target: string
-  rps: number
-  p50: number
-  p99: number
-  errors: number
-  non2xx: number
-  serverErrors: number
-  unexpected: number
-}
+import type { Measurement } from './measure.js'
+
+/** One scenario on one target: the medians of its runs and the summed failure counts. */
+export type SummaryRow = { suite: string; scenario: string; target: string } & Pick<
+  Measurement,
+  'rps' | 'p50' | 'p99' | 'errors' | 'non2xx' | 'serverErrors' | 'unexpected'
+>
 
 const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${((a / b) * 100).toFixed(0)}%` : '–')
 
