@@ -250,6 +250,11 @@ export async function queueSuite(t: Test, shared: TestSystem) {
       return res.status !== 503 ? res : undefined
     })
     t.notOk([401, 403, 503].includes(back.status), 'the guard lets the ACTIVE token through again')
-    t.equal((await api.post('/queue/tokens', { userId: 9002 })).status, 200, 'the queue routes are back')
+    // The queue context has its own Redis connection, which reconnects on its own schedule.
+    const joined = await waitFor(async () => {
+      const res = await api.post('/queue/tokens', { userId: 9002 })
+      return res.status !== 503 ? res : undefined
+    })
+    t.equal(joined.status, 200, 'the queue routes are back')
   })
 }
