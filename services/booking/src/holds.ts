@@ -247,13 +247,8 @@ export async function sweepLapsedHolds(db: Db, now = new Date(), limit = 500): P
   return released
 }
 
-export interface ReservationView {
-  reservationId: number
-  userId: number
-  seatId: number
-  seatNo: number
-  concertOptionId: number
-  price: number
+/** A reservation as its owner sees it: the hold, its state, and the payment that settled it. */
+export interface ReservationView extends Omit<Hold, 'expiresAt'> {
   status: ReservationStatus
   reservationExpireTime: string
   createdAt: string
