@@ -1,5 +1,5 @@
 import type { BenchSuite } from '@stagepass/launcher'
-import { prepareQueueBench, queueBenchScenarios } from '@stagepass/queue/bench'
+import { GUARDED_NO_OP, prepareQueueBench, queueBenchScenarios } from '@stagepass/queue/bench'
 import { BENCH_TOKEN_ENV, QUEUE_BENCH_TOKEN_KEYS } from './tokens.js'
 
 const ADMIN_KEY = 'stagepass-bench-admin-key'
@@ -7,7 +7,8 @@ const ADMIN_KEY = 'stagepass-bench-admin-key'
 /**
  * Token issue, status polling, and the guard's cost on a no-op route: raw baseline (bare Fastify +
  * ioredis running the same scripts), the queue service directly, split, monolith. The guard is
- * measured in a monolith gateway with two probe routes, one under a guarded prefix.
+ * measured on two monolith gateways side by side, one with the guard and one without, taking the
+ * very same request (token header included) in interleaved rounds.
  */
 export const queueBench: BenchSuite = {
   name: 'queue',
@@ -15,6 +16,11 @@ export const queueBench: BenchSuite = {
   extraServers: [
     { name: 'raw:queue', entry: 'services/queue/dist/bench/raw-queue-server-main.js' },
     { name: 'probe:monolith', entry: 'gateway/dist/bench/probe-server.js', env: () => ({ MODE: 'monolith' }) },
+    {
+      name: 'probe:monolith(no guard)',
+      entry: 'gateway/dist/bench/probe-server.js',
+      env: () => ({ MODE: 'monolith', PROBE_GUARD: 'off' }),
+    },
   ],
   setup: async (ctx) => {
     // Hold the line still while status reads are measured.
@@ -34,8 +40,8 @@ export const queueBench: BenchSuite = {
   },
   scenarios: () =>
     queueBenchScenarios(tokens).map((scenario) =>
-      scenario.name.includes('no-op')
-        ? { ...scenario, targets: scenario.targets.filter((t) => t.startsWith('raw')).concat('probe:monolith') }
+      scenario.name === GUARDED_NO_OP
+        ? { ...scenario, targets: ['raw:queue', 'probe:monolith', 'probe:monolith(no guard)'] }
         : scenario,
     ),
 }

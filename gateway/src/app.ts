@@ -2,11 +2,14 @@ import { createServer, QUEUE_USER_HEADER } from '@stagepass/kit'
 import type { GatewayConfig } from './config.js'
 import { queueGuardPlugin } from './guard/plugin.js'
 import { registerMonolithMode } from './monolith.js'
-import { ROUTE_TABLE } from './route-table.js'
+import { ROUTE_TABLE, type RouteEntry } from './route-table.js'
 import { registerSplitMode } from './split.js'
 
-/** The public entry point: one route table, one guard, and either mode behind them. */
-export async function buildGateway(config: GatewayConfig) {
+/**
+ * The public entry point: one route table, one guard, and either mode behind them. `routes` is the
+ * route table's guard flags; only the benchmark's unguarded twin passes anything else.
+ */
+export async function buildGateway(config: GatewayConfig, routes: readonly RouteEntry[] = ROUTE_TABLE) {
   const app = createServer({ service: config.MODE === 'monolith' ? 'monolith' : 'gateway', config })
   // Only the guard may name the queue user; whatever a client sent is dropped at the edge.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -14,7 +17,7 @@ export async function buildGateway(config: GatewayConfig) {
     done()
   })
   // Root-level, after the line above: the guard sets the header for protected routes in both modes.
-  await app.register(queueGuardPlugin, { config, routes: ROUTE_TABLE })
+  await app.register(queueGuardPlugin, { config, routes })
   await app.register(async (gateway) => {
     if (config.MODE === 'monolith') await registerMonolithMode(gateway, config)
     else await registerSplitMode(gateway, config)

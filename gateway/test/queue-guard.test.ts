@@ -191,6 +191,45 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
     t.equal(valid.status, 200, 'the untouched token still passes')
   })
 
+  await t.test('an unknown path under a protected prefix is guarded like a known one', async (t) => {
+    const token = await activeToken(api, 25)
+    for (const path of [`${guardedPrefix}/no-such-route`, `${guardedPrefix}`, '/%63oncerts/guard-probe']) {
+      const res = await api.get(path)
+      t.equal(res.status, 401, `${path} without a token`)
+      t.equal(res.body.code, 'TOKEN_MISSING')
+    }
+    const known = await api.get('/%63oncerts/guard-probe', { token })
+    t.same(known.body, { data: { user: '25' } }, 'an encoded path reaches the route, behind the guard')
+    const unknown = await api.get(`${guardedPrefix}/no-such-route/x`, { token })
+    t.not(unknown.status, 401, 'with an ACTIVE token, an unknown path is the upstream’s answer')
+  })
+
+  await t.test('a token in use is read from Redis once, not every second; a revocation still shows fast', async (t) => {
+    const token = await activeToken(api, 27)
+    const reads = async () => {
+      const text = String((await api.get('/metrics')).body)
+      return Number(/^gateway_queue_guard_reads_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
+    }
+    t.equal((await api.get(PROBE, { token })).status, 200)
+    const before = await reads()
+    for (let i = 0; i < 12; i++) {
+      t.equal((await api.get(PROBE, { token })).status, 200)
+      await sleep(200)
+    }
+    t.equal(await reads(), before, '2.4 s of use, no further Redis read: the revocation feed keeps the answer good')
+    await scene.store.revokeToken(27, Date.now() + 60_000)
+    const [res, ms] = await timed(async () => {
+      let res = await api.get(PROBE, { token })
+      for (let i = 0; i < 40 && res.status === 200; i++) {
+        await sleep(25)
+        res = await api.get(PROBE, { token })
+      }
+      return res
+    })
+    t.equal(res.body.code, 'TOKEN_EXPIRED', `revoked token refused after ${ms.toFixed(0)} ms`)
+    t.ok(ms < 1000, 'within the cache bound')
+  })
+
   await t.test('a WAITING token is 403 TOKEN_NOT_ACTIVE until admitted', async (t) => {
     await store.changeSettings({ paused: true })
     t.teardown(() => store.changeSettings({ paused: false }))

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify'
 import type { RouteEntry } from '../route-table.js'
 
 /** The route-table entry a path belongs to: the longest prefix that matches on a segment boundary. */
@@ -11,12 +10,8 @@ export function routeEntryFor(path: string, routes: readonly RouteEntry[]): Rout
   return found
 }
 
-/**
- * Whether a request needs an ACTIVE queue token. The matched route's pattern decides (the router
- * has already normalised encodings, so `/%63oncerts` cannot slip past); an unmatched path is judged
- * as sent, so a protected prefix answers the same in both modes, known sub-path or not.
- */
-export function needsQueueToken(request: FastifyRequest, routes: readonly RouteEntry[]): boolean {
-  const path = request.routeOptions.url ?? request.url.split('?', 1)[0] ?? ''
-  return routeEntryFor(path, routes)?.guarded === true
+/** The outermost guarded prefixes (`/concerts`, not also `/concerts/reserve-seat`). */
+export function guardedPrefixes(routes: readonly RouteEntry[]): string[] {
+  const guarded = routes.filter((route) => route.guarded).map((route) => route.prefix)
+  return guarded.filter((prefix) => !guarded.some((outer) => outer !== prefix && prefix.startsWith(`${outer}/`)))
 }

@@ -1,19 +1,14 @@
 import { once } from 'node:events'
-import { createQueueTokenSigner, createRedis, parseQueueTokenKeys } from '@stagepass/kit'
-import { createTokenStateReader } from '@stagepass/queue'
-import type { FastifyInstance } from 'fastify'
+import { createQueueTokenSigner, createRedis, handleNotFound, parseQueueTokenKeys } from '@stagepass/kit'
+import { createRevocationReader, createTokenStateReader } from '@stagepass/queue'
+import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { GatewayConfig } from '../config.js'
 import type { RouteEntry } from '../route-table.js'
-import { needsQueueToken } from './guarded-routes.js'
-import { createQueueGuard, type QueueGuard } from './queue-guard.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** onRequest hook: passes only requests with an ACTIVE queue token, naming their user upstream. */
-    requireActiveQueueToken: QueueGuard
-  }
-}
+import { guardedPrefixes, routeEntryFor } from './guarded-routes.js'
+import { createQueueGuard } from './queue-guard.js'
+import { followRevocations } from './revocation-feed.js'
+import { createTokenCache } from './token-cache.js'
 
 export interface QueueGuardPluginOptions {
   config: Pick<GatewayConfig, 'REDIS_URL' | 'REDIS_PREFIX' | 'QUEUE_TOKEN_KEYS' | 'QUEUE_GUARD_CACHE_MS'>
@@ -21,21 +16,45 @@ export interface QueueGuardPluginOptions {
   routes: readonly RouteEntry[]
 }
 
-/** The queue-token guard in front of every protected prefix, ahead of routing to any context. */
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value]
+
+/**
+ * The queue-token guard in front of every protected prefix, in either mode. It is attached to the
+ * protected routes themselves as they are declared (the router has already matched and decoded
+ * the path, so `/%63oncerts` cannot slip past, and unprotected routes pay nothing), and to the
+ * not-found handler of each protected prefix, so an unknown path under one answers like a known one.
+ */
 export const queueGuardPlugin = fp<QueueGuardPluginOptions>(
   async (fastify: FastifyInstance, { config, routes }) => {
     const redis = createRedis(config.REDIS_URL)
     // Outages are reported by the guard itself, once every few seconds, with the request that met them.
     redis.on('error', () => {})
-    const guard = createQueueGuard({
+    const cache = createTokenCache(config.QUEUE_GUARD_CACHE_MS)
+    const guard: onRequestHookHandler = createQueueGuard({
       signer: createQueueTokenSigner(parseQueueTokenKeys(config.QUEUE_TOKEN_KEYS)),
       readTokenState: createTokenStateReader(redis, config.REDIS_PREFIX),
-      cacheMs: config.QUEUE_GUARD_CACHE_MS,
+      cache,
     })
-    fastify.decorate('requireActiveQueueToken', guard)
-    fastify.addHook('onRequest', async (request, reply) => {
-      if (needsQueueToken(request, routes)) return guard(request, reply)
+    const feed = followRevocations(
+      createRevocationReader(redis, config.REDIS_PREFIX),
+      cache,
+      config.QUEUE_GUARD_CACHE_MS,
+    )
+    redis.on('close', () => feed.lost())
+
+    fastify.addHook('onRoute', (route) => {
+      if (routeEntryFor(route.url, routes)?.guarded) route.onRequest = [...asList(route.onRequest), guard]
     })
+    for (const prefix of guardedPrefixes(routes)) {
+      await fastify.register(
+        async (scope) => {
+          scope.setNotFoundHandler({ preValidation: guard }, handleNotFound)
+        },
+        { prefix },
+      )
+    }
+
     fastify.addHook('onReady', async () => {
       // The first requests should find the connection up rather than answer 503 for an outage that is not one.
       if (redis.status !== 'ready') {
@@ -44,9 +63,11 @@ export const queueGuardPlugin = fp<QueueGuardPluginOptions>(
           new Promise((resolve) => setTimeout(resolve, 1000).unref()),
         ])
       }
+      await feed.poll()
     })
     fastify.readiness.add('queue-guard', () => redis.ping())
     fastify.addHook('onClose', async () => {
+      feed.stop()
       await redis.quit().catch(() => redis.disconnect())
     })
   },

@@ -2,46 +2,78 @@ import type { Ticket } from '@stagepass/queue'
 
 export interface CachedTicket {
   userId: number
+  /** `userId` as the upstream header carries it, made once per read rather than per request. */
+  userHeader: string
   ticket: Ticket | undefined
 }
 
+interface Entry {
+  value: CachedTicket
+  /** When the read that produced it was sent: anything revoked after that may not be in it. */
+  readAt: number
+  /** Never trusted past this: the ACTIVE token's expiry, or `readAt + ttlMs` for any other answer. */
+  hardUntil: number
+}
+
+/** Revocations are remembered this long, to catch a read that was in flight when one arrived. */
+const REVOCATION_MEMORY_MS = 10_000
+
 /**
- * Token checks remembered for at most `ttlMs` (≤ 1 s), and never past an ACTIVE token's expiry. A
+ * Token checks, remembered for at most `ttlMs` (≤ 1 s) and never past an ACTIVE token's expiry. A
  * burst of requests with one token shares one Redis read; a revocation shows within `ttlMs`.
+ *
+ * While the revocation feed is followed (`feedFollowed` at least every `ttlMs`), an ACTIVE answer
+ * read after the feed was joined stays good until the token expires or the feed names its user:
+ * expiry is known in advance and revocation is the only other way an ACTIVE token ends. Once the
+ * feed stops answering, every answer falls back to the `ttlMs` bound, so a Redis outage is found
+ * within a second either way.
  */
 export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
-  const entries = new Map<string, { value: CachedTicket; until: number }>()
+  const entries = new Map<string, Entry>()
   const pending = new Map<string, Promise<CachedTicket>>()
+  const tokenOfUser = new Map<number, string>()
+  const revokedAt = new Map<number, number>()
+  /** When following began (reads sent before it may predate a revocation the feed skipped). */
+  let joinedAt = Number.POSITIVE_INFINITY
+  /** When the last complete read of the feed was sent. */
+  let followedAt = Number.NEGATIVE_INFINITY
 
-  function remember(token: string, value: CachedTicket) {
+  const trusted = (entry: Entry, now: number) =>
+    now < entry.hardUntil && (now < entry.readAt + ttlMs || (entry.readAt >= joinedAt && now - followedAt <= ttlMs))
+
+  function remember(token: string, value: CachedTicket, readAt: number) {
     if (ttlMs <= 0) return
-    const now = Date.now()
+    // A revocation that arrived while this read was in flight may not be reflected in it.
+    if ((revokedAt.get(value.userId) ?? Number.NEGATIVE_INFINITY) >= readAt) return
     const ticket = value.ticket
-    const until = ticket?.status === 'ACTIVE' ? Math.min(now + ttlMs, ticket.expiresAt) : now + ttlMs
+    const hardUntil = ticket?.status === 'ACTIVE' ? ticket.expiresAt : readAt + ttlMs
     if (entries.size >= maxEntries) {
       // Oldest first: Map keeps insertion order.
-      for (const key of entries.keys()) {
+      for (const [key, old] of entries) {
         entries.delete(key)
+        if (tokenOfUser.get(old.value.userId) === key) tokenOfUser.delete(old.value.userId)
         if (entries.size < maxEntries * 0.9) break
       }
     }
-    entries.set(token, { value, until })
+    entries.set(token, { value, readAt, hardUntil })
+    tokenOfUser.set(value.userId, token)
   }
 
   return {
     /** The cached check, or `load()` once for all concurrent callers with the same token. */
     get(token: string, load: () => Promise<CachedTicket>): Promise<CachedTicket> | CachedTicket {
       const hit = entries.get(token)
-      if (hit) {
-        if (hit.until > Date.now()) return hit.value
+      if (hit !== undefined) {
+        if (trusted(hit, Date.now())) return hit.value
         entries.delete(token)
       }
       let inFlight = pending.get(token)
       if (!inFlight) {
+        const readAt = Date.now()
         inFlight = load().then(
           (value) => {
             pending.delete(token)
-            remember(token, value)
+            remember(token, value, readAt)
             return value
           },
           (err) => {
@@ -53,8 +85,39 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
       }
       return inFlight
     },
+
+    /** The feed was joined at `at`: revocations after it will be reported. */
+    feedJoined(at: number) {
+      joinedAt = at
+      followedAt = at
+    },
+    /** A read of the feed sent at `at` came back complete, with these revoked users. */
+    feedFollowed(at: number, revokedUserIds: readonly number[]) {
+      const now = Date.now()
+      for (const userId of revokedUserIds) {
+        revokedAt.delete(userId)
+        revokedAt.set(userId, now)
+        const token = tokenOfUser.get(userId)
+        if (token !== undefined) {
+          entries.delete(token)
+          tokenOfUser.delete(userId)
+        }
+      }
+      for (const [userId, when] of revokedAt) {
+        if (now - when <= REVOCATION_MEMORY_MS) break
+        revokedAt.delete(userId)
+      }
+      followedAt = at
+    },
+    /** The feed cannot be followed (connection lost): back to the `ttlMs` bound for everything. */
+    feedLost() {
+      joinedAt = Number.POSITIVE_INFINITY
+      followedAt = Number.NEGATIVE_INFINITY
+    },
     get size() {
       return entries.size
     },
   }
 }
+
+export type TokenCache = ReturnType<typeof createTokenCache>

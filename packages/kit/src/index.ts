@@ -24,6 +24,8 @@ export {
   histogram,
   metricsPlugin,
   registry,
+  type Tally,
+  tallyCounter,
 } from './metrics.js'
 export {
   bearerToken,

@@ -12,12 +12,47 @@ export type Counter<L extends string = string> = client.Counter<L>
 export type Gauge<L extends string = string> = client.Gauge<L>
 export type Histogram<L extends string = string> = client.Histogram<L>
 
-export function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  collect?: (this: client.Counter<L>) => void,
+): Counter<L> {
   return (
     (registry.getSingleMetric(name) as client.Counter<L> | undefined) ??
-    new client.Counter<L>({ name, help, labelNames, registers: [registry] })
+    new client.Counter<L>({ name, help, labelNames, registers: [registry], ...(collect ? { collect } : {}) })
   )
 }
+
+/**
+ * Per-label counts for a hot path: `add(label)` is a plain increment, folded into the counter
+ * only when metrics are scraped (prom-client hashes the labels on every `inc`).
+ */
+export function tallyCounter<V extends string>(name: string, help: string, label: string, values: readonly V[]) {
+  const existing = tallies.get(name)
+  if (existing) return existing as Tally<V>
+  const pending = Object.fromEntries(values.map((value) => [value, 0])) as Record<V, number>
+  counter(name, help, [label], function fold() {
+    for (const value of values) {
+      if (pending[value] > 0) {
+        this.inc({ [label]: value }, pending[value])
+        pending[value] = 0
+      }
+    }
+  })
+  const tally: Tally<V> = {
+    add(value) {
+      pending[value]++
+    },
+  }
+  tallies.set(name, tally)
+  return tally
+}
+
+export interface Tally<V extends string> {
+  add(value: V): void
+}
+const tallies = new Map<string, Tally<never>>()
 
 export function gauge<L extends string>(
   name: string,

@@ -29,6 +29,7 @@ const pick = <T>(values: readonly T[]) => values[Math.floor(Math.random() * valu
 const randomUser = (range: number) => 1 + Math.floor(Math.random() * range)
 
 export const GUARD_PROBE = { guarded: '/concerts/bench-noop', open: '/bench-noop' }
+export const GUARDED_NO_OP = 'protected no-op route (guard)'
 
 /**
  * The scenarios. `tokens` are ACTIVE tokens from `prepareQueueBench`; the protected scenario cycles
@@ -51,16 +52,17 @@ export function queueBenchScenarios(tokens: readonly string[]): QueueBenchScenar
       request: () => ({ path: `/queue/tokens/status/${randomUser(POLLING_USERS)}` }),
     },
     {
-      name: 'protected no-op route (guard)',
+      name: GUARDED_NO_OP,
       method: 'GET',
       targets: ['raw:queue', ...gateways],
       request: () => ({ path: GUARD_PROBE.guarded, headers: { authorization: `Bearer ${pick(tokens)}` } }),
     },
     {
+      // The same request (token header included) to a route outside the guarded prefixes.
       name: 'same no-op route, unguarded',
       method: 'GET',
-      targets: ['raw:queue', ...gateways],
-      request: () => ({ path: GUARD_PROBE.open }),
+      targets: ['raw:queue'],
+      request: () => ({ path: GUARD_PROBE.open, headers: { authorization: `Bearer ${pick(tokens)}` } }),
     },
   ]
 }

@@ -3,8 +3,10 @@ export { type QueueConfig, queueConfigFields, queueConfigSchema } from './config
 export { type QueueKeys, queueKeys } from './keys.js'
 export {
   createQueueStore,
+  createRevocationReader,
   createTokenStateReader,
   type QueueStore,
+  type RevocationReader,
   type Ticket,
   type TokenStateReader,
 } from './store.js'

@@ -21,6 +21,11 @@ export function queueKeys(redisPrefix: string) {
     settings: `${tag}:settings`,
     /** HASH at / carry: the admission budget shared by every instance. */
     budget: `${tag}:budget`,
+    /**
+     * STREAM of revoked ACTIVE tokens (`user`, `token` fields), the last minute only: lets a guard
+     * keep a verified ACTIVE token until its expiry and drop it as soon as it is revoked.
+     */
+    revocations: `${tag}:revocations`,
     /** HASH epoch second → users admitted in it (last minute only): the measured admission rate. */
     admissions: `${tag}:admissions`,
   }

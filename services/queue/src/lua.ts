@@ -192,16 +192,18 @@ return {redis.call('ZCARD', KEYS[1]), redis.call('ZCOUNT', KEYS[2], '(' .. now, 
 
 /**
  * Expires a user's ACTIVE token after a payment, unless that token was admitted after the payment
- * (a redelivered event must not revoke a later visit).
- * KEYS: active, activeTokens. ARGV: userId, latest admission time (ms) to revoke.
+ * (a redelivered event must not revoke a later visit), and records the revocation in the stream
+ * guards follow (trimmed to the last minute).
+ * KEYS: active, activeTokens, revocations. ARGV: userId, latest admission time (ms) to revoke.
  * Returns 1 when a token was revoked.
  */
 export const REVOKE = `${PRELUDE}
 local entry = redis.call('HGET', KEYS[2], ARGV[1])
 if not entry then return 0 end
-local _, admitted = parse_active(entry)
+local id, admitted = parse_active(entry)
 if admitted > tonumber(ARGV[2]) then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('XADD', KEYS[3], 'MINID', '~', tostring(now_ms() - 60000), '*', 'user', ARGV[1], 'token', id)
 return 1
 `

@@ -112,13 +112,36 @@ export function createTokenStateReader(redis: Redis, redisPrefix: string) {
 
 export type TokenStateReader = ReturnType<typeof createTokenStateReader>
 
+/**
+ * Follows the stream of revoked tokens, for a guard that keeps ACTIVE tokens past a single read:
+ * `latest()` is where to start following (the newest entry now), `since(position)` what was revoked
+ * after a position, and the position to ask from next.
+ */
+export function createRevocationReader(redis: Redis, redisPrefix: string) {
+  const { revocations } = queueKeys(redisPrefix)
+  return {
+    async latest(): Promise<string> {
+      const [newest] = await redis.xrevrange(revocations, '+', '-', 'COUNT', 1)
+      return newest?.[0] ?? '0-0'
+    },
+    async since(position: string, limit = 1000): Promise<{ position: string; userIds: number[]; more: boolean }> {
+      const reply = await redis.xread('COUNT', limit, 'STREAMS', revocations, position)
+      const entries = reply?.[0]?.[1] ?? []
+      const userIds = entries.map(([, fields]) => Number(fields[fields.indexOf('user') + 1]))
+      return { position: entries.at(-1)?.[0] ?? position, userIds, more: entries.length === limit }
+    },
+  }
+}
+
+export type RevocationReader = ReturnType<typeof createRevocationReader>
+
 /** The waiting room over Redis: joining, status, admission ticks, revocation and settings. */
 export function createQueueStore(redis: Redis, redisPrefix: string, defaults: AdmissionDefaults) {
   const keys: QueueKeys = queueKeys(redisPrefix)
   const join = script(redis, 'queueJoin', 6, JOIN)
   const admit = script(redis, 'queueAdmit', 8, ADMIT)
   const stats = script(redis, 'queueStats', 5, STATS)
-  const revoke = script(redis, 'queueRevoke', 2, REVOKE)
+  const revoke = script(redis, 'queueRevoke', 3, REVOKE)
   const readStatus = readStatusScript(redis, keys)
   const defaultArgs = () => [defaults.admitPerSecond, defaults.maxActive, '0']
   // The latest tick's view, so estimates cost no extra Redis work per status call.
@@ -183,7 +206,9 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
 
     /** Expires the user's ACTIVE token if it was admitted no later than `admittedBy` (ms). */
     async revokeToken(userId: number, admittedBy: number): Promise<boolean> {
-      const revoked = await inQueueStore(() => revoke(keys.active, keys.activeTokens, userId, admittedBy))
+      const revoked = await inQueueStore(() =>
+        revoke(keys.active, keys.activeTokens, keys.revocations, userId, admittedBy),
+      )
       return revoked === 1
     },
 
