@@ -8,6 +8,7 @@ import { holdExpiries, holdReleases } from './metrics.js'
 import type { PointClient } from './points.js'
 import { paymentRoutes } from './routes/payments.js'
 import { reservationRoutes } from './routes/reservations.js'
+import { createTakenSeats } from './taken-seats.js'
 import { type BookingWorkers, startBookingWorkers } from './workers.js'
 
 export interface BookingAppOptions {
@@ -47,6 +48,7 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
     points: opts.points,
     hooks,
     expiry,
+    takenSeats: createTakenSeats(settings.TAKEN_SEAT_MEMORY_MS),
     failAfterPointUse: opts.failAfterPointUse === true,
   }
   await fastify.register(reservationRoutes, { booking })

@@ -16,6 +16,12 @@ export const bookingSettingsSchema = {
     default: 4,
     description: 'Live holds one user may have per performance',
   }),
+  TAKEN_SEAT_MEMORY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    default: 1000,
+    description: 'How long a seat seen taken is refused without a query (0 = ask the database every time)',
+  }),
   HOLD_SWEEP_INTERVAL_MS: Type.Integer({
     minimum: 100,
     default: 5000,

@@ -3,6 +3,7 @@ import type { BookingSettings } from './config.js'
 import type { HoldExpiryQueue } from './hold-expiry.js'
 import type { BookingHooks } from './hooks.js'
 import type { PointClient } from './points.js'
+import type { TakenSeats } from './taken-seats.js'
 
 /** What booking's routes and workers share inside one process. */
 export interface BookingContext {
@@ -11,5 +12,7 @@ export interface BookingContext {
   points: PointClient
   hooks: BookingHooks
   expiry: HoldExpiryQueue
+  /** Seats just seen taken: refused for up to a second without a query. */
+  takenSeats: TakenSeats
   failAfterPointUse: boolean
 }

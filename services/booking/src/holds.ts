@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
 import { enqueueEvent } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
+import type { TakenSeats } from './taken-seats.js'
 
 type Trx = Transaction<Database>
 
@@ -153,12 +154,24 @@ async function tryHold(
 
 /**
  * Holds a seat for the user. A second holder gets SEAT_UNAVAILABLE; a user over the cap for the
- * performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released.
+ * performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released. With
+ * `taken`, seats this process just saw taken are refused without a query (see taken-seats.ts).
  */
 export async function holdSeat(
   db: Db,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
+  taken?: TakenSeats,
+): Promise<{ hold: Hold; released: HeldReservation[] }> {
+  if (taken) return taken.decide(seatId, () => decideHold(db, { userId, seatId }, settings, taken))
+  return decideHold(db, { userId, seatId }, settings)
+}
+
+async function decideHold(
+  db: Db,
+  { userId, seatId }: { userId: number; seatId: number },
+  settings: HoldSettings,
+  taken?: TakenSeats,
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
   // The catalog is concert's; booking reads a seat's number, price and performance only. The same
   // read finds the seat's live reservation, so under a stampede most refusals cost this one query.
@@ -186,8 +199,11 @@ export async function holdSeat(
   }
   let lapsedHolder: HeldReservation | undefined
   if (found.holder_id !== null && found.holder_user_id !== null) {
-    const live = found.holder_status === 'PAID' || (found.holder_expires_at ?? new Date(0)) > new Date()
-    if (live) throw new SeatUnavailableError(seatId)
+    const heldUntil = found.holder_status === 'PAID' ? undefined : (found.holder_expires_at ?? new Date(0)).getTime()
+    if (heldUntil === undefined || heldUntil > Date.now()) {
+      taken?.remember(seatId, heldUntil)
+      throw new SeatUnavailableError(seatId)
+    }
     lapsedHolder = {
       id: found.holder_id,
       user_id: found.holder_user_id,
@@ -203,9 +219,13 @@ export async function holdSeat(
         released.length = 0
         return tryHold(trx, seat, lapsedHolder, userId, settings, released)
       })
+      taken?.remember(seatId, hold.expiresAt.getTime())
       return { hold, released }
     } catch (err) {
-      if (isDuplicateOn(err, SEAT_KEY)) throw new SeatUnavailableError(seatId)
+      if (isDuplicateOn(err, SEAT_KEY)) {
+        taken?.remember(seatId)
+        throw new SeatUnavailableError(seatId)
+      }
       if (!isDuplicateOn(err, HOLD_SLOT_KEY)) throw err
       if (attempt >= settings.maxHoldsPerUserPerOption)
         throw new HoldLimitReachedError(userId, settings.maxHoldsPerUserPerOption)

@@ -1,4 +1,11 @@
-import { type ApiResponse, concurrently, createTestDatabase, createTestRedisPrefix, tally } from '@stagepass/testkit'
+import {
+  type ApiResponse,
+  concurrently,
+  createTestDatabase,
+  createTestRedisPrefix,
+  startTcpProxy,
+  tally,
+} from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import { addPerformance, count, lapseHold, noPoints, outboxEvents, startBooking } from './helpers/booking.js'
@@ -20,35 +27,84 @@ async function liveHoldsPerSeat(concertOptionId: number) {
   return new Map(rows.map((r) => [r.seat_id, Number(r.n)]))
 }
 
-t.test('500 users reserve one seat at once: exactly one hold, every other answer is 409', async (t) => {
-  const { concertOptionId, seatIds } = await addPerformance(db, { seats: 1 })
-  const seatId = seatIds[0] as number
-  const responses = await concurrently(500, (i) => booking.as(10_000 + i).reserve({ seatId }))
-  t.same(tally(responses.map((r) => r.status)), { 200: 1, 409: 499 })
-  t.ok(
-    responses.filter((r) => r.status === 409).every((r) => r.body.code === 'SEAT_UNAVAILABLE'),
-    'every loser is told the seat is unavailable',
-  )
-  const winner = responses.find((r) => r.status === 200)
-  t.same([...(await liveHoldsPerSeat(concertOptionId))], [[seatId, 1]], 'one live reservation for the seat')
-  const row = await db.selectFrom('reservation').selectAll().where('seat_id', '=', seatId).executeTakeFirstOrThrow()
-  t.equal(row.id, winner?.body.data.reservationId)
-  t.equal(row.user_id, 10_000 + responses.indexOf(winner as (typeof responses)[number]))
+// The races run twice: as deployed, and with the seat memory off, so the database key alone is
+// shown to settle them (it is what settles races between booking instances).
+const withoutMemory = await startBooking(t, {
+  mysql: database.config,
+  redis,
+  points: noPoints,
+  workers: false,
+  settings: { TAKEN_SEAT_MEMORY_MS: 0 },
 })
+const variants = [
+  ['as deployed', booking],
+  ['the database key alone', withoutMemory],
+] as const
 
-t.test('1,000 users race for the 100 seats of one performance: 100 holds, each seat once', async (t) => {
-  const { concertOptionId, seatIds } = await addPerformance(db, { seats: 100 })
-  const responses = await concurrently(1000, (i) => booking.as(20_000 + i).reserve({ seatId: seatIds[i % 100] }))
-  t.same(tally(responses.map((r) => r.status)), { 200: 100, 409: 900 })
-  const perSeat = await liveHoldsPerSeat(concertOptionId)
-  t.equal(perSeat.size, 100, 'every seat is held')
-  t.ok(
-    [...perSeat.values()].every((n) => n === 1),
-    'no seat is held twice',
+for (const [variant, app] of variants) {
+  t.test(`500 users reserve one seat at once (${variant}): exactly one hold, every other answer is 409`, async (t) => {
+    const { concertOptionId, seatIds } = await addPerformance(db, { seats: 1 })
+    const seatId = seatIds[0] as number
+    const responses = await concurrently(500, (i) => app.as(10_000 + i).reserve({ seatId }))
+    t.same(tally(responses.map((r) => r.status)), { 200: 1, 409: 499 })
+    t.ok(
+      responses.filter((r) => r.status === 409).every((r) => r.body.code === 'SEAT_UNAVAILABLE'),
+      'every loser is told the seat is unavailable',
+    )
+    const winner = responses.find((r) => r.status === 200)
+    t.same([...(await liveHoldsPerSeat(concertOptionId))], [[seatId, 1]], 'one live reservation for the seat')
+    const row = await db.selectFrom('reservation').selectAll().where('seat_id', '=', seatId).executeTakeFirstOrThrow()
+    t.equal(row.id, winner?.body.data.reservationId)
+    t.equal(row.user_id, 10_000 + responses.indexOf(winner as (typeof responses)[number]))
+  })
+
+  t.test(`1,000 users race for the 100 seats of one performance (${variant}): 100 holds, each seat once`, async (t) => {
+    const { concertOptionId, seatIds } = await addPerformance(db, { seats: 100 })
+    const heldBefore = await count(db, 'outbox', sql`event = 'reservation.held'`)
+    const responses = await concurrently(1000, (i) => app.as(20_000 + i).reserve({ seatId: seatIds[i % 100] }))
+    t.same(tally(responses.map((r) => r.status)), { 200: 100, 409: 900 })
+    const perSeat = await liveHoldsPerSeat(concertOptionId)
+    t.equal(perSeat.size, 100, 'every seat is held')
+    t.ok(
+      [...perSeat.values()].every((n) => n === 1),
+      'no seat is held twice',
+    )
+    const held = new Set(responses.filter((r) => r.status === 200).map((r) => r.body.data.seatId))
+    t.equal(held.size, 100, 'the 200s name 100 different seats')
+    t.equal(await count(db, 'outbox', sql`event = 'reservation.held'`), heldBefore + 100, 'one held event per hold')
+  })
+}
+
+t.test('a seat just seen taken is refused without the database, for at most a second', async (t) => {
+  const { seatIds } = await addPerformance(db, { seats: 2 })
+  const [taken, free] = seatIds as [number, number]
+  const proxy = await startTcpProxy(t, database.config.MYSQL_HOST, database.config.MYSQL_PORT)
+  const viaProxy = await startBooking(t, {
+    mysql: { ...database.config, MYSQL_HOST: '127.0.0.1', MYSQL_PORT: proxy.port },
+    redis: createTestRedisPrefix(t),
+    points: noPoints,
+    workers: false,
+    logLevel: 'fatal',
+  })
+  t.equal((await viaProxy.as(61).reserve({ seatId: taken })).status, 200)
+  await proxy.disable()
+  t.teardown(() => proxy.enable())
+  const stampede = await concurrently(200, (i) => viaProxy.as(62 + i).reserve({ seatId: taken }))
+  t.same(
+    tally(stampede.map((r) => r.status)),
+    { 409: 200 },
+    'a stampede on the held seat is answered with the database away',
   )
-  const held = new Set(responses.filter((r) => r.status === 200).map((r) => r.body.data.seatId))
-  t.equal(held.size, 100, 'the 200s name 100 different seats')
-  t.equal(await count(db, 'outbox', sql`event = 'reservation.held'`), 100 + 1, 'one held event per hold')
+  t.ok(
+    stampede.every((r) => r.body.code === 'SEAT_UNAVAILABLE'),
+    'in the documented shape',
+  )
+  const unknown = await viaProxy.as(300).reserve({ seatId: free })
+  t.equal(unknown.status, 503, 'a seat it has not seen taken still needs the database')
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  const later = await viaProxy.as(301).reserve({ seatId: taken })
+  t.equal(later.status, 503, 'after a second the memory is gone: the database decides again')
+  await viaProxy.close()
 })
 
 t.test('control: without the unique key the same race double-books (the race test can fail)', async (t) => {
@@ -61,7 +117,9 @@ t.test('control: without the unique key the same race double-books (the race tes
     redis: createTestRedisPrefix(t),
     points: noPoints,
     workers: false,
-    // More transactions in flight at once, so the race the key normally settles surely happens.
+    // The seat memory off too (it would settle a race inside one process), and more transactions
+    // in flight at once, so the race the key normally settles surely happens.
+    settings: { TAKEN_SEAT_MEMORY_MS: 0 },
     poolSize: 40,
   })
   // A round is the same 500-user race on ten fresh seats; without the key the first one almost always

@@ -11,7 +11,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
   fastify,
   { booking },
 ) => {
-  const { db, settings, hooks, expiry } = booking
+  const { db, settings, hooks, expiry, takenSeats } = booking
 
   fastify.post(
     '/concerts/reserve-seat',
@@ -29,6 +29,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
             holdTtlSeconds: settings.HOLD_TTL_SECONDS,
             maxHoldsPerUserPerOption: settings.MAX_HOLDS_PER_USER_PER_OPTION,
           },
+          takenSeats,
         )
       } catch (err) {
         const code = (err as { code?: string }).code
