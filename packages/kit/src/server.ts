@@ -61,9 +61,16 @@ async function listenOnIpv6Loopback(app: FastifyInstance, port: number): Promise
       app.log.warn({ err }, 'IPv6 loopback unavailable; listening on IPv4 only')
       resolve(undefined)
     })
-    server.listen({ host: '::1', port, ipv6Only: true }, () => resolve(server))
+    server.listen({ host: '::1', port, ipv6Only: true, backlog: LISTEN_BACKLOG }, () => resolve(server))
   })
 }
+
+/**
+ * Connections waiting to be accepted. When a sale opens, thousands of clients connect in the same
+ * instant; Node's default (511) drops the excess SYNs and those clients retry a second later. The
+ * kernel caps it at `net.core.somaxconn`.
+ */
+export const LISTEN_BACKLOG = 4096
 
 /** Listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests, closes pools, exits 0. */
 export async function listen(
@@ -101,10 +108,10 @@ export async function listen(
     else void grace.close()
   }
   if (host !== 'localhost') {
-    await app.listen({ host, port })
+    await app.listen({ host, port, backlog: LISTEN_BACKLOG })
     return
   }
-  await app.listen({ host: '127.0.0.1', port })
+  await app.listen({ host: '127.0.0.1', port, backlog: LISTEN_BACKLOG })
   ipv6 = await listenOnIpv6Loopback(app, port)
   if (ipv6) app.log.info(`Server listening at http://[::1]:${port}`)
 }

@@ -163,14 +163,15 @@ export async function holdSeat(
   settings: HoldSettings,
   taken?: TakenSeats,
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
-  if (taken) return taken.decide(seatId, () => decideHold(db, { userId, seatId }, settings, taken))
-  return decideHold(db, { userId, seatId }, settings)
+  if (taken) return taken.decide(seatId, (claim) => decideHold(db, { userId, seatId }, settings, claim, taken))
+  return decideHold(db, { userId, seatId }, settings, () => {})
 }
 
 async function decideHold(
   db: Db,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
+  claim: () => void,
   taken?: TakenSeats,
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
   // The catalog is concert's; booking reads a seat's number, price and performance only. The same
@@ -211,6 +212,7 @@ async function decideHold(
       concert_option_id: seat.concert_option_id,
     }
   }
+  claim()
   // A slot taken by one of the user's own concurrent holds is retried with the slots left.
   for (let attempt = 0; ; attempt++) {
     const released: HeldReservation[] = []

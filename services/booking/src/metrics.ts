@@ -1,8 +1,13 @@
-import { counter, gauge } from '@stagepass/kit'
+import { counter, gauge, tallyCounter } from '@stagepass/kit'
 import { withTimeout } from './timeout.js'
 
 export const holdsMade = counter('booking_holds_total', 'Seat holds made')
-export const holdRefusals = counter('booking_hold_refusals_total', 'Seat holds refused, by error code', ['code'])
+// Counted on every refused hold (most requests in a stampede): plain increments, folded in at scrape.
+export const holdRefusals = tallyCounter('booking_hold_refusals_total', 'Seat holds refused, by error code', 'code', [
+  'SEAT_UNAVAILABLE',
+  'SEAT_NOT_FOUND',
+  'HOLD_LIMIT_REACHED',
+] as const)
 export const holdReleases = counter('booking_hold_releases_total', 'Holds that freed their seat, by reason', ['reason'])
 export const holdExpiries = counter(
   'booking_hold_expiries_total',

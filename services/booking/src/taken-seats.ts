@@ -4,16 +4,19 @@ import { SeatUnavailableError } from './errors.js'
  * Seats this process has just seen taken, so a stampede on a sold-out performance is refused
  * without a query per request. An entry lasts at most `boundMs` (1 s, the lag the seat list is
  * allowed anyway) and never past the hold's own expiry, the only moment a taken seat frees itself.
- * While one request of this process is deciding a seat, the others for that seat wait for its
- * outcome instead of racing it into the database: 1,000 buyers of 100 seats cost about 100 holds'
- * worth of queries, not 1,000.
+ *
+ * Requests for one seat are also decided one at a time in this process: while one request reads
+ * the seat, the others wait for what it finds; once it has found the seat free and is taking it
+ * (`claim`), the others are refused at once, as they would be a moment later. 1,000 buyers of 100
+ * seats then cost about 100 reads and 100 holds, not 1,000 of each, and none of them waits behind
+ * someone else's transaction.
  *
  * It can only refuse, never grant: every hold is still decided by the database's unique key, which
  * is also what settles races between processes. `boundMs = 0` switches all of this off.
  */
 export function createTakenSeats(boundMs = 1000, maxEntries = 100_000) {
   const until = new Map<number, number>()
-  const deciding = new Map<number, Promise<unknown>>()
+  const deciding = new Map<number, Decision>()
 
   function isTaken(seatId: number): boolean {
     const end = until.get(seatId)
@@ -33,26 +36,40 @@ export function createTakenSeats(boundMs = 1000, maxEntries = 100_000) {
       until.set(seatId, Math.min(Date.now() + boundMs, heldUntil))
     },
     /**
-     * Runs `attempt` for the seat unless it is known to be taken (SEAT_UNAVAILABLE), one attempt
-     * per seat at a time; a request that waited looks again once the attempt before it settled.
+     * Runs `attempt` for the seat unless it is known to be taken or being taken (SEAT_UNAVAILABLE),
+     * one attempt per seat at a time. `attempt` calls `claim()` once it has found the seat free and
+     * starts taking it; a request that waited looks again when the attempt claims or settles.
      */
-    async decide<T>(seatId: number, attempt: () => Promise<T>): Promise<T> {
-      if (boundMs <= 0) return attempt()
+    async decide<T>(seatId: number, attempt: (claim: () => void) => Promise<T>): Promise<T> {
+      if (boundMs <= 0) return attempt(() => {})
       for (;;) {
         if (isTaken(seatId)) throw new SeatUnavailableError(seatId)
         const running = deciding.get(seatId)
         if (running === undefined) break
-        await running.catch(() => {})
+        if (running.claimed) throw new SeatUnavailableError(seatId)
+        await running.moved
       }
-      const mine = attempt()
-      deciding.set(seatId, mine)
+      let moved: () => void = () => {}
+      const decision: Decision = { claimed: false, moved: new Promise<void>((resolve) => (moved = resolve)) }
+      deciding.set(seatId, decision)
       try {
-        return await mine
+        return await attempt(() => {
+          decision.claimed = true
+          moved()
+        })
       } finally {
-        if (deciding.get(seatId) === mine) deciding.delete(seatId)
+        if (deciding.get(seatId) === decision) deciding.delete(seatId)
+        moved()
       }
     },
   }
+}
+
+interface Decision {
+  /** The attempt found the seat free and is taking it. */
+  claimed: boolean
+  /** Settles when the attempt claims the seat or ends. */
+  moved: Promise<void>
 }
 
 export type TakenSeats = ReturnType<typeof createTakenSeats>

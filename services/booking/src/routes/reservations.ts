@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { responses } from '@stagepass/kit'
 import { actingUser } from '../acting-user.js'
 import type { BookingContext } from '../context.js'
-import { ReservationNotFoundError, UserMismatchError } from '../errors.js'
+import { ReservationNotFoundError, seatUnavailable, UserMismatchError } from '../errors.js'
 import { findReservation, holdSeat } from '../holds.js'
 import { holdRefusals, holdsMade } from '../metrics.js'
 import { Hold, Reservation, ReservationParams, ReserveBody } from '../schemas.js'
@@ -16,10 +16,15 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
   fastify.post(
     '/concerts/reserve-seat',
     { schema: { body: ReserveBody, response: responses(Hold) } },
-    async (request) => {
+    async (request, reply) => {
       const userId = actingUser(request)
       const { seatId, userId: claimed } = request.body
       if (claimed !== undefined && claimed !== userId) throw new UserMismatchError(claimed)
+      if (takenSeats.isTaken(seatId)) {
+        // The stampede's common answer: no query, no error object.
+        holdRefusals.add('SEAT_UNAVAILABLE')
+        return reply.code(409).send(seatUnavailable(seatId))
+      }
       let outcome: Awaited<ReturnType<typeof holdSeat>>
       try {
         outcome = await holdSeat(
@@ -34,7 +39,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
       } catch (err) {
         const code = (err as { code?: string }).code
         if (code === 'SEAT_UNAVAILABLE' || code === 'SEAT_NOT_FOUND' || code === 'HOLD_LIMIT_REACHED') {
-          holdRefusals.inc({ code })
+          holdRefusals.add(code)
         }
         throw err
       }
