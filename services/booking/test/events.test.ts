@@ -1,19 +1,11 @@
 import { bullPrefix, type EventName } from '@stagepass/events'
-import { createTestDatabase, createTestRedisPrefix, startTcpProxy } from '@stagepass/testkit'
+import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
 import t from 'tap'
 import { recordPaymentSent } from '../src/data-platform.js'
 import { enqueueEvent, OutboxRelay, pruneSentEvents } from '../src/outbox.js'
-import {
-  addPerformance,
-  count,
-  eventually,
-  outboxEvents,
-  quietLog,
-  startBooking,
-  startPointService,
-} from './helpers/booking.js'
+import { addPerformance, count, outboxEvents, quietLog, startBooking, startPointService } from './helpers/booking.js'
 
 const database = await createTestDatabase(t)
 const { db } = database

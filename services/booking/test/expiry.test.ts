@@ -1,7 +1,7 @@
-import { createTestDatabase, createTestRedisPrefix, startTcpProxy } from '@stagepass/testkit'
+import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import t from 'tap'
 import { expireHold, sweepLapsedHolds } from '../src/holds.js'
-import { addPerformance, eventually, lapseHold, noPoints, outboxEvents, startBooking } from './helpers/booking.js'
+import { addPerformance, lapseHold, noPoints, outboxEvents, startBooking } from './helpers/booking.js'
 
 const database = await createTestDatabase(t)
 const { db } = database

@@ -1,4 +1,4 @@
-import { concurrently, createTestDatabase, createTestRedisPrefix, freePort } from '@stagepass/testkit'
+import { concurrently, createTestDatabase, createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import { sweepLapsedHolds } from '../src/holds.js'
@@ -7,7 +7,6 @@ import { createHttpPointClient } from '../src/points.js'
 import {
   addPerformance,
   count,
-  eventually,
   lapseHold,
   outboxEvents,
   quietHooks,

@@ -1,19 +1,20 @@
 import { seedDemoData } from '@stagepass/db'
 import type { EventPublisher } from '@stagepass/events'
-import { concurrently, createTestDatabase, createTestRedisPrefix, startTcpProxy, tally } from '@stagepass/testkit'
+import {
+  concurrently,
+  createTestDatabase,
+  createTestRedisPrefix,
+  seatIdsOf,
+  sleep,
+  startTcpProxy,
+  tally,
+  timeUntil,
+} from '@stagepass/testkit'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { AvailabilityCache } from '../src/availability-cache.js'
-import {
-  reserveSeatRow,
-  seatIdsOf,
-  setReservationStatus,
-  sleep,
-  startConcertService,
-  startPublisher,
-  timeUntil,
-} from './helpers.js'
+import { reserveSeatRow, setReservationStatus, startConcertService, startPublisher } from './helpers.js'
 
 const { db, config } = await createTestDatabase(t)
 // Concerts 1-6 with two performances each (options 1-12, 10 seats each but option 1's 100).

@@ -1,7 +1,7 @@
 import { seedDemoData } from '@stagepass/db'
-import { createTestDatabase, createTestRedisPrefix } from '@stagepass/testkit'
+import { createTestDatabase, createTestRedisPrefix, seatIdsOf } from '@stagepass/testkit'
 import t from 'tap'
-import { reserveSeatRow, seatIdsOf, setReservationStatus, startConcertService } from './helpers.js'
+import { reserveSeatRow, setReservationStatus, startConcertService } from './helpers.js'
 
 const { db, config } = await createTestDatabase(t)
 const redis = createTestRedisPrefix(t)

@@ -80,26 +80,3 @@ export async function setReservationStatus(
     .where('id', '=', reservationId)
     .execute()
 }
-
-/** Seat ids of an option, by seat number. */
-export async function seatIdsOf(db: Db, concertOptionId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('seat')
-    .select('id')
-    .where('concert_option_id', '=', concertOptionId)
-    .orderBy('seat_no')
-    .execute()
-  return rows.map((row) => Number(row.id))
-}
-
-/** Polls `check` until it holds; returns how long that took, or undefined after `timeoutMs`. */
-export async function timeUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number | undefined> {
-  const started = performance.now()
-  while (performance.now() - started <= timeoutMs) {
-    if (await check()) return performance.now() - started
-    await sleep(20)
-  }
-  return undefined
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

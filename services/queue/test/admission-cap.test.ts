@@ -1,5 +1,6 @@
+import { sleep } from '@stagepass/testkit'
 import t from 'tap'
-import { admin, inspectQueue, queueConfig, sleep } from './helpers.js'
+import { admin, inspectQueue, queueConfig } from './helpers.js'
 import { joinAll, RUN_MS, threeInstances } from './instances.js'
 
 t.test('three instances ticking at once never exceed maxActive and admit strictly in join order', async (t) => {

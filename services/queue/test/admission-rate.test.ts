@@ -1,5 +1,6 @@
+import { sleep } from '@stagepass/testkit'
 import t from 'tap'
-import { admin, inspectQueue, queueConfig, sleep } from './helpers.js'
+import { admin, inspectQueue, queueConfig } from './helpers.js'
 import { joinAll, RUN_MS, threeInstances } from './instances.js'
 
 t.test('with admitPerSecond 50, three instances admit 500 ± 10% users in 10 s', async (t) => {

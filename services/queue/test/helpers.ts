@@ -1,5 +1,5 @@
 import { createServer } from '@stagepass/kit'
-import { createTestRedisPrefix, serveOnFreePort } from '@stagepass/testkit'
+import { createTestRedisPrefix, serveOnFreePort, sleep } from '@stagepass/testkit'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { queueApp } from '../src/app.js'
@@ -46,8 +46,6 @@ export function inspectQueue(t: Test, config: QueueConfig) {
   })
   return { redis, store, keys: store.keys }
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `check` until it returns a value, or fails the wait after `timeoutMs`. */
 export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {

@@ -1,6 +1,7 @@
 import { EventPublisher } from '@stagepass/events'
+import { sleep } from '@stagepass/testkit'
 import t from 'tap'
-import { admin, inspectQueue, queueConfig, sleep, startQueueService, waitFor } from './helpers.js'
+import { admin, inspectQueue, queueConfig, startQueueService, waitFor } from './helpers.js'
 
 function paymentOf(userId: number, paidAt: Date) {
   return {

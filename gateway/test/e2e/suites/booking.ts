@@ -1,19 +1,6 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
-import { admittedToken, apiClient, concurrently, type TestSystem, tally } from '@stagepass/testkit'
+import { admittedToken, apiClient, concurrently, type TestSystem, tally, timeUntil } from '@stagepass/testkit'
 import type { Test } from 'tap'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Joins the waiting room and waits for admission, as a buying user does. */
-/** Polls until `check` holds; returns how long it took, or undefined after `withinMs` × 3. */
-async function timeUntil(check: () => Promise<boolean>, withinMs: number): Promise<number | undefined> {
-  const start = performance.now()
-  while (performance.now() - start < withinMs * 3) {
-    if (await check()) return performance.now() - start
-    await sleep(20)
-  }
-  return undefined
-}
 
 /** The buyer's journey through the gateway: token, hold, pay, leave; and what others see meanwhile. */
 export async function bookingSuite(t: Test, system: TestSystem) {
@@ -45,7 +32,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     const hold = await api.post('/concerts/reserve-seat', { seatId, userId }, { token })
     t.equal(hold.status, 200)
     t.match(hold.body.data, { seatId, concertOptionId: 1, price, status: 'PENDING', reservationExpireTime: String })
-    const gone = await timeUntil(async () => !(await listed(token, seatId)), 1000)
+    const gone = await timeUntil(async () => !(await listed(token, seatId)), 3000)
     t.ok(gone !== undefined && gone <= 1000, `the held seat left available-seats after ${gone?.toFixed(0)} ms`)
 
     const reservationId = hold.body.data.reservationId
@@ -56,7 +43,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     const spent = await timeUntil(async () => {
       const res = await api.get(`/reservations/${reservationId}`, { token })
       return res.status === 401 && res.body.code === 'TOKEN_EXPIRED'
-    }, 3000)
+    }, 9000)
     t.ok(spent !== undefined, 'after payment.completed the token no longer opens protected routes')
     const other = await admittedToken(api, 8102)
     t.notOk(await listed(other, seatId), 'a sold seat stays off the list')
@@ -90,7 +77,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     t.equal(expired.status, 410)
     t.equal(expired.body.code, 'RESERVATION_EXPIRED')
     t.equal((await api.get(`/points/current/${userId}`)).body.data.currentPoints, 1_000_000, 'nothing charged')
-    const back = await timeUntil(() => listed(token, seatId), 1000)
+    const back = await timeUntil(() => listed(token, seatId), 3000)
     t.ok(back !== undefined && back <= 1000, `the seat was back after ${back?.toFixed(0)} ms`)
     t.equal((await api.get(`/reservations/${reservationId}`, { token })).body.data.status, 'EXPIRED')
   })

@@ -1,9 +1,7 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
 import { EventPublisher } from '@stagepass/events'
-import { admittedToken, apiClient, type TestSystem } from '@stagepass/testkit'
+import { admittedToken, apiClient, sleep, type TestSystem } from '@stagepass/testkit'
 import type { Test } from 'tap'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Joins the waiting room and waits for admission, as a browsing user does. */
 export async function concertSuite(t: Test, system: TestSystem) {

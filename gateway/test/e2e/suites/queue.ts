@@ -3,6 +3,7 @@ import {
   type ApiClient,
   apiClient,
   concurrently,
+  sleep,
   startSystem,
   startTcpProxy,
   type TestSystem,
@@ -13,8 +14,6 @@ import { ROUTE_TABLE } from '../../../src/route-table.js'
 
 const ADMIN_KEY = 'e2e-queue-admin-key-0123456789'
 const ACTIVE_TTL_SECONDS = 3
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now()
   const result = await work()

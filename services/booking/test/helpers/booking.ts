@@ -10,7 +10,7 @@ import {
   stopAll,
   waitUntilReady,
 } from '@stagepass/launcher'
-import { type ApiClient, type ApiResponse, apiClient, freePort } from '@stagepass/testkit'
+import { type ApiClient, type ApiResponse, apiClient, freePort, seatIdsOf, sleep } from '@stagepass/testkit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
 import { bookingApp } from '../../src/app.js'
@@ -189,13 +189,7 @@ export async function addPerformance(
     .insertInto('seat')
     .values(Array.from({ length: seats }, (_, i) => ({ concert_option_id: concertOptionId, seat_no: i + 1, price })))
     .execute()
-  const rows = await db
-    .selectFrom('seat')
-    .select('id')
-    .where('concert_option_id', '=', concertOptionId)
-    .orderBy('seat_no')
-    .execute()
-  return { concertOptionId, seatIds: rows.map((r) => r.id) }
+  return { concertOptionId, seatIds: await seatIdsOf(db, concertOptionId) }
 }
 
 /** Makes a hold lapse now, as if its time had passed. */
@@ -208,7 +202,7 @@ export async function lapseHold(db: Db, reservationId: number): Promise<void> {
   // A booking process that saw the seat taken recalls it until the hold's expiry, for at most
   // TAKEN_SEAT_MEMORY_MS. The expiry moved behind its back, so let that memory run out, as the
   // clock would have.
-  await new Promise((resolve) => setTimeout(resolve, DEFAULT_SETTINGS.TAKEN_SEAT_MEMORY_MS + 20))
+  await sleep(DEFAULT_SETTINGS.TAKEN_SEAT_MEMORY_MS + 20)
 }
 
 export async function outboxEvents(db: Db, event?: string) {
@@ -224,16 +218,6 @@ export async function outboxEvents(db: Db, event?: string) {
 export async function count(db: Db, table: 'reservation' | 'payment' | 'outbox' | 'sent_analytics', where = sql`1=1`) {
   const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)
   return Number(rows[0]?.n ?? 0)
-}
-
-/** Polls until `check` is true or the time runs out. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await new Promise((resolve) => setTimeout(resolve, everyMs))
-  }
-  return check()
 }
 
 const noop = () => {}

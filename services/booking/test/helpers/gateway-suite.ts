@@ -1,10 +1,8 @@
 import type { Mode } from '@stagepass/launcher'
-import { type ApiClient, apiClient, concurrently, startSystem, tally } from '@stagepass/testkit'
+import { type ApiClient, apiClient, concurrently, eventually, sleep, startSystem, tally } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import type { Test } from 'tap'
-import { addPerformance, count, eventually, lapseHold } from './booking.js'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+import { addPerformance, count, lapseHold } from './booking.js'
 
 /** ACTIVE queue tokens for users, got the way clients get them: join the line, poll until admitted. */
 async function activeTokens(api: ApiClient, userIds: number[]): Promise<Map<number, string>> {
