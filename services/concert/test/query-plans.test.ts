@@ -1,9 +1,9 @@
 import { type Db, seedDemoData } from '@stagepass/db'
-import { createTestDatabase } from '@stagepass/testkit'
+import { createTestDatabase, seatIdsOf } from '@stagepass/testkit'
 import { CompiledQuery, sql } from 'kysely'
 import t from 'tap'
 import { findConcertIdOfOption, listAvailableSeats, listConcertDates, listConcerts } from '../src/catalog.js'
-import { reserveSeatRow, seatIdsOf, setReservationStatus } from './helpers.js'
+import { reserveSeatRow, setReservationStatus } from './helpers.js'
 
 interface PlanRow {
   table: string
@@ -26,33 +26,19 @@ for (const option of [1, 2, 3]) {
   }
 }
 // A concert with no performances yet and a performance with no seats yet: the paths that check existence.
+const unannounced = { singer: 'Soon', start_date: '2027-12-01', end_date: '2027-12-01' }
 await db
   .insertInto('concert')
-  .values({
-    id: 101,
-    name: 'Announced',
-    singer: 'Soon',
-    start_date: '2027-12-01',
-    end_date: '2027-12-01',
-    reserve_start_at: new Date(),
-    reserve_end_at: new Date(),
-  })
+  .values(
+    [
+      { id: 101, name: 'Announced' },
+      { id: 102, name: 'Unscheduled' },
+    ].map((c) => ({ ...c, ...unannounced, reserve_start_at: new Date(), reserve_end_at: new Date() })),
+  )
   .execute()
 await db
   .insertInto('concert_option')
   .values({ id: 301, concert_id: 101, venue: 'TBA', starts_at: new Date() })
-  .execute()
-await db
-  .insertInto('concert')
-  .values({
-    id: 102,
-    name: 'Unscheduled',
-    singer: 'Soon',
-    start_date: '2027-12-01',
-    end_date: '2027-12-01',
-    reserve_start_at: new Date(),
-    reserve_end_at: new Date(),
-  })
   .execute()
 await sql`analyze table concert, concert_option, seat, reservation`.execute(db)
 
