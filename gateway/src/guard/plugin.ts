@@ -36,11 +36,7 @@ export const queueGuardPlugin = fp<QueueGuardPluginOptions>(
       readTokenState: createTokenStateReader(redis, config.REDIS_PREFIX),
       cache,
     })
-    const feed = followRevocations(
-      createRevocationReader(redis, config.REDIS_PREFIX),
-      cache,
-      config.QUEUE_GUARD_CACHE_MS,
-    )
+    const feed = followRevocations(createRevocationReader(redis, config.REDIS_PREFIX), cache)
     redis.on('close', () => feed.lost())
 
     fastify.addHook('onRoute', (route) => {

@@ -10,9 +10,8 @@ export const REVOCATION_POLL_MS = 200
  * 1 s bound; after a gap longer than that bound the feed is joined afresh (what was missed cannot
  * matter: answers read before the new join are held to the bound).
  */
-export function followRevocations(reader: RevocationReader, cache: TokenCache, boundMs: number) {
+export function followRevocations(reader: RevocationReader, cache: TokenCache) {
   let position: string | undefined
-  let lastComplete = Number.NEGATIVE_INFINITY
   let running = false
 
   async function poll() {
@@ -20,11 +19,10 @@ export function followRevocations(reader: RevocationReader, cache: TokenCache, b
     running = true
     const sentAt = Date.now()
     try {
-      if (position === undefined || sentAt - lastComplete > boundMs) {
+      if (position === undefined || !cache.following(sentAt)) {
         position = await reader.latest()
         // Reads sent from now on come after the position in Redis's order.
-        lastComplete = Date.now()
-        cache.feedJoined(lastComplete)
+        cache.feedJoined(Date.now())
         return
       }
       const revoked: number[] = []
@@ -34,7 +32,6 @@ export function followRevocations(reader: RevocationReader, cache: TokenCache, b
         revoked.push(...page.userIds)
         more = page.more
       }
-      lastComplete = sentAt
       cache.feedFollowed(sentAt, revoked)
     } catch {
       // Unreachable Redis: the cache's bound runs out and requests meet the outage themselves.

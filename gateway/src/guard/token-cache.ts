@@ -38,8 +38,10 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
   /** When the last complete read of the feed was sent. */
   let followedAt = Number.NEGATIVE_INFINITY
 
+  /** The feed has been read completely within the bound, so revocations up to `now` are known. */
+  const followed = (now: number) => now - followedAt <= ttlMs
   const trusted = (entry: Entry, now: number) =>
-    now < entry.hardUntil && (now < entry.readAt + ttlMs || (entry.readAt >= joinedAt && now - followedAt <= ttlMs))
+    now < entry.hardUntil && (now < entry.readAt + ttlMs || (entry.readAt >= joinedAt && followed(now)))
 
   function remember(token: string, value: CachedTicket, readAt: number) {
     if (ttlMs <= 0) return
@@ -86,6 +88,10 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
       return inFlight
     },
 
+    /** Whether the feed is followed: not before a join, after a loss, or after a gap past the bound. */
+    following(now: number) {
+      return joinedAt !== Number.POSITIVE_INFINITY && followed(now)
+    },
     /** The feed was joined at `at`: revocations after it will be reported. */
     feedJoined(at: number) {
       joinedAt = at
