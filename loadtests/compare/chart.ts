@@ -54,6 +54,7 @@ export function renderSvg(report: Report): string {
   const height = legendY + 20
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+    `<title>${escapeXml(report.title)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
     ...parts,
     '</svg>',

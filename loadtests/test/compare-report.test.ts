@@ -109,6 +109,7 @@ t.test('the report: a table with every figure, ratios against the monolith, and 
 
   const svg = renderSvg(report)
   t.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, 'an SVG document')
+  t.match(svg, `<title>${report.title}</title>`, 'titled, for screen readers')
   t.notMatch(svg, /<script|href=|@import/, 'self-contained: no scripts or links')
   t.equal(svg.match(/<svg/g)?.length, svg.match(/<\/svg>/g)?.length)
   for (const label of ['monolith', 'split', 'p99 4100', 'p99 5600', 'payment']) t.match(svg, label)
