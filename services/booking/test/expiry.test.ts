@@ -1,7 +1,7 @@
 import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import t from 'tap'
 import { expireHold, sweepLapsedHolds } from '../src/holds.js'
-import { addPerformance, lapseHold, noPoints, outboxEvents, startBooking } from './helpers/booking.js'
+import { addPerformance, forgetTakenSeats, lapseHold, noPoints, outboxEvents, startBooking } from './helpers/booking.js'
 
 const database = await createTestDatabase(t)
 const { db } = database
@@ -80,6 +80,7 @@ t.test('job, sweep and reserve may all see the same lapsed hold: it is released 
   t.equal(await statusOf(reservationId), 'PENDING')
 
   await lapseHold(db, reservationId)
+  await forgetTakenSeats()
   const [job, sweep, reserve] = await Promise.all([
     expireHold(db, reservationId),
     sweepLapsedHolds(db),

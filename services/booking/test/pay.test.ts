@@ -2,7 +2,15 @@ import { concurrently, createTestDatabase, createTestRedisPrefix, tally } from '
 import { sql } from 'kysely'
 import t from 'tap'
 import type { PointClient } from '../src/points.js'
-import { addPerformance, count, lapseHold, outboxEvents, startBooking, startPointService } from './helpers/booking.js'
+import {
+  addPerformance,
+  count,
+  forgetTakenSeats,
+  lapseHold,
+  outboxEvents,
+  startBooking,
+  startPointService,
+} from './helpers/booking.js'
 
 const database = await createTestDatabase(t)
 const { db } = database
@@ -123,6 +131,7 @@ t.test('someone else’s reservation is not found, and nothing moves', async (t)
 t.test('a lapsed hold: 410, no charge, and the seat is reservable again', async (t) => {
   const { userId, seatId, reservationId } = await holdingUser(80_000)
   await lapseHold(db, reservationId)
+  await forgetTakenSeats()
   const res = await booking.as(userId).pay({ reservationId })
   t.equal(res.status, 410)
   t.equal(res.body.code, 'RESERVATION_EXPIRED')
@@ -138,6 +147,7 @@ t.test('the hold lapses while points are being taken: the points go back, the se
   afterUse = async () => {
     afterUse = undefined
     await lapseHold(db, reservationId)
+    await forgetTakenSeats()
     const taken = await booking.as(rival).reserve({ seatId })
     if (taken.status !== 200) throw new Error('the rival should get the lapsed seat')
   }

@@ -199,11 +199,14 @@ export async function lapseHold(db: Db, reservationId: number): Promise<void> {
     .set({ expires_at: new Date(Date.now() - 1000) })
     .where('id', '=', reservationId)
     .execute()
-  // A booking process that saw the seat taken recalls it until the hold's expiry, for at most
-  // TAKEN_SEAT_MEMORY_MS. The expiry moved behind its back, so let that memory run out, as the
-  // clock would have.
-  await sleep(DEFAULT_SETTINGS.TAKEN_SEAT_MEMORY_MS + 20)
 }
+
+/**
+ * After `lapseHold`, for a test that reserves the same seat again: a booking process that saw the
+ * seat taken recalls it until the hold's expiry, for at most TAKEN_SEAT_MEMORY_MS. The expiry moved
+ * behind its back, so let that memory run out, as the clock would have.
+ */
+export const forgetTakenSeats = () => sleep(DEFAULT_SETTINGS.TAKEN_SEAT_MEMORY_MS + 20)
 
 export async function outboxEvents(db: Db, event?: string) {
   let query = db.selectFrom('outbox').selectAll().orderBy('id')

@@ -2,7 +2,7 @@ import type { Mode } from '@stagepass/launcher'
 import { type ApiClient, apiClient, concurrently, eventually, sleep, startSystem, tally } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import type { Test } from 'tap'
-import { addPerformance, count, lapseHold } from './booking.js'
+import { addPerformance, count, forgetTakenSeats, lapseHold } from './booking.js'
 
 /** ACTIVE queue tokens for users, got the way clients get them: join the line, poll until admitted. */
 async function activeTokens(api: ApiClient, userIds: number[]): Promise<Map<number, string>> {
@@ -134,6 +134,7 @@ export async function bookingThroughGateway(t: Test, mode: Mode) {
 
     const lateHold = (await reserve(late, { seatId: seatIds[2] })).body.data.reservationId
     await lapseHold(db, lateHold)
+    await forgetTakenSeats()
     const expired = await pay(late, lateHold)
     t.equal(expired.status, 410)
     t.equal(expired.body.code, 'RESERVATION_EXPIRED')
