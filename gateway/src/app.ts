@@ -1,4 +1,4 @@
-import { createServer, QUEUE_USER_HEADER } from '@stagepass/kit'
+import { createServer, QUEUE_USER_HEADER, USER_HEADER } from '@stagepass/kit'
 import type { GatewayConfig } from './config.js'
 import { queueGuardPlugin } from './guard/plugin.js'
 import { registerMonolithMode } from './monolith.js'
@@ -11,9 +11,10 @@ import { registerSplitMode } from './split.js'
  */
 export async function buildGateway(config: GatewayConfig, routes: readonly RouteEntry[] = ROUTE_TABLE) {
   const app = createServer({ service: config.MODE === 'monolith' ? 'monolith' : 'gateway', config })
-  // Only the guard may name the queue user; whatever a client sent is dropped at the edge.
+  // Only the guard and the user-token check may name a user; whatever a client sent is dropped at the edge.
   app.addHook('onRequest', (request, _reply, done) => {
     delete request.headers[QUEUE_USER_HEADER]
+    delete request.headers[USER_HEADER]
     done()
   })
   // Root-level, after the line above: the guard sets the header for protected routes in both modes.

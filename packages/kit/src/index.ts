@@ -44,6 +44,13 @@ export {
   TokenNotActiveError,
 } from './queue-token.js'
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
+export {
+  assertSignedInUser,
+  signedInUserOf,
+  USER_HEADER,
+  UserMismatchError,
+  userIdFromHeader,
+} from './user-identity.js'
 export { createBlockingRedis, createRedis, isRedisUnavailableError } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'

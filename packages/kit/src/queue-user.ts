@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import { userIdFromHeader } from './user-identity.js'
 
 /**
  * The user of the verified queue token, as the gateway's guard passes it to the contexts. The
@@ -7,8 +8,5 @@ import type { FastifyRequest } from 'fastify'
 export const QUEUE_USER_HEADER = 'x-queue-user-id'
 
 export function queueUserOf(request: FastifyRequest): number | undefined {
-  const raw = request.headers[QUEUE_USER_HEADER]
-  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,15}$/.test(raw)) return undefined
-  const id = Number(raw)
-  return Number.isSafeInteger(id) ? id : undefined
+  return userIdFromHeader(request.headers[QUEUE_USER_HEADER])
 }

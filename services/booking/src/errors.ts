@@ -2,7 +2,6 @@ import createError from '@fastify/error'
 import { type ErrorBody, errorBody } from '@stagepass/kit'
 
 export const QueueUserMissingError = createError('TOKEN_MISSING', 'a queue token is required', 401)
-export const UserMismatchError = createError('USER_MISMATCH', 'userId %s is not the token user', 403)
 export const SeatNotFoundError = createError('SEAT_NOT_FOUND', 'seat %s does not exist', 404)
 const SEAT_UNAVAILABLE = 'seat %s is already held'
 export const SeatUnavailableError = createError('SEAT_UNAVAILABLE', SEAT_UNAVAILABLE, 409)
