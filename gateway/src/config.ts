@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { bookingSettingsSchema } from '@stagepass/booking'
 import { seatCacheConfigSchema } from '@stagepass/concert'
 import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import { httpConfigSchema, loadConfig, redisConfigSchema, userAuthConfigSchema } from '@stagepass/kit'
 import { queueConfigFields } from '@stagepass/queue'
 import { SERVICE_NAMES } from './route-table.js'
 
@@ -23,6 +23,8 @@ export const gatewayConfigSchema = Type.Object({
   ...bookingSettingsSchema,
   // The guard verifies queue tokens with the same keys; the monolith runs the queue context too.
   ...queueConfigFields,
+  // User tokens on the unguarded routes (see docs/security.md).
+  ...userAuthConfigSchema,
   QUEUE_GUARD_CACHE_MS: Type.Integer({
     minimum: 0,
     maximum: 1000,

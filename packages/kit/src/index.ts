@@ -45,6 +45,12 @@ export {
 } from './queue-token.js'
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
 export {
+  DEVELOPMENT_USER_TOKEN_SECRET,
+  signUserToken,
+  type UserAuthConfig,
+  userAuthConfigSchema,
+} from './user-token.js'
+export {
   assertSignedInUser,
   signedInUserOf,
   USER_HEADER,
