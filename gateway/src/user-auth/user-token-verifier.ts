@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto'
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
 import type { UserAuthConfig } from '@stagepass/kit'
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
 
 export type UserTokenRejection = 'USER_TOKEN_MISSING' | 'USER_TOKEN_INVALID' | 'USER_TOKEN_EXPIRED'
 
@@ -81,7 +81,10 @@ export function createUserTokenVerifier(config: VerifierConfig) {
 
 /** The JWKS endpoint did not answer (network failure or a non-2xx status). */
 function isFetchFailure(err: unknown): boolean {
-  return err instanceof TypeError || (err instanceof errors.JOSEError && (err as errors.JOSEError).code === 'ERR_JOSE_GENERIC')
+  return (
+    err instanceof TypeError ||
+    (err instanceof errors.JOSEError && (err as errors.JOSEError).code === 'ERR_JOSE_GENERIC')
+  )
 }
 
 export type UserTokenVerifier = ReturnType<typeof createUserTokenVerifier>

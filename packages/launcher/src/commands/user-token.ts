@@ -1,5 +1,11 @@
 import { Type } from '@sinclair/typebox'
-import { ConfigError, DEVELOPMENT_USER_TOKEN_SECRET, loadConfig, signUserToken, userAuthConfigSchema } from '@stagepass/kit'
+import {
+  ConfigError,
+  DEVELOPMENT_USER_TOKEN_SECRET,
+  loadConfig,
+  signUserToken,
+  userAuthConfigSchema,
+} from '@stagepass/kit'
 
 const settingsSchema = Type.Object({
   NODE_ENV: Type.String({ default: 'development' }),
