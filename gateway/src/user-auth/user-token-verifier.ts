@@ -8,7 +8,9 @@ export type UserTokenRejection = 'USER_TOKEN_MISSING' | 'USER_TOKEN_INVALID' | '
 export type UserTokenCheck = { userId: number; expiresAt: number } | { rejection: UserTokenRejection }
 
 /** The identity provider's keys could not be fetched: the gateway cannot tell, so it answers 503. */
-export class IdentityProviderUnavailable extends Error {}
+export class IdentityProviderUnavailable extends Error {
+  override name = 'IdentityProviderUnavailable'
+}
 
 type VerifierConfig = Pick<
   UserAuthConfig,
@@ -21,11 +23,15 @@ const USER_ID = /^[1-9][0-9]{0,15}$/
 const CACHE_LIMIT = 50_000
 
 /** Where the verification key comes from: the provider's JWKS, a PEM public key, or the shared secret. */
-function verificationKey(config: VerifierConfig) {
+function verificationKey(config: VerifierConfig, jwksCooldownMs: number) {
   if (config.USER_TOKEN_JWKS_URL) {
     return {
-      // Keys are cached; an unknown `kid` refetches (at most every 30 s), so a provider can rotate.
-      key: createRemoteJWKSet(new URL(config.USER_TOKEN_JWKS_URL)),
+      // Keys are cached; an unknown `kid` refetches the set (at most once per cooldown, so a flood of
+      // made-up kids cannot turn into a flood of fetches), so a provider can rotate its keys.
+      key: createRemoteJWKSet(new URL(config.USER_TOKEN_JWKS_URL), {
+        cooldownDuration: jwksCooldownMs,
+        timeoutDuration: 2000,
+      }),
       algorithms: PUBLIC_KEY_ALGORITHMS,
     }
   }
@@ -40,8 +46,8 @@ function verificationKey(config: VerifierConfig) {
  * is remembered until it expires, so a user polling with the same token is checked once; refusals
  * are never remembered, and the memory is bounded.
  */
-export function createUserTokenVerifier(config: VerifierConfig) {
-  const { key, algorithms } = verificationKey(config)
+export function createUserTokenVerifier(config: VerifierConfig, { jwksCooldownMs = 5000 } = {}) {
+  const { key, algorithms } = verificationKey(config, jwksCooldownMs)
   const options = { issuer: config.USER_TOKEN_ISSUER, audience: config.USER_TOKEN_AUDIENCE, algorithms }
   const verified = new Map<string, { userId: number; expiresAt: number }>()
 
