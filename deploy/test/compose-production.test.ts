@@ -1,4 +1,9 @@
+import { bookingConfigSchema } from '@stagepass/booking'
+import { concertConfigSchema } from '@stagepass/concert'
 import { loadGatewayConfig } from '@stagepass/gateway'
+import { loadConfig } from '@stagepass/kit'
+import { pointConfigSchema } from '@stagepass/point'
+import { queueConfigSchema } from '@stagepass/queue'
 import t from 'tap'
 import { APPS, CONTEXTS } from './support/apps.js'
 import {
@@ -21,6 +26,14 @@ const merged: ComposeFile = mergeCompose(base, override)
 const OPERATOR: Shell = {
   USER_TOKEN_JWKS_URL: 'https://identity.example.com/.well-known/jwks.json',
   USER_TOKEN_ISSUER: 'https://identity.example.com/',
+  QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key',
+  QUEUE_ADMIN_KEY: 'the-operators-admin-key',
+}
+/** What each app refuses to start without, in production. */
+const REQUIRED: Record<string, string[]> = {
+  gateway: ['USER_TOKEN_JWKS_URL', 'USER_TOKEN_ISSUER', 'QUEUE_TOKEN_KEYS'],
+  monolith: ['USER_TOKEN_JWKS_URL', 'USER_TOKEN_ISSUER', 'QUEUE_TOKEN_KEYS', 'QUEUE_ADMIN_KEY'],
+  queue: ['QUEUE_TOKEN_KEYS', 'QUEUE_ADMIN_KEY'],
 }
 const ENTRY_POINTS = ['gateway', 'monolith'] as const
 const HTTP_APPS = [...CONTEXTS, ...ENTRY_POINTS]
@@ -73,9 +86,24 @@ t.test('every app runs with NODE_ENV=production; the gateway and the monolith ch
   }
 })
 
-t.test('Compose refuses to start without the identity provider’s settings', async (t) => {
-  for (const name of ENTRY_POINTS) {
-    for (const variable of ['USER_TOKEN_JWKS_URL', 'USER_TOKEN_ISSUER']) {
+t.test('each context starts with its production environment', async (t) => {
+  const schemas = {
+    point: pointConfigSchema,
+    queue: queueConfigSchema,
+    concert: concertConfigSchema,
+    booking: bookingConfigSchema,
+  }
+  for (const [name, schema] of Object.entries(schemas)) {
+    const config = loadConfig(schema, processEnvironment(merged.services[name] ?? {}, OPERATOR))
+    t.equal(config.NODE_ENV, 'production', `${name}: NODE_ENV`)
+  }
+  const queue = processEnvironment(merged.services.queue ?? {}, { ...OPERATOR, QUEUE_TOKEN_KEYS: 'k1:short' })
+  t.throws(() => loadConfig(queueConfigSchema, queue), /QUEUE_TOKEN_KEYS/, 'a signing key that is too short is refused')
+})
+
+t.test('Compose refuses to start without the identity provider’s settings and the queue’s keys', async (t) => {
+  for (const [name, variables] of Object.entries(REQUIRED)) {
+    for (const variable of variables) {
       const { [variable]: _dropped, ...unset } = OPERATOR
       t.throws(
         () => environmentOf(merged.services[name] ?? {}, unset),
@@ -88,6 +116,12 @@ t.test('Compose refuses to start without the identity provider’s settings', as
         `${name}: ${variable} empty`,
       )
     }
+  }
+  const queue = environmentOf(merged.services.queue ?? {}, OPERATOR)
+  t.equal(queue.QUEUE_TOKEN_KEYS, OPERATOR.QUEUE_TOKEN_KEYS, 'the queue signs with the operator’s keys')
+  t.equal(queue.QUEUE_ADMIN_KEY, OPERATOR.QUEUE_ADMIN_KEY, 'and guards /admin/queue with the operator’s key')
+  for (const name of ENTRY_POINTS) {
+    t.equal(gatewayConfigOf(merged, name).QUEUE_TOKEN_KEYS, OPERATOR.QUEUE_TOKEN_KEYS, `${name}: the same keys`)
   }
 })
 
