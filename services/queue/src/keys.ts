@@ -7,8 +7,16 @@ export function queueKeys(redisPrefix: string) {
   return {
     /** INCR: the next place sequence (also the token id). */
     sequence: `${tag}:sequence`,
-    /** ZSET user → place sequence: the line, in join order. */
+    /**
+     * ZSET user → order in line. A user who joined the line directly has their place sequence (≥ 1,
+     * also the token id); a user placed by the opening draw has a score ≤ 0 (ahead of every direct
+     * arrival) and their token id in `drawnTokens`.
+     */
     waiting: `${tag}:waiting`,
+    /** ZSET user → place sequence (the token id): users who joined before the scheduled opening. */
+    preQueue: `${tag}:pre-queue`,
+    /** HASH user → token id, for users the opening draw put in line (their score is not their id). */
+    drawnTokens: `${tag}:drawn-tokens`,
     /** ZSET user → last poll (ms): finds WAITING users who stopped polling. */
     lastSeen: `${tag}:last-seen`,
     /** ZSET user → expiry (ms): the ACTIVE users, for the cap and for expiry. */
@@ -17,7 +25,10 @@ export function queueKeys(redisPrefix: string) {
     activeTokens: `${tag}:active-tokens`,
     /** ZSET "join time (ms)" → first place sequence of that second: how long the head has waited. */
     joinMarks: `${tag}:join-marks`,
-    /** HASH admitPerSecond / maxActive / paused: runtime overrides of the configured defaults. */
+    /**
+     * HASH admitPerSecond / maxActive / paused / powDifficulty: runtime overrides of the configured
+     * defaults; opensAt (ms) while an opening is scheduled; lastDrawAt / lastDrawUsers after a draw.
+     */
     settings: `${tag}:settings`,
     /** HASH at / carry: the admission budget shared by every instance. */
     budget: `${tag}:budget`,
@@ -29,6 +40,14 @@ export function queueKeys(redisPrefix: string) {
     /** HASH epoch second → users admitted in it (last minute only): the measured admission rate. */
     admissions: `${tag}:admissions`,
   }
+}
+
+/**
+ * The single-use mark of a proof-of-work challenge, by challenge id. Same hash tag, so the JOIN
+ * script may set it on Redis Cluster; it expires with the challenge.
+ */
+export function proofMarkKey(redisPrefix: string, challengeId: string): string {
+  return `${redisPrefix}{queue}:proof:${challengeId}`
 }
 
 export type QueueKeys = ReturnType<typeof queueKeys>

@@ -28,6 +28,75 @@ local function measured_rate(admissions, sec)
   if total == 0 then return 0, fields end
   return total / (sec - first), fields
 end
+-- The token id of a user in line: a direct arrival's score is the id; a drawn user's is in drawn.
+local function token_in_line(waiting, drawn, user)
+  local score = redis.call('ZSCORE', waiting, user)
+  if not score then return nil end
+  if tonumber(score) > 0 then return score end
+  return redis.call('HGET', drawn, user) or nil
+end
+-- Uniform numbers in [0, 1) for the draw: SHA-1 over a secret seed and a counter, three 52-bit
+-- samples per hash. The seed comes from the caller's CSPRNG, so the order is unknowable in advance
+-- (Redis seeds math.random the same way on every run).
+local function uniform_source(seed)
+  local counter, pool, used = 0, '', 3
+  return function()
+    if used == 3 then
+      counter = counter + 1
+      pool = redis.sha1hex(seed .. ':' .. counter)
+      used = 0
+    end
+    used = used + 1
+    return tonumber(string.sub(pool, used * 13 - 12, used * 13), 16) / 4503599627370496
+  end
+end
+-- The opening. The first script to run once Redis's clock reaches opensAt shuffles the whole
+-- pre-queue (Fisher-Yates) into the line ahead of everyone in it (scores <= 0, below the head),
+-- gives every drawn user abandonAfter from now to poll, and forgets the opening: atomic, so it
+-- happens exactly once whatever the number of instances. Returns opensAt while it is still ahead.
+local function draw_if_due(settings, pre, waiting, drawn, seen, marks, now, seed)
+  local opens = tonumber(redis.call('HGET', settings, 'opensAt'))
+  if not opens or now < opens then return opens end
+  redis.call('HDEL', settings, 'opensAt')
+  local entries = redis.call('ZRANGE', pre, 0, -1, 'WITHSCORES')
+  local n = #entries / 2
+  redis.call('HSET', settings, 'lastDrawAt', tostring(opens), 'lastDrawUsers', n)
+  if n == 0 then return nil end
+  redis.call('DEL', pre)
+  local users, ids = {}, {}
+  for i = 1, n do
+    users[i] = entries[2 * i - 1]
+    ids[i] = entries[2 * i]
+  end
+  entries = nil
+  local uniform = uniform_source(seed)
+  for i = n, 2, -1 do
+    local j = math.floor(uniform() * i) + 1
+    users[i], users[j] = users[j], users[i]
+    ids[i], ids[j] = ids[j], ids[i]
+  end
+  local head = redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')
+  local last = 0
+  if #head > 0 then last = math.min(tonumber(head[2]) - 1, 0) end
+  local first = last - n + 1
+  for from = 1, n, 1000 do
+    local line, tokens, polls = {}, {}, {}
+    for i = from, math.min(from + 999, n) do
+      line[#line + 1] = first + i - 1
+      line[#line + 1] = users[i]
+      tokens[#tokens + 1] = users[i]
+      tokens[#tokens + 1] = ids[i]
+      polls[#polls + 1] = now
+      polls[#polls + 1] = users[i]
+    end
+    redis.call('ZADD', waiting, unpack(line))
+    redis.call('HSET', drawn, unpack(tokens))
+    redis.call('ZADD', seen, unpack(polls))
+  end
+  -- The drawn users' wait counts from the opening.
+  redis.call('ZADD', marks, first, tostring(opens))
+  return nil
+end
 -- How long the head of the line has waited (ms), from the join mark of its second.
 local function head_wait(waiting, marks, now)
   local head = redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')
@@ -39,13 +108,21 @@ end
 `
 
 /**
- * Joins the line, or finds the user's live place or ACTIVE token (idempotent per user).
- * KEYS: sequence, waiting, lastSeen, active, activeTokens, joinMarks. ARGV: userId.
- * Returns {status, tokenId, queueOrder | expiresAt, now, joined}.
+ * Joins the line, or finds the user's live place, pre-queue place or ACTIVE token (idempotent per
+ * user: a live place needs no proof of work). A new place must carry a proof when the difficulty is
+ * above 0; a given proof is checked for expiry and difficulty and spent (single use) here, in the
+ * same step that makes the place, so a refused join writes nothing. Before an opening, a new place
+ * goes to the pre-queue.
+ * KEYS: sequence, waiting, lastSeen, active, activeTokens, joinMarks, settings, preQueue,
+ *       drawnTokens, proofMark.
+ * ARGV: userId, draw seed, challenge id or '', challenge difficulty, challenge expiresAt (ms).
+ * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now, joined}, status WAITING, ACTIVE
+ * or PREQUEUE; or {'REFUSED', code, current difficulty}.
  */
 export const JOIN = `${PRELUDE}
 local user = ARGV[1]
 local now = now_ms()
+local opens = draw_if_due(KEYS[7], KEYS[8], KEYS[2], KEYS[9], KEYS[3], KEYS[6], now, ARGV[2])
 local entry = redis.call('HGET', KEYS[5], user)
 if entry then
   local id, _, expires = parse_active(entry)
@@ -54,30 +131,53 @@ if entry then
   redis.call('HDEL', KEYS[5], user)
   redis.call('ZREM', KEYS[4], user)
 end
-local id = redis.call('ZSCORE', KEYS[2], user)
-local joined = 0
-if not id then
-  id = tostring(redis.call('INCR', KEYS[1]))
-  redis.call('ZADD', KEYS[2], id, user)
-  joined = 1
-  local last = redis.call('ZRANGE', KEYS[6], -1, -1)
-  if #last == 0 or math.floor(tonumber(last[1]) / 1000) ~= math.floor(now / 1000) then
-    redis.call('ZADD', KEYS[6], id, tostring(now))
+local id = token_in_line(KEYS[2], KEYS[9], user)
+if id then
+  redis.call('ZADD', KEYS[3], now, user)
+  return {'WAITING', id, tostring(redis.call('ZRANK', KEYS[2], user)), tostring(now), 0}
+end
+local pre = redis.call('ZSCORE', KEYS[8], user)
+if pre then return {'PREQUEUE', pre, tostring(opens or 0), tostring(now), 0} end
+
+local required = tonumber(redis.call('HGET', KEYS[7], 'powDifficulty')) or 0
+if ARGV[3] ~= '' then
+  local expires = tonumber(ARGV[5])
+  if now >= expires then return {'REFUSED', 'PROOF_EXPIRED', required} end
+  if tonumber(ARGV[4]) < required then return {'REFUSED', 'PROOF_TOO_EASY', required} end
+  -- The mark lives as long as the challenge could still be accepted.
+  if not redis.call('SET', KEYS[10], user, 'PX', expires - now, 'NX') then
+    return {'REFUSED', 'PROOF_REPLAYED', required}
   end
+elseif required > 0 then
+  return {'REFUSED', 'PROOF_REQUIRED', required}
+end
+
+id = tostring(redis.call('INCR', KEYS[1]))
+if opens then
+  redis.call('ZADD', KEYS[8], id, user)
+  return {'PREQUEUE', id, tostring(opens), tostring(now), 1}
+end
+redis.call('ZADD', KEYS[2], id, user)
+local last = redis.call('ZRANGE', KEYS[6], -1, -1)
+if #last == 0 or math.floor(tonumber(last[1]) / 1000) ~= math.floor(now / 1000) then
+  redis.call('ZADD', KEYS[6], id, tostring(now))
 end
 redis.call('ZADD', KEYS[3], now, user)
-return {'WAITING', id, tostring(redis.call('ZRANK', KEYS[2], user)), tostring(now), joined}
+return {'WAITING', id, tostring(redis.call('ZRANK', KEYS[2], user)), tostring(now), 1}
 `
 
 /**
  * A user's token state; with a token id, only if that exact token is the live one. A poll (touch
- * = '1') keeps a WAITING user's place from being abandoned.
- * KEYS: waiting, lastSeen, activeTokens. ARGV: userId, tokenId or '', touch '1' | '0'.
- * Returns {status, tokenId, queueOrder | expiresAt, now}; status NONE when there is no live token.
+ * = '1') keeps a WAITING user's place from being abandoned (pre-queue places are never abandoned).
+ * KEYS: waiting, lastSeen, activeTokens, settings, preQueue, drawnTokens, joinMarks.
+ * ARGV: userId, tokenId or '', touch '1' | '0', draw seed.
+ * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now}; status NONE when there is no
+ * live token.
  */
 export const STATUS = `${PRELUDE}
 local user, expected = ARGV[1], ARGV[2]
 local now = now_ms()
+local opens = draw_if_due(KEYS[4], KEYS[5], KEYS[1], KEYS[6], KEYS[2], KEYS[7], now, ARGV[4])
 local entry = redis.call('HGET', KEYS[3], user)
 if entry then
   local id, _, expires = parse_active(entry)
@@ -85,19 +185,26 @@ if entry then
     return {'ACTIVE', id, tostring(expires), tostring(now)}
   end
 end
-local id = redis.call('ZSCORE', KEYS[1], user)
-if not id or (expected ~= '' and expected ~= id) then return {'NONE', '', '', tostring(now)} end
-if ARGV[3] == '1' then redis.call('ZADD', KEYS[2], 'XX', now, user) end
-return {'WAITING', id, tostring(redis.call('ZRANK', KEYS[1], user)), tostring(now)}
+local none = {'NONE', '', '', tostring(now)}
+local id = token_in_line(KEYS[1], KEYS[6], user)
+if id then
+  if expected ~= '' and expected ~= id then return none end
+  if ARGV[3] == '1' then redis.call('ZADD', KEYS[2], 'XX', now, user) end
+  return {'WAITING', id, tostring(redis.call('ZRANK', KEYS[1], user)), tostring(now)}
+end
+local pre = redis.call('ZSCORE', KEYS[5], user)
+if pre and (expected == '' or expected == pre) then return {'PREQUEUE', pre, tostring(opens or 0), tostring(now)} end
+return none
 `
 
 /**
  * One admission tick: expire ACTIVE tokens, drop WAITING users who stopped polling, then admit the
  * head of the line within the shared budget (admitPerSecond × time since the last tick by any
  * instance) and never beyond maxActive.
- * KEYS: waiting, lastSeen, active, activeTokens, settings, budget, admissions, joinMarks.
+ * KEYS: waiting, lastSeen, active, activeTokens, settings, budget, admissions, joinMarks, preQueue,
+ *       drawnTokens.
  * ARGV: default admitPerSecond, default maxActive, default paused ('1'/'0'), activeTtlMs,
- *       abandonAfterMs, sweep limit, batch limit.
+ *       abandonAfterMs, sweep limit, batch limit, draw seed.
  * Returns {admitted, expired, abandoned, active, waiting, measuredRate, headWaitMs,
  *          admitPerSecond, maxActive, paused}.
  */
@@ -105,6 +212,7 @@ export const ADMIT = `${PRELUDE}
 local now = now_ms()
 local sec = math.floor(now / 1000)
 local limit = tonumber(ARGV[6])
+draw_if_due(KEYS[5], KEYS[9], KEYS[1], KEYS[10], KEYS[2], KEYS[8], now, ARGV[8])
 
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
 if #expired > 0 then
@@ -116,6 +224,7 @@ local abandoned = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(AR
 if #abandoned > 0 then
   redis.call('ZREM', KEYS[1], unpack(abandoned))
   redis.call('ZREM', KEYS[2], unpack(abandoned))
+  redis.call('HDEL', KEYS[10], unpack(abandoned))
 end
 
 local s = redis.call('HMGET', KEYS[5], 'admitPerSecond', 'maxActive', 'paused')
@@ -142,10 +251,14 @@ else
     local expires = now + tonumber(ARGV[4])
     local users = {}
     for i = 1, #popped, 2 do
-      local user = popped[i]
+      local user, id = popped[i], popped[i + 1]
+      if tonumber(id) <= 0 then
+        id = redis.call('HGET', KEYS[10], user)
+        redis.call('HDEL', KEYS[10], user)
+      end
       users[#users + 1] = user
       redis.call('ZADD', KEYS[3], expires, user)
-      redis.call('HSET', KEYS[4], user, popped[i + 1] .. ':' .. tostring(now) .. ':' .. tostring(expires))
+      redis.call('HSET', KEYS[4], user, id .. ':' .. tostring(now) .. ':' .. tostring(expires))
     end
     redis.call('ZREM', KEYS[2], unpack(users))
     redis.call('HINCRBY', KEYS[7], sec, n)
@@ -175,19 +288,60 @@ return {admitted, #expired, #abandoned, active, waiting, tostring(measured), wai
 `
 
 /**
- * Queue statistics for operators, read in one step.
- * KEYS: waiting, active, settings, admissions, joinMarks. ARGV: default admitPerSecond,
- * default maxActive, default paused.
- * Returns {waiting, active, measuredRate, headWaitMs, admitPerSecond, maxActive, paused}.
+ * Queue statistics for operators, read in one step (after the opening draw, if it is due).
+ * KEYS: waiting, active, settings, admissions, joinMarks, preQueue, drawnTokens, lastSeen.
+ * ARGV: default admitPerSecond, default maxActive, default paused, draw seed.
+ * Returns {waiting, active, measuredRate, headWaitMs, admitPerSecond, maxActive, paused,
+ *          powDifficulty, opensAt | '', preQueue, lastDrawAt | '', lastDrawUsers}.
  */
 export const STATS = `${PRELUDE}
 local now = now_ms()
-local s = redis.call('HMGET', KEYS[3], 'admitPerSecond', 'maxActive', 'paused')
+local opens = draw_if_due(KEYS[3], KEYS[6], KEYS[1], KEYS[7], KEYS[8], KEYS[5], now, ARGV[4])
+local s = redis.call('HMGET', KEYS[3], 'admitPerSecond', 'maxActive', 'paused', 'powDifficulty', 'lastDrawAt',
+  'lastDrawUsers')
 local measured = measured_rate(KEYS[4], math.floor(now / 1000))
 local wait_ms = head_wait(KEYS[1], KEYS[5], now)
 return {redis.call('ZCARD', KEYS[1]), redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf'), tostring(measured),
   wait_ms, tonumber(s[1]) or tonumber(ARGV[1]), tonumber(s[2]) or tonumber(ARGV[2]),
-  ((s[3] or ARGV[3]) == '1') and 1 or 0}
+  ((s[3] or ARGV[3]) == '1') and 1 or 0, tonumber(s[4]) or 0, opens and tostring(opens) or '',
+  redis.call('ZCARD', KEYS[6]), s[5] or '', tonumber(s[6]) or 0}
+`
+
+/**
+ * Applies an operator's change to the settings (field/value pairs; an empty value removes the
+ * field). The draw runs first if it is due and again after the change, so moving the opening into
+ * the past opens at once. Cancelling an opening (opensAt '') while users wait in the pre-queue is
+ * refused: their places would have no opening to reach.
+ * KEYS: settings, preQueue, waiting, drawnTokens, lastSeen, joinMarks. ARGV: draw seed, field,
+ * value, field, value...
+ * Returns {'OK'} or {'REFUSED', users in the pre-queue}.
+ */
+export const CHANGE_SETTINGS = `${PRELUDE}
+local now = now_ms()
+draw_if_due(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, ARGV[1])
+for i = 2, #ARGV, 2 do
+  if ARGV[i] == 'opensAt' and ARGV[i + 1] == '' then
+    local waiting = redis.call('ZCARD', KEYS[2])
+    if waiting > 0 then return {'REFUSED', waiting} end
+  end
+end
+for i = 2, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+draw_if_due(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, ARGV[1])
+return {'OK'}
+`
+
+/**
+ * What a proof-of-work challenge is issued with: the current difficulty and Redis's clock.
+ * KEYS: settings. Returns {powDifficulty, now}.
+ */
+export const CHALLENGE_TERMS = `${PRELUDE}
+return {tonumber(redis.call('HGET', KEYS[1], 'powDifficulty')) or 0, tostring(now_ms())}
 `
 
 /**
