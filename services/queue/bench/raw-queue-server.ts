@@ -3,7 +3,6 @@
  * same Lua scripts, the same token HMAC) as the queue service and the gateway's guard, with none of
  * the kit: no schemas, metrics, request ids, error mapping, ticks or event consumer.
  */
-import { randomUUID } from 'node:crypto'
 import { createQueueTokenSigner, parseQueueTokenKeys } from '@stagepass/kit'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
@@ -38,7 +37,7 @@ export async function startRawQueueServer({
   const commands = redis as unknown as { rawJoin: Script; rawStatus: Script }
   const signer = createQueueTokenSigner(parseQueueTokenKeys(tokenKeys))
   const status = (userId: number, tokenId: number | '', touch: '1' | '0') =>
-    commands.rawStatus(...statusKeyList, userId, tokenId, touch, randomUUID())
+    commands.rawStatus(...statusKeyList, userId, tokenId, touch)
   const view = (userId: number, reply: string[]) => ({
     userId,
     token: signer.sign(userId, Number(reply[1])),

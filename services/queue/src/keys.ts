@@ -7,15 +7,16 @@ export function queueKeys(redisPrefix: string) {
   return {
     /** INCR: the next place sequence (also the token id). */
     sequence: `${tag}:sequence`,
-    /**
-     * ZSET user → order in line. A user who joined the line directly has their place sequence (≥ 1,
-     * also the token id); a user placed by the opening draw has a score ≤ 0 (ahead of every direct
-     * arrival) and their token id in `drawnTokens`.
-     */
+    /** ZSET user → place sequence (also the token id): direct arrivals, in join order, behind `drawn`. */
     waiting: `${tag}:waiting`,
-    /** ZSET user → place sequence (the token id): users who joined before the scheduled opening. */
+    /**
+     * ZSET user → opening band + random draw key in (0, 1]: users who joined before the scheduled
+     * opening. Becomes `drawn` at the opening.
+     */
     preQueue: `${tag}:pre-queue`,
-    /** HASH user → token id, for users the opening draw put in line (their score is not their id). */
+    /** ZSET user → band + draw key: the users an opening drew, ahead of every direct arrival. */
+    drawn: `${tag}:drawn`,
+    /** HASH user → token id, for users in the pre-queue or `drawn` (whose score is not their id). */
     drawnTokens: `${tag}:drawn-tokens`,
     /** ZSET user → last poll (ms): finds WAITING users who stopped polling. */
     lastSeen: `${tag}:last-seen`,
@@ -27,7 +28,8 @@ export function queueKeys(redisPrefix: string) {
     joinMarks: `${tag}:join-marks`,
     /**
      * HASH admitPerSecond / maxActive / paused / powDifficulty: runtime overrides of the configured
-     * defaults; opensAt (ms) while an opening is scheduled; lastDrawAt / lastDrawUsers after a draw.
+     * defaults; opensAt (ms) while an opening is scheduled; draws (openings so far, the band of the
+     * next), lastDrawAt / lastDrawUsers after one.
      */
     settings: `${tag}:settings`,
     /** HASH at / carry: the admission budget shared by every instance. */

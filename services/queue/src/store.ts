@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomInt } from 'node:crypto'
 import { isRedisUnavailableError, QueueUnavailableError } from '@stagepass/kit'
 import type { Redis } from 'ioredis'
 import {
@@ -101,10 +101,12 @@ function ticketFrom(userId: number, reply: ReadonlyArray<string | number>): Tick
 }
 
 /**
- * A fresh seed for the opening draw, passed to every script that may perform it (only the first
- * after the opening uses it). From Node's CSPRNG, so nobody can know the order in advance.
+ * A pre-queue place's draw key: uniform in (0, 1] with 53 random bits, from Node's CSPRNG (Redis
+ * seeds its Lua math.random the same way every time). Ordering the pre-queue by independent uniform
+ * keys is a uniformly random permutation: the same draw as a Fisher-Yates shuffle at the opening,
+ * without a shuffle of millions blocking Redis then. Only pre-queue joins use it.
  */
-const drawSeed = () => randomUUID()
+const drawKey = () => String((randomInt(2 ** 47) * 64 + randomInt(64) + 1) / 2 ** 53)
 
 /** The STATUS script's keys, for the service, the guard and the raw baseline alike. */
 export function statusKeys(keys: QueueKeys): string[] {
@@ -114,8 +116,8 @@ export function statusKeys(keys: QueueKeys): string[] {
     keys.activeTokens,
     keys.settings,
     keys.preQueue,
+    keys.drawn,
     keys.drawnTokens,
-    keys.joinMarks,
   ]
 }
 
@@ -130,6 +132,7 @@ export function joinKeys(keys: QueueKeys, proofMark: string): string[] {
     keys.joinMarks,
     keys.settings,
     keys.preQueue,
+    keys.drawn,
     keys.drawnTokens,
     proofMark,
   ]
@@ -137,7 +140,7 @@ export function joinKeys(keys: QueueKeys, proofMark: string): string[] {
 
 /** The JOIN script's arguments after the keys. */
 export function joinArgs(userId: number, proof?: ChallengeClaims): Array<string | number> {
-  return [userId, drawSeed(), proof?.id ?? '', proof?.difficulty ?? 0, proof?.expiresAt ?? 0]
+  return [userId, drawKey(), proof?.id ?? '', proof?.difficulty ?? 0, proof?.expiresAt ?? 0]
 }
 
 const PROOF_REFUSALS = {
@@ -155,7 +158,6 @@ function readStatusScript(redis: Redis, keys: QueueKeys) {
       userId,
       tokenId === 0 ? '' : tokenId,
       touch ? '1' : '0',
-      drawSeed(),
     )) as string[]
     return ticketFrom(userId, reply)
   }
@@ -210,11 +212,11 @@ export type RevocationReader = ReturnType<typeof createRevocationReader>
 /** The waiting room over Redis: joining, status, admission ticks, revocation and settings. */
 export function createQueueStore(redis: Redis, redisPrefix: string, defaults: AdmissionDefaults) {
   const keys: QueueKeys = queueKeys(redisPrefix)
-  const join = script(redis, 'queueJoin', 10, JOIN)
-  const admit = script(redis, 'queueAdmit', 10, ADMIT)
-  const stats = script(redis, 'queueStats', 8, STATS)
+  const join = script(redis, 'queueJoin', 11, JOIN)
+  const admit = script(redis, 'queueAdmit', 11, ADMIT)
+  const stats = script(redis, 'queueStats', 7, STATS)
   const revoke = script(redis, 'queueRevoke', 3, REVOKE)
-  const applySettings = script(redis, 'queueChangeSettings', 6, CHANGE_SETTINGS)
+  const applySettings = script(redis, 'queueChangeSettings', 3, CHANGE_SETTINGS)
   const challengeTerms = script(redis, 'queueChallengeTerms', 1, CHALLENGE_TERMS)
   const readStatus = readStatusScript(redis, keys)
   const defaultArgs = () => [defaults.admitPerSecond, defaults.maxActive, '0']
@@ -275,13 +277,13 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
           keys.admissions,
           keys.joinMarks,
           keys.preQueue,
+          keys.drawn,
           keys.drawnTokens,
           ...defaultArgs(),
           defaults.activeTtlSeconds * 1000,
           defaults.abandonAfterSeconds * 1000,
           SWEEP_LIMIT,
           BATCH_LIMIT,
-          drawSeed(),
         ),
       )) as [number, number, number, number, number, string, number, number, number, number]
       const [admitted, expired, abandoned, active, waiting, measured, waitMs, admitPerSecond, maxActive, paused] = reply
@@ -317,10 +319,8 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
           keys.admissions,
           keys.joinMarks,
           keys.preQueue,
-          keys.drawnTokens,
-          keys.lastSeen,
+          keys.drawn,
           ...defaultArgs(),
-          drawSeed(),
         ),
       )) as [number, number, string, number, number, number, number, number, string, number, string, number]
       const [waiting, active, measured, waitMs, admitPerSecond, maxActive, paused, powDifficulty] = reply
@@ -353,16 +353,7 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
       if (change.opensAt !== undefined) fields.push('opensAt', change.opensAt === null ? '' : String(change.opensAt))
       if (!fields.length) return
       const reply = (await inQueueStore(() =>
-        applySettings(
-          keys.settings,
-          keys.preQueue,
-          keys.waiting,
-          keys.drawnTokens,
-          keys.lastSeen,
-          keys.joinMarks,
-          drawSeed(),
-          ...fields,
-        ),
+        applySettings(keys.settings, keys.preQueue, keys.drawn, ...fields),
       )) as [string, number?]
       if (reply[0] === 'REFUSED') throw new PreQueueNotEmptyError(reply[1])
     },

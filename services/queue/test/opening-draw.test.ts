@@ -144,7 +144,7 @@ t.test('two instances racing at the opening draw exactly once', async (t) => {
   await redis.hset(keys.settings, 'opensAt', String(Number(seconds) * 1000))
   await concurrently(400, (i) => (i % 2 ? a : b).api.get(`/queue/tokens/status/${(i % users) + 1}`))
 
-  const order = await redis.zrange(keys.waiting, 0, -1)
+  const order = await redis.zrange(keys.drawn, 0, -1)
   t.equal(order.length, users, 'everyone is in line once')
   t.equal(new Set(order).size, users)
   t.equal(await redis.zcard(keys.preQueue), 0, 'the pre-queue is empty')
@@ -152,7 +152,7 @@ t.test('two instances racing at the opening draw exactly once', async (t) => {
   const stats = (await b.api.get('/admin/queue', { headers: admin })).body.data
   t.match(stats, { opensAt: null, preQueue: 0, waiting: users, lastDraw: { users } }, 'one draw, of everyone')
   await concurrently(400, (i) => (i % 2 ? a : b).api.get(`/queue/tokens/status/${(i % users) + 1}`))
-  t.same(await redis.zrange(keys.waiting, 0, -1), order, 'later scripts do not draw again')
+  t.same(await redis.zrange(keys.drawn, 0, -1), order, 'later scripts do not draw again')
 })
 
 t.test('the opening: validation, and no cancelling while users wait for it', async (t) => {
