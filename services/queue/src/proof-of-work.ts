@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { QueueTokenKey } from '@stagepass/kit'
 
 /**
@@ -14,7 +14,7 @@ import type { QueueTokenKey } from '@stagepass/kit'
 
 const VERSION = 'p1'
 const CHALLENGE =
-  /^p1\.([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{22})\.([0-9]{1,2})\.([1-9][0-9]{0,15})\.(0|[1-9][0-9]{0,15})\.([A-Za-z0-9_-]{43})$/
+  /^p1\.([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{22})\.([0-9]{1,2})\.([1-9][0-9]{0,15})\.(0|[1-9][0-9]{0,15})\.([A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])$/
 /** Longest a challenge can be; also the schema's bound. */
 export const MAX_CHALLENGE_LENGTH = 160
 /** Hardest difficulty operators may set: about 2^30 hashes, minutes in a browser. */
@@ -41,30 +41,46 @@ export interface ChallengeSigner {
   verify(challenge: string): ChallengeClaims | undefined
 }
 
+/**
+ * HMAC-SHA256 (RFC 2104) under one secret, from two one-shot hashes over precomputed pads.
+ * `createHmac` sets up an object per call (~6 µs here), which alone would exceed the 10 µs a join
+ * may spend verifying its proof; this costs ~2.5 µs and gives the same MAC (see the tests).
+ */
+export function hmacSha256(secret: string): (message: string) => Buffer {
+  let key = Buffer.from(secret)
+  if (key.length > 64) key = hash('sha256', key, 'buffer')
+  const block = Buffer.alloc(64)
+  key.copy(block)
+  const inner = Buffer.from(block.map((byte) => byte ^ 0x36))
+  const outer = Buffer.from(block.map((byte) => byte ^ 0x5c))
+  return (message) =>
+    hash('sha256', Buffer.concat([outer, hash('sha256', Buffer.concat([inner, Buffer.from(message)]), 'buffer')]), 'buffer')
+}
+
 export function createChallengeSigner(keys: readonly QueueTokenKey[]): ChallengeSigner {
   const [signing] = keys
   if (!signing) throw new Error('at least one queue token key is required')
-  const secrets = new Map(keys.map((k) => [k.kid, k.secret]))
-  const mac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest()
+  const macs = new Map(keys.map((k) => [k.kid, hmacSha256(k.secret)]))
+  const signingMac = macs.get(signing.kid) as (message: string) => Buffer
 
   return {
     issue({ difficulty, now, ttlMs, userId }) {
       const id = randomBytes(16).toString('base64url')
       const expiresAt = now + ttlMs
       const payload = `${VERSION}.${signing.kid}.${id}.${difficulty}.${expiresAt}.${userId ?? 0}`
-      return { challenge: `${payload}.${mac(signing.secret, payload).toString('base64url')}`, difficulty, expiresAt }
+      return { challenge: `${payload}.${signingMac(payload).toString('base64url')}`, difficulty, expiresAt }
     },
     verify(challenge) {
       if (challenge.length > MAX_CHALLENGE_LENGTH) return undefined
       const match = CHALLENGE.exec(challenge)
       if (!match) return undefined
       const [, kid = '', id = '', difficulty = '', expiresAt = '', user = '', signature = ''] = match
-      const secret = secrets.get(kid)
-      if (secret === undefined) return undefined
-      const given = Buffer.from(signature, 'base64url')
-      const expected = mac(secret, challenge.slice(0, challenge.length - signature.length - 1))
-      if (given.length !== expected.length || given.toString('base64url') !== signature) return undefined
-      if (!timingSafeEqual(given, expected)) return undefined
+      const mac = macs.get(kid)
+      if (mac === undefined) return undefined
+      // The pattern admits only the canonical spelling of 32 bytes (the last character's two spare
+      // bits zero), so one signature has one text.
+      const expected = mac(challenge.slice(0, challenge.length - signature.length - 1))
+      if (!timingSafeEqual(Buffer.from(signature, 'base64url'), expected)) return undefined
       const userId = Number(user)
       if (!Number.isSafeInteger(userId) || Number(difficulty) > MAX_DIFFICULTY) return undefined
       return { id, difficulty: Number(difficulty), expiresAt: Number(expiresAt), userId: userId || undefined }
@@ -87,7 +103,7 @@ export function leadingZeroBits(digest: Uint8Array): number {
 
 /** Whether `nonce` solves `challenge` at `difficulty`: the server's one hash. */
 export function solvesChallenge(challenge: string, nonce: string, difficulty: number): boolean {
-  return leadingZeroBits(createHash('sha256').update(`${challenge}:${nonce}`).digest()) >= difficulty
+  return leadingZeroBits(hash('sha256', `${challenge}:${nonce}`, 'buffer')) >= difficulty
 }
 
 /**

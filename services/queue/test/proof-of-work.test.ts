@@ -1,7 +1,13 @@
-import { createHash } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { parseQueueTokenKeys } from '@stagepass/kit'
 import t from 'tap'
-import { createChallengeSigner, leadingZeroBits, solveChallenge, solvesChallenge } from '../src/proof-of-work.js'
+import {
+  createChallengeSigner,
+  hmacSha256,
+  leadingZeroBits,
+  solveChallenge,
+  solvesChallenge,
+} from '../src/proof-of-work.js'
 import { admin, queueConfig, startQueueService } from './helpers.js'
 
 const DIFFICULTY = 8
@@ -15,6 +21,14 @@ t.test('a solution is a nonce whose hash has the leading zero bits', async (t) =
   const digest = createHash('sha256').update(`${challenge}:${nonce}`).digest()
   t.ok(leadingZeroBits(digest) >= 12, 'the solver finds a 12-bit solution')
   t.ok(solvesChallenge(challenge, nonce, 12))
+})
+
+t.test('challenges are signed with standard HMAC-SHA256, any key length', async (t) => {
+  for (const secret of ['sixteen-chars-ok', 'k'.repeat(64), 'a much longer secret '.repeat(5)]) {
+    for (const message of ['', 'p1.dev.abc.14.1.0', 'ü'.repeat(100)]) {
+      t.same(hmacSha256(secret)(message), createHmac('sha256', secret).update(message).digest(), `${secret.length}`)
+    }
+  }
 })
 
 t.test('proof of work on join: the happy path and every refusal, on two instances', async (t) => {
