@@ -83,7 +83,9 @@ try {
       throw new Error(`the draw left ${stats.waiting} in line and ${stats.preQueue} in the pre-queue`)
     }
     lookups.push(await statusMicros(1000))
-    process.stdout.write(`run ${run + 1}: draw ${drawMs.at(-1)?.toFixed(2)} ms, status ${lookups.at(-1)?.toFixed(0)} µs\n`)
+    process.stdout.write(
+      `run ${run + 1}: draw ${drawMs.at(-1)?.toFixed(2)} ms, status ${lookups.at(-1)?.toFixed(0)} µs\n`,
+    )
     await redis.unlink(...allKeys)
   }
 } finally {

@@ -4,10 +4,10 @@ import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { adminListener } from './admin-listener.js'
 import { startAdmissionTicker } from './admission.js'
 import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_TOKEN_KEYS, type QueueConfig } from './config.js'
+import { createChallengeSigner } from './proof-of-work.js'
 import { revokeTokensOnPayment } from './revocation.js'
 import { adminRoutes } from './routes/admin.js'
 import { publicRoutes } from './routes/public.js'
-import { createChallengeSigner } from './proof-of-work.js'
 import { createQueueStore } from './store.js'
 
 export interface QueueAppOptions {

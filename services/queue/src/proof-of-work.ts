@@ -54,7 +54,11 @@ export function hmacSha256(secret: string): (message: string) => Buffer {
   const inner = Buffer.from(block.map((byte) => byte ^ 0x36))
   const outer = Buffer.from(block.map((byte) => byte ^ 0x5c))
   return (message) =>
-    hash('sha256', Buffer.concat([outer, hash('sha256', Buffer.concat([inner, Buffer.from(message)]), 'buffer')]), 'buffer')
+    hash(
+      'sha256',
+      Buffer.concat([outer, hash('sha256', Buffer.concat([inner, Buffer.from(message)]), 'buffer')]),
+      'buffer',
+    )
 }
 
 export function createChallengeSigner(keys: readonly QueueTokenKey[]): ChallengeSigner {

@@ -110,15 +110,7 @@ const drawKey = () => String((randomInt(2 ** 47) * 64 + randomInt(64) + 1) / 2 *
 
 /** The STATUS script's keys, for the service, the guard and the raw baseline alike. */
 export function statusKeys(keys: QueueKeys): string[] {
-  return [
-    keys.waiting,
-    keys.lastSeen,
-    keys.activeTokens,
-    keys.settings,
-    keys.preQueue,
-    keys.drawn,
-    keys.drawnTokens,
-  ]
+  return [keys.waiting, keys.lastSeen, keys.activeTokens, keys.settings, keys.preQueue, keys.drawn, keys.drawnTokens]
 }
 
 /** The JOIN script's keys; `proofMark` is the spent-challenge key of the proof sent, if any. */
@@ -352,9 +344,10 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
       if (change.powDifficulty !== undefined) fields.push('powDifficulty', String(change.powDifficulty))
       if (change.opensAt !== undefined) fields.push('opensAt', change.opensAt === null ? '' : String(change.opensAt))
       if (!fields.length) return
-      const reply = (await inQueueStore(() =>
-        applySettings(keys.settings, keys.preQueue, keys.drawn, ...fields),
-      )) as [string, number?]
+      const reply = (await inQueueStore(() => applySettings(keys.settings, keys.preQueue, keys.drawn, ...fields))) as [
+        string,
+        number?,
+      ]
       if (reply[0] === 'REFUSED') throw new PreQueueNotEmptyError(reply[1])
     },
 

@@ -50,7 +50,9 @@ t.test('the opening draws the pre-queue into a uniformly random order ahead of l
   const joins = await inBatches(PRE_QUEUE, (i) => api(i).post('/queue/tokens', { userId: i + 1 }))
   t.equal(joins.filter((r) => r.status === 200).length, PRE_QUEUE, 'every pre-queue join answered 200')
   t.ok(
-    joins.every((r) => r.body.data.preQueue === true && r.body.data.queueOrder === 0 && r.body.data.opensAt === opensAt),
+    joins.every(
+      (r) => r.body.data.preQueue === true && r.body.data.queueOrder === 0 && r.body.data.opensAt === opensAt,
+    ),
     'each joined the pre-queue: queueOrder 0, the opening time',
   )
   const poll = (await b.api.get('/queue/tokens/status/1')).body.data
@@ -107,7 +109,10 @@ t.test('the opening draws the pre-queue into a uniformly random order ahead of l
   )
   t.ok(statuses[0]?.body.data.estimatedWaitSeconds >= 1, 'a drawn place has an estimate')
   const { oldestWaitSeconds } = (await a.api.get('/admin/queue', { headers: admin })).body.data
-  t.ok(oldestWaitSeconds >= 0 && oldestWaitSeconds < 60, `the head has waited since the opening (${oldestWaitSeconds}s)`)
+  t.ok(
+    oldestWaitSeconds >= 0 && oldestWaitSeconds < 60,
+    `the head has waited since the opening (${oldestWaitSeconds}s)`,
+  )
 
   await a.api.call('PATCH', '/admin/queue', {
     body: { paused: false, admitPerSecond: 100_000, maxActive: 100_000 },
