@@ -160,6 +160,30 @@ t.test('two instances racing at the opening draw exactly once', async (t) => {
   t.same(await redis.zrange(keys.drawn, 0, -1), order, 'later scripts do not draw again')
 })
 
+t.test('a drawn user who never comes back after the opening is dropped when reached', async (t) => {
+  const config = queueConfig(t, { QUEUE_ABANDON_AFTER_SECONDS: 1 })
+  const { api } = await startQueueService(t, config)
+  await api.call('PATCH', '/admin/queue', { body: { paused: true, opensAt: inAnHour() }, headers: admin })
+  const [stays, leaves] = [
+    (await api.post('/queue/tokens', { userId: 1 })).body.data,
+    (await api.post('/queue/tokens', { userId: 2 })).body.data,
+  ]
+  // The opening was five seconds ago (more than abandonAfter): only users who poll after it count.
+  await api.call('PATCH', '/admin/queue', {
+    body: { opensAt: new Date(Date.now() - 5000).toISOString() },
+    headers: admin,
+  })
+  t.equal((await api.get('/queue/tokens/status', { token: stays.token })).body.data.status, 'WAITING', 'user 1 polls')
+  await api.call('PATCH', '/admin/queue', { body: { paused: false }, headers: admin })
+  t.ok(
+    await eventually(async () => (await api.get('/admin/queue', { headers: admin })).body.data.waiting === 0),
+    'the line empties',
+  )
+  t.equal((await api.get('/queue/tokens/status', { token: stays.token })).body.data?.status, 'ACTIVE', 'user 1 is in')
+  t.equal((await api.get('/queue/tokens/status', { token: leaves.token })).body.code, 'TOKEN_EXPIRED', 'user 2 is gone')
+  t.equal((await api.get('/admin/queue', { headers: admin })).body.data.active, 1, 'and took no room')
+})
+
 t.test('the opening: validation, and no cancelling while users wait for it', async (t) => {
   const config = queueConfig(t)
   const { api } = await startQueueService(t, config)
