@@ -9,8 +9,7 @@
  * It writes under its own prefix only, refuses to start if keys exist there, and removes them.
  */
 import { parseArgs } from 'node:util'
-import { Redis } from 'ioredis'
-import { createQueueStore } from '../src/store.js'
+import { openScratchStore } from '../src/scripts/scratch-store.js'
 
 const { values } = parseArgs({
   options: {
@@ -23,19 +22,10 @@ const { values } = parseArgs({
 const users = Number(values.users)
 const runs = Number(values.runs)
 const prefix = values.prefix
-if (!Number.isInteger(users) || users < 1 || !Number.isInteger(runs) || !/^[A-Za-z0-9:_-]{1,40}$/.test(prefix)) {
-  throw new Error('--users and --runs must be positive integers and --prefix a key prefix like sp-draw-bench:')
+if (!Number.isInteger(users) || users < 1 || !Number.isInteger(runs) || runs < 1) {
+  throw new Error('--users and --runs must be positive integers')
 }
-
-const redis = new Redis(values['redis-url'])
-const store = createQueueStore(redis, prefix, {
-  admitPerSecond: 100,
-  maxActive: 1000,
-  activeTtlSeconds: 600,
-  abandonAfterSeconds: 120,
-})
-const allKeys = Object.values(store.keys)
-if (await redis.exists(...allKeys)) throw new Error(`keys under ${prefix}{queue} already exist; pick another --prefix`)
+const { redis, store, allKeys } = await openScratchStore(values['redis-url'], prefix)
 
 async function fillPreQueue() {
   for (let from = 1; from <= users; from += 10_000) {
