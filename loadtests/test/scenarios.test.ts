@@ -32,7 +32,7 @@ t.test('the load each scenario reaches, as the issue sets it', async (t) => {
   t.match(source('points-charge'), /quietUsers: 50, peakUsers: 1000/)
   t.match(source('points-charge'), /p95: 3000, p99: 5000, avg: 1000, errorRate: 0\.001/)
   t.match(source('points-lookup'), /peakUsers: 6000/)
-  t.match(source('queue-token-issue'), /step: 1000, every: 60, upTo: 10_000/)
+  t.match(source('queue-token-issue'), /step: 1000, every: 60, upTo: 10000/)
   t.match(source('queue-token-issue'), /p95: 1000, p99: \d+, errorRate: 0\.01/)
   t.match(source('queue-token-status'), /peakUsers: 3000/)
   for (const [name, peak] of [
