@@ -96,7 +96,9 @@ async function runCommand(args: string[]): Promise<number> {
         ...system.processes.map((p) => ({ name: p.spec.name, pid: p.child.pid as number })),
         { name: 'k6', pid: run.child.pid as number },
       ])
-      const code = await run.exited
+      // k6's own time is gone once it exits: sample while it runs.
+      const stopSampling = meter.every(250)
+      const code = await run.exited.finally(stopSampling)
       cpu = meter.mark()
       if (code !== 0 && code !== 99) log(`${target.name}: k6 exited with code ${code}`)
     } finally {
