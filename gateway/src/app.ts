@@ -4,6 +4,8 @@ import { queueGuardPlugin } from './guard/plugin.js'
 import { registerMonolithMode } from './monolith.js'
 import { ROUTE_TABLE, type RouteEntry } from './route-table.js'
 import { registerSplitMode } from './split.js'
+import { userAuthPlugin } from './user-auth/user-auth-plugin.js'
+import { warnAboutUserAuth } from './user-auth/warnings.js'
 
 /**
  * The public entry point: one route table, one guard, and either mode behind them. `routes` is the
@@ -19,6 +21,9 @@ export async function buildGateway(config: GatewayConfig, routes: readonly Route
   })
   // Root-level, after the line above: the guard sets the header for protected routes in both modes.
   await app.register(queueGuardPlugin, { config, routes })
+  // After the guard: on guarded routes a user token sent beside the queue token must be its user.
+  if (config.USER_AUTH === 'jwt') await app.register(userAuthPlugin, { config, routes })
+  warnAboutUserAuth(app.log, config)
   await app.register(async (gateway) => {
     if (config.MODE === 'monolith') await registerMonolithMode(gateway, config)
     else await registerSplitMode(gateway, config)

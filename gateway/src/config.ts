@@ -3,8 +3,10 @@ import { bookingSettingsSchema } from '@stagepass/booking'
 import { seatCacheConfigSchema } from '@stagepass/concert'
 import { mysqlConfigSchema } from '@stagepass/db'
 import { httpConfigSchema, loadConfig, redisConfigSchema, userAuthConfigSchema } from '@stagepass/kit'
+import { pointSettingsFields } from '@stagepass/point'
 import { queueConfigFields } from '@stagepass/queue'
 import { SERVICE_NAMES } from './route-table.js'
+import { refuseUnsafeUserAuthInProduction } from './user-auth/production.js'
 
 const UpstreamList = (service: string, port: number) =>
   Type.String({
@@ -19,6 +21,8 @@ export const gatewayConfigSchema = Type.Object({
   ...redisConfigSchema,
   // Monolith mode runs the concert context in this process, with the same cache settings.
   ...seatCacheConfigSchema,
+  // Monolith mode runs the point context in this process.
+  ...pointSettingsFields,
   // Monolith mode runs the booking context (holds, payments, its workers) in this process.
   ...bookingSettingsSchema,
   // The guard verifies queue tokens with the same keys; the monolith runs the queue context too.
@@ -57,7 +61,12 @@ export const gatewayConfigSchema = Type.Object({
 })
 
 export type GatewayConfig = Static<typeof gatewayConfigSchema>
-export const loadGatewayConfig = (env?: NodeJS.ProcessEnv) => loadConfig(gatewayConfigSchema, env)
+/** The gateway's settings; a production environment also refuses unsafe user-token settings. */
+export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
+  const config = loadConfig(gatewayConfigSchema, env)
+  refuseUnsafeUserAuthInProduction(config)
+  return config
+}
 
 export function upstreamUrls(config: GatewayConfig): Record<(typeof SERVICE_NAMES)[number], string[]> {
   return Object.fromEntries(
