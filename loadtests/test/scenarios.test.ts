@@ -72,7 +72,8 @@ t.test('k6 parses every scenario and reads its load shape', async (t) => {
 })
 
 t.test('the load each scenario reaches, as the issue sets it', async (t) => {
-  t.match(source('points-charge'), /quietUsers: 50, peakUsers: 1000/)
+  t.match(source('points-charge'), /const PEAK = 1000\b/)
+  t.match(source('points-charge'), /quietUsers: 50, peakUsers: PEAK/)
   t.match(source('points-charge'), /p95: 3000, p99: 5000, avg: 1000, errorRate: 0\.001/)
   t.match(source('points-lookup'), /peakUsers: 6000/)
   t.match(source('queue-token-issue'), /step: 1000, every: 60, upTo: 10000/)

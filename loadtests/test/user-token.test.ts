@@ -1,29 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { fromRoot } from '@stagepass/launcher'
 import t from 'tap'
+import { DEVELOPMENT_TOKENS as DEVELOPMENT, jose } from './jose.js'
 import { runK6 } from './k6-run.js'
 
-interface Verified {
-  payload: { sub?: string; iss?: string; aud?: string | string[]; iat?: number; exp?: number }
-  protectedHeader: { alg?: string; typ?: string }
-}
-type JwtVerify = (
-  token: string,
-  key: Uint8Array,
-  options: { issuer: string; audience: string; algorithms: string[] },
-) => Promise<Verified>
-
-/** jose, the library the system verifies user tokens with: the kit's own dependency. */
-async function joseVerify(): Promise<JwtVerify> {
-  const path = createRequire(fromRoot('packages', 'kit', 'package.json')).resolve('jose')
-  return ((await import(pathToFileURL(path).href)) as { jwtVerify: JwtVerify }).jwtVerify
-}
-
-const DEVELOPMENT = { secret: 'stagepass-development-user-token-secret', issuer: 'stagepass-dev', audience: 'stagepass' }
 const key = (secret: string) => new TextEncoder().encode(secret)
 
 /**
@@ -64,7 +46,7 @@ function probe(t: { teardown(fn: () => void): void }): { script: string; out: st
 }
 
 t.test('a token signed in k6 verifies with jose, as the gateway checks it', async (t) => {
-  const jwtVerify = await joseVerify()
+  const { jwtVerify } = await jose()
   const { script, out } = probe(t)
   const outcome = await runK6(script, { env: { TOKENS_OUT: out } })
   t.equal(outcome.code, 0, 'the probe ran', { stderr: outcome.stderr.slice(-4000) })
@@ -91,7 +73,7 @@ t.test('a token signed in k6 verifies with jose, as the gateway checks it', asyn
 })
 
 t.test("the deployment's secret, issuer and audience are read from the environment", async (t) => {
-  const jwtVerify = await joseVerify()
+  const { jwtVerify } = await jose()
   const { script, out } = probe(t)
   const deployment = { secret: 'a-deployment-secret-that-is-long-enough', issuer: 'id.example', audience: 'tickets' }
   const outcome = await runK6(script, {
