@@ -16,8 +16,11 @@ export const SHARED_K6 = fromRoot('..', 'shared', 'tools', 'k6')
 export function k6Binary(): string {
   const found = findK6(process.env, [SHARED_K6])
   if (found) return found
+  const where = process.env.K6_BIN
+    ? `K6_BIN is ${process.env.K6_BIN}, which does not exist`
+    : `not on the PATH, K6_BIN unset, and no ${SHARED_K6}`
   throw new Error(
-    `k6 is not installed: not on the PATH, K6_BIN unset, and no ${SHARED_K6}. ` +
+    `k6 is not installed: ${where}. ` +
       'The load-test scenarios are tested with the real k6 (v0.49 or later): install it ' +
       '(https://grafana.com/docs/k6/latest/set-up/install-k6/), put it on the PATH, or set K6_BIN to its path.',
   )

@@ -5,9 +5,7 @@ import { fromRoot } from '@stagepass/launcher'
 import { startSystem } from '@stagepass/testkit'
 import t from 'tap'
 import { type K6Outcome, k6Binary, runK6 } from './k6-run.js'
-
-/** Latency thresholds are for a load rig; on a shared test machine only the rest is judged. */
-const isLatency = (metric: string) => metric.startsWith('http_req_duration')
+import { judgeRun, smokeEnv } from './smoke.js'
 
 /**
  * Every scenario, at smoke scale, under the real k6 against the real split system: setup, the
@@ -19,45 +17,12 @@ t.test('every scenario runs under k6 against the real API and meets its threshol
   const system = await startSystem(t, { mode: 'split' })
   // A small catalog; option 1 always has its 30 seats (what the sale scenarios sell).
   await seedDemoData(system.db, { concerts: 3, optionsPerConcert: 2, seatsPerOption: 30 })
-  const queue = system.processes.find((p) => p.spec.name === 'queue')
   const base = Math.floor(Date.now() / 1000) * 1_000_000
-
-  function scenario(
+  const scenario = (
     name: string,
     { env = {} as Record<string, string>, script = fromRoot('loadtests', 'scenarios', `${name}.js`) } = {},
-  ): Promise<K6Outcome> {
-    return runK6(script, {
-      env: {
-        BASE_URL: system.baseUrl,
-        // users(1000) = 3, users(4000) = 12: the teardowns read the books of exactly these users.
-        VUS_SCALE: '0.003',
-        TIME_SCALE: '0.01',
-        QUEUE_ADMIN_URL: `http://127.0.0.1:${queue?.spec.port}`,
-        QUEUE_ADMIN_KEY: 'stagepass-development-admin-key',
-        QUEUE_WAIT_LIMIT: '60',
-        ...env,
-      },
-    })
-  }
-
-  function judge(name: string, outcome: K6Outcome) {
-    const crossed = outcome.thresholds.filter((th) => !th.ok)
-    const judged = outcome.thresholds.filter((th) => !isLatency(th.metric))
-    t.ok(
-      outcome.code === 0 || (outcome.code === 99 && crossed.every((th) => isLatency(th.metric))),
-      `${name}: k6 ran to the end (exit code ${outcome.code})`,
-      { stderr: outcome.stderr.slice(-4000) },
-    )
-    for (const [check, counts] of Object.entries(outcome.checks)) {
-      t.equal(counts.fails, 0, `${name}: check "${check}" held (${counts.passes} times)`)
-    }
-    t.ok(judged.length > 0, `${name}: has thresholds besides latency`)
-    for (const threshold of judged) {
-      t.ok(threshold.ok, `${name}: ${threshold.metric} ${threshold.expression}`, { statuses: outcome.statuses })
-    }
-    t.same(outcome.errors, [], `${name}: nothing logged an error`)
-    t.notOk(outcome.counters.unexpected_statuses, `${name}: no unexpected status`, { statuses: outcome.statuses })
-  }
+  ) => runK6(script, { env: smokeEnv(system, env) })
+  const judge = (name: string, outcome: K6Outcome) => judgeRun(t, name, outcome)
 
   // The books check has teeth: a hold left unpaid in a paying sale is reported.
   const probe = join(fromRoot('loadtests', 'dist'), 'books-probe', 'unpaid-hold.js')

@@ -5,9 +5,9 @@ import { fromRoot } from '@stagepass/launcher'
 import { startSystem } from '@stagepass/testkit'
 import t from 'tap'
 import { type K6Outcome, k6Binary, runK6 } from './k6-run.js'
+import { judgeRun, smokeEnv } from './smoke.js'
 
 const run = promisify(execFile)
-const isLatency = (metric: string) => metric.startsWith('http_req_duration')
 const DAILY_LIMIT = 1_000_000
 
 /** A user token from the project's own command (`npm run user-token`), as a load tester would get one. */
@@ -32,39 +32,16 @@ t.test('with USER_AUTH=jwt the scenarios sign their users in and meet their thre
     env: { USER_AUTH: 'jwt', USER_TOKEN_ON_GUARDED: 'required', POINT_DAILY_CHARGE_LIMIT: String(DAILY_LIMIT) },
   })
   await seedDemoData(system.db, { concerts: 3, optionsPerConcert: 2, seatsPerOption: 30 })
-  const queue = system.processes.find((p) => p.spec.name === 'queue')
   const base = Math.floor(Date.now() / 1000) * 1_000_000 + 500_000
-
   const scenario = (name: string, env: Record<string, string>) =>
-    runK6(fromRoot('loadtests', 'scenarios', `${name}.js`), {
-      env: {
-        BASE_URL: system.baseUrl,
-        VUS_SCALE: '0.003',
-        TIME_SCALE: '0.01',
-        QUEUE_ADMIN_URL: `http://127.0.0.1:${queue?.spec.port}`,
-        QUEUE_ADMIN_KEY: 'stagepass-development-admin-key',
-        QUEUE_WAIT_LIMIT: '60',
-        ...env,
-      },
-    })
+    runK6(fromRoot('loadtests', 'scenarios', `${name}.js`), { env: smokeEnv(system, env) })
 
+  /** A run that meets its scenario's bar, and whose every request its user's tokens let through. */
   function judge(name: string, outcome: K6Outcome) {
-    const crossed = outcome.thresholds.filter((th) => !th.ok)
-    t.ok(
-      outcome.code === 0 || (outcome.code === 99 && crossed.every((th) => isLatency(th.metric))),
-      `${name}: k6 ran to the end (exit code ${outcome.code})`,
-      { stderr: outcome.stderr.slice(-4000) },
-    )
-    for (const [check, counts] of Object.entries(outcome.checks)) {
-      t.equal(counts.fails, 0, `${name}: check "${check}" held (${counts.passes} times)`)
-    }
-    for (const threshold of outcome.thresholds.filter((th) => !isLatency(th.metric))) {
-      t.ok(threshold.ok, `${name}: ${threshold.metric} ${threshold.expression}`, { statuses: outcome.statuses })
-    }
+    judgeRun(t, name, outcome)
     for (const [route, byStatus] of Object.entries(outcome.statuses)) {
       t.notOk(byStatus['401'] || byStatus['403'], `${name}: ${route} was never refused`, byStatus)
     }
-    t.same(outcome.errors, [], `${name}: nothing logged an error`)
   }
 
   // points-charge's three VU users have already charged their daily limit: each VU's first charge is
