@@ -74,7 +74,8 @@ export async function runK6(
   try {
     const summaryPath = join(dir, 'summary.json')
     const samplesPath = join(dir, 'samples.json')
-    const args = ['run', '--no-usage-report', '--no-color', '--summary-export', summaryPath]
+    // No REST API server (--address ''): runs side by side would race for its one port.
+    const args = ['run', '--no-usage-report', '--no-color', '--address', '', '--summary-export', summaryPath]
     args.push('--out', `json=${samplesPath}`)
     for (const [name, value] of Object.entries(env)) args.push('-e', `${name}=${value}`)
     args.push(script)

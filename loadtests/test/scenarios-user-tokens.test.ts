@@ -56,12 +56,13 @@ t.test('with USER_AUTH=jwt the scenarios sign their users in and meet their thre
     t.equal(res.status, 200, `user ${chargeBase + vu} charged the daily limit`)
   }
 
-  const [journey, payment, charge, unsigned] = await Promise.all([
-    scenario('journey', { USER_AUTH: 'jwt', USER_BASE: String(base) }),
+  const [payment, charge, unsigned] = await Promise.all([
     scenario('payment', { USER_AUTH: 'jwt', USER_BASE: String(base + 10_000), CONCERT_OPTION_ID: '1' }),
     scenario('points-charge', { USER_AUTH: 'jwt', USER_BASE: String(chargeBase) }),
     scenario('points-charge', { USER_BASE: String(base + 40_000) }),
   ])
+  // The journey buys from random performances: after the sale, whose books it would muddle.
+  const journey = await scenario('journey', { USER_AUTH: 'jwt', USER_BASE: String(base) })
 
   judge('journey', journey)
   t.ok((journey.counters.payments_completed ?? 0) > 0, 'buyers went from the line to a paid seat', journey.counters)
