@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto'
+import { createPublicKey, createSecretKey } from 'node:crypto'
 import type { UserAuthConfig } from '@stagepass/kit'
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
 
@@ -38,7 +38,8 @@ function verificationKey(config: VerifierConfig, jwksCooldownMs: number) {
   if (config.USER_TOKEN_PUBLIC_KEY) {
     return { key: createPublicKey(config.USER_TOKEN_PUBLIC_KEY), algorithms: PUBLIC_KEY_ALGORITHMS }
   }
-  return { key: new TextEncoder().encode(config.USER_TOKEN_SECRET), algorithms: ['HS256'] }
+  // A key object made once: jose would otherwise import the secret on every verification.
+  return { key: createSecretKey(Buffer.from(config.USER_TOKEN_SECRET)), algorithms: ['HS256'] }
 }
 
 /**
@@ -68,7 +69,7 @@ export function createUserTokenVerifier(config: VerifierConfig, { jwksCooldownMs
       return check
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { rejection: 'USER_TOKEN_EXPIRED' }
-      if (err instanceof errors.JWKSTimeout || isFetchFailure(err)) throw new IdentityProviderUnavailable()
+      if (isFetchFailure(err)) throw new IdentityProviderUnavailable()
       return { rejection: 'USER_TOKEN_INVALID' }
     }
   }
@@ -85,12 +86,13 @@ export function createUserTokenVerifier(config: VerifierConfig, { jwksCooldownMs
   }
 }
 
-/** The JWKS endpoint did not answer (network failure or a non-2xx status). */
+/**
+ * The JWKS could not be had: a network failure (not a jose error at all), a time-out, or an answer
+ * that is not 200 (jose's generic error). Every problem with the token itself is a jose error of its own.
+ */
 function isFetchFailure(err: unknown): boolean {
-  return (
-    err instanceof TypeError ||
-    (err instanceof errors.JOSEError && (err as errors.JOSEError).code === 'ERR_JOSE_GENERIC')
-  )
+  if (!(err instanceof errors.JOSEError)) return true
+  return err instanceof errors.JWKSTimeout || (err as errors.JOSEError).code === 'ERR_JOSE_GENERIC'
 }
 
 export type UserTokenVerifier = ReturnType<typeof createUserTokenVerifier>
