@@ -6,8 +6,9 @@
 import { createQueueTokenSigner, parseQueueTokenKeys } from '@stagepass/kit'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { queueKeys } from '../src/keys.js'
+import { proofMarkKey, queueKeys } from '../src/keys.js'
 import { JOIN, STATUS } from '../src/lua.js'
+import { joinArgs, joinKeys, statusKeys } from '../src/store.js'
 import { GUARD_PROBE } from './scenarios.js'
 
 export interface RawQueueServerOptions {
@@ -28,13 +29,15 @@ export async function startRawQueueServer({
   tokenKeys,
 }: RawQueueServerOptions) {
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
-  redis.defineCommand('rawJoin', { numberOfKeys: 6, lua: JOIN })
-  redis.defineCommand('rawStatus', { numberOfKeys: 3, lua: STATUS })
-  const commands = redis as unknown as { rawJoin: Script; rawStatus: Script }
   const keys = queueKeys(redisPrefix)
+  const joinKeyList = joinKeys(keys, proofMarkKey(redisPrefix, '-'))
+  const statusKeyList = statusKeys(keys)
+  redis.defineCommand('rawJoin', { numberOfKeys: joinKeyList.length, lua: JOIN })
+  redis.defineCommand('rawStatus', { numberOfKeys: statusKeyList.length, lua: STATUS })
+  const commands = redis as unknown as { rawJoin: Script; rawStatus: Script }
   const signer = createQueueTokenSigner(parseQueueTokenKeys(tokenKeys))
   const status = (userId: number, tokenId: number | '', touch: '1' | '0') =>
-    commands.rawStatus(keys.waiting, keys.lastSeen, keys.activeTokens, userId, tokenId, touch)
+    commands.rawStatus(...statusKeyList, userId, tokenId, touch)
   const view = (userId: number, reply: string[]) => ({
     userId,
     token: signer.sign(userId, Number(reply[1])),
@@ -45,15 +48,7 @@ export async function startRawQueueServer({
   const app = Fastify({ logger: false })
   app.post<{ Body: { userId: number } }>('/queue/tokens', async (request) => {
     const { userId } = request.body
-    const reply = await commands.rawJoin(
-      keys.sequence,
-      keys.waiting,
-      keys.lastSeen,
-      keys.active,
-      keys.activeTokens,
-      keys.joinMarks,
-      userId,
-    )
+    const reply = await commands.rawJoin(...joinKeyList, ...joinArgs(userId))
     return { data: view(userId, reply) }
   })
   app.get<{ Params: { userId: string } }>('/queue/tokens/status/:userId', async (request, reply) => {

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { adminListener } from './admin-listener.js'
 import { startAdmissionTicker } from './admission.js'
 import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_TOKEN_KEYS, type QueueConfig } from './config.js'
+import { createChallengeSigner } from './proof-of-work.js'
 import { revokeTokensOnPayment } from './revocation.js'
 import { adminRoutes } from './routes/admin.js'
 import { publicRoutes } from './routes/public.js'
@@ -36,7 +37,10 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
     activeTtlSeconds: config.QUEUE_ACTIVE_TTL_SECONDS,
     abandonAfterSeconds: config.QUEUE_ABANDON_AFTER_SECONDS,
   })
-  const signer = createQueueTokenSigner(parseQueueTokenKeys(config.QUEUE_TOKEN_KEYS))
+  const tokenKeys = parseQueueTokenKeys(config.QUEUE_TOKEN_KEYS)
+  const signer = createQueueTokenSigner(tokenKeys)
+  // Challenges are signed with the token keys: one secret to rotate, the same way.
+  const challenges = createChallengeSigner(tokenKeys)
   if (config.QUEUE_TOKEN_KEYS === DEVELOPMENT_TOKEN_KEYS || config.QUEUE_ADMIN_KEY === DEVELOPMENT_ADMIN_KEY) {
     fastify.log.warn('queue: development token or admin key in use; set QUEUE_TOKEN_KEYS and QUEUE_ADMIN_KEY')
   }
@@ -52,7 +56,12 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
     return reply.code(503).send(errorBody(503, err.code, err.message))
   })
 
-  await fastify.register(publicRoutes, { store, signer })
+  await fastify.register(publicRoutes, {
+    store,
+    signer,
+    challenges,
+    challengeTtlMs: config.QUEUE_POW_CHALLENGE_TTL_SECONDS * 1000,
+  })
   if (opts.adminRoutes) await fastify.register(adminRoutes, { store, adminKey: config.QUEUE_ADMIN_KEY })
   if (opts.adminListener) {
     await fastify.register(adminListener, { store, adminKey: config.QUEUE_ADMIN_KEY, ...opts.adminListener })

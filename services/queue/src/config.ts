@@ -45,6 +45,12 @@ export const queueConfigFields = {
     default: 120,
     description: 'A WAITING user who has not polled for this long loses the place',
   }),
+  QUEUE_POW_CHALLENGE_TTL_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 120,
+    description: 'How long a proof-of-work challenge may be used to join after it is issued',
+  }),
   QUEUE_TICK_MS: Type.Integer({ minimum: 10, maximum: 5000, default: 100, description: 'Admission tick period' }),
 }
 

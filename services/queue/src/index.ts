@@ -2,6 +2,15 @@ export { type QueueAppOptions, queueApp } from './app.js'
 export { type QueueConfig, queueConfigFields, queueConfigSchema } from './config.js'
 export { type QueueKeys, queueKeys } from './keys.js'
 export {
+  type ChallengeClaims,
+  type ChallengeSigner,
+  createChallengeSigner,
+  type IssuedChallenge,
+  leadingZeroBits,
+  solveChallenge,
+  solvesChallenge,
+} from './proof-of-work.js'
+export {
   createQueueStore,
   createRevocationReader,
   createTokenStateReader,

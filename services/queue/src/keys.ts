@@ -7,8 +7,17 @@ export function queueKeys(redisPrefix: string) {
   return {
     /** INCR: the next place sequence (also the token id). */
     sequence: `${tag}:sequence`,
-    /** ZSET user → place sequence: the line, in join order. */
+    /** ZSET user → place sequence (also the token id): direct arrivals, in join order, behind `drawn`. */
     waiting: `${tag}:waiting`,
+    /**
+     * ZSET user → opening band + random draw key in (0, 1]: users who joined before the scheduled
+     * opening. Becomes `drawn` at the opening.
+     */
+    preQueue: `${tag}:pre-queue`,
+    /** ZSET user → band + draw key: the users an opening drew, ahead of every direct arrival. */
+    drawn: `${tag}:drawn`,
+    /** HASH user → token id, for users in the pre-queue or `drawn` (whose score is not their id). */
+    drawnTokens: `${tag}:drawn-tokens`,
     /** ZSET user → last poll (ms): finds WAITING users who stopped polling. */
     lastSeen: `${tag}:last-seen`,
     /** ZSET user → expiry (ms): the ACTIVE users, for the cap and for expiry. */
@@ -17,7 +26,11 @@ export function queueKeys(redisPrefix: string) {
     activeTokens: `${tag}:active-tokens`,
     /** ZSET "join time (ms)" → first place sequence of that second: how long the head has waited. */
     joinMarks: `${tag}:join-marks`,
-    /** HASH admitPerSecond / maxActive / paused: runtime overrides of the configured defaults. */
+    /**
+     * HASH admitPerSecond / maxActive / paused / powDifficulty: runtime overrides of the configured
+     * defaults; opensAt (ms) while an opening is scheduled; draws (openings so far, the band of the
+     * next), lastDrawAt / lastDrawUsers after one.
+     */
     settings: `${tag}:settings`,
     /** HASH at / carry: the admission budget shared by every instance. */
     budget: `${tag}:budget`,
@@ -29,6 +42,14 @@ export function queueKeys(redisPrefix: string) {
     /** HASH epoch second → users admitted in it (last minute only): the measured admission rate. */
     admissions: `${tag}:admissions`,
   }
+}
+
+/**
+ * The single-use mark of a proof-of-work challenge, by challenge id. Same hash tag, so the JOIN
+ * script may set it on Redis Cluster; it expires with the challenge.
+ */
+export function proofMarkKey(redisPrefix: string, challengeId: string): string {
+  return `${redisPrefix}{queue}:proof:${challengeId}`
 }
 
 export type QueueKeys = ReturnType<typeof queueKeys>

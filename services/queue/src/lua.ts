@@ -28,8 +28,45 @@ local function measured_rate(admissions, sec)
   if total == 0 then return 0, fields end
   return total / (sec - first), fields
 end
--- How long the head of the line has waited (ms), from the join mark of its second.
-local function head_wait(waiting, marks, now)
+-- A user's place in line: the token id and how many are ahead. Users placed by an opening draw
+-- (drawn) come before direct arrivals (waiting), whose score is their token id.
+local function place_in_line(drawn, waiting, tokens, user)
+  local rank = redis.call('ZRANK', drawn, user)
+  if rank then return redis.call('HGET', tokens, user), rank end
+  rank = redis.call('ZRANK', waiting, user)
+  if not rank then return nil end
+  return redis.call('ZSCORE', waiting, user), redis.call('ZCARD', drawn) + rank
+end
+-- The opening. The pre-queue is already ordered by random keys (drawn at each join from the
+-- caller's CSPRNG, so the order is a uniformly random permutation); the first script to run once
+-- Redis's clock reaches opensAt puts that order in line ahead of every direct arrival, in O(1)
+-- (RENAME), and forgets the opening: one atomic step, so it happens exactly once whatever the
+-- number of instances. Returns opensAt while it is still ahead.
+local function draw_if_due(settings, pre, drawn, now)
+  local opens = tonumber(redis.call('HGET', settings, 'opensAt'))
+  if not opens or now < opens then return opens end
+  redis.call('HDEL', settings, 'opensAt')
+  local n = redis.call('ZCARD', pre)
+  redis.call('HINCRBY', settings, 'draws', 1)
+  redis.call('HSET', settings, 'lastDrawAt', tostring(opens), 'lastDrawUsers', n)
+  if n > 0 then
+    if redis.call('EXISTS', drawn) == 1 then
+      -- Users of an earlier opening still in line: this opening's keys are a band above theirs.
+      redis.call('ZUNIONSTORE', drawn, 2, drawn, pre)
+      redis.call('DEL', pre)
+    else
+      redis.call('RENAME', pre, drawn)
+    end
+  end
+  return nil
+end
+-- How long the head of the line has waited (ms): drawn users since their opening, direct arrivals
+-- from the join mark of their second. Also returns the mark to prune below.
+local function head_wait(drawn, waiting, marks, settings, now)
+  if redis.call('EXISTS', drawn) == 1 then
+    local opened = tonumber(redis.call('HGET', settings, 'lastDrawAt')) or now
+    return math.max(now - opened, 0), nil
+  end
   local head = redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')
   if #head == 0 then return 0, nil end
   local mark = redis.call('ZREVRANGEBYSCORE', marks, head[2], '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
@@ -39,13 +76,21 @@ end
 `
 
 /**
- * Joins the line, or finds the user's live place or ACTIVE token (idempotent per user).
- * KEYS: sequence, waiting, lastSeen, active, activeTokens, joinMarks. ARGV: userId.
- * Returns {status, tokenId, queueOrder | expiresAt, now, joined}.
+ * Joins the line, or finds the user's live place, pre-queue place or ACTIVE token (idempotent per
+ * user: a live place needs no proof of work). A new place must carry a proof when the difficulty is
+ * above 0; a given proof is checked for expiry and difficulty and spent (single use) here, in the
+ * same step that makes the place, so a refused join writes nothing. Before an opening, a new place
+ * goes to the pre-queue with its random draw key (in the band of this opening).
+ * KEYS: sequence, waiting, lastSeen, active, activeTokens, joinMarks, settings, preQueue, drawn,
+ *       drawnTokens, proofMark.
+ * ARGV: userId, draw key in (0, 1], challenge id or '', challenge difficulty, challenge expiresAt (ms).
+ * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now, joined}, status WAITING, ACTIVE
+ * or PREQUEUE; or {'REFUSED', code, current difficulty}.
  */
 export const JOIN = `${PRELUDE}
 local user = ARGV[1]
 local now = now_ms()
+local opens = draw_if_due(KEYS[7], KEYS[8], KEYS[9], now)
 local entry = redis.call('HGET', KEYS[5], user)
 if entry then
   local id, _, expires = parse_active(entry)
@@ -54,30 +99,57 @@ if entry then
   redis.call('HDEL', KEYS[5], user)
   redis.call('ZREM', KEYS[4], user)
 end
-local id = redis.call('ZSCORE', KEYS[2], user)
-local joined = 0
-if not id then
-  id = tostring(redis.call('INCR', KEYS[1]))
-  redis.call('ZADD', KEYS[2], id, user)
-  joined = 1
-  local last = redis.call('ZRANGE', KEYS[6], -1, -1)
-  if #last == 0 or math.floor(tonumber(last[1]) / 1000) ~= math.floor(now / 1000) then
-    redis.call('ZADD', KEYS[6], id, tostring(now))
+local id, rank = place_in_line(KEYS[9], KEYS[2], KEYS[10], user)
+if id then
+  redis.call('ZADD', KEYS[3], now, user)
+  return {'WAITING', id, tostring(rank), tostring(now), 0}
+end
+if redis.call('ZSCORE', KEYS[8], user) then
+  return {'PREQUEUE', redis.call('HGET', KEYS[10], user), tostring(opens or 0), tostring(now), 0}
+end
+
+local required = tonumber(redis.call('HGET', KEYS[7], 'powDifficulty')) or 0
+if ARGV[3] ~= '' then
+  local expires = tonumber(ARGV[5])
+  if now >= expires then return {'REFUSED', 'PROOF_EXPIRED', required} end
+  if tonumber(ARGV[4]) < required then return {'REFUSED', 'PROOF_TOO_EASY', required} end
+  -- The mark lives as long as the challenge could still be accepted.
+  if not redis.call('SET', KEYS[11], user, 'PX', expires - now, 'NX') then
+    return {'REFUSED', 'PROOF_REPLAYED', required}
   end
+elseif required > 0 then
+  return {'REFUSED', 'PROOF_REQUIRED', required}
+end
+
+id = tostring(redis.call('INCR', KEYS[1]))
+if opens then
+  local band = tonumber(redis.call('HGET', KEYS[7], 'draws')) or 0
+  redis.call('ZADD', KEYS[8], band + tonumber(ARGV[2]), user)
+  redis.call('HSET', KEYS[10], user, id)
+  return {'PREQUEUE', id, tostring(opens), tostring(now), 1}
+end
+redis.call('ZADD', KEYS[2], id, user)
+local last = redis.call('ZRANGE', KEYS[6], -1, -1)
+if #last == 0 or math.floor(tonumber(last[1]) / 1000) ~= math.floor(now / 1000) then
+  redis.call('ZADD', KEYS[6], id, tostring(now))
 end
 redis.call('ZADD', KEYS[3], now, user)
-return {'WAITING', id, tostring(redis.call('ZRANK', KEYS[2], user)), tostring(now), joined}
+return {'WAITING', id, tostring(redis.call('ZCARD', KEYS[9]) + redis.call('ZRANK', KEYS[2], user)), tostring(now), 1}
 `
 
 /**
  * A user's token state; with a token id, only if that exact token is the live one. A poll (touch
- * = '1') keeps a WAITING user's place from being abandoned.
- * KEYS: waiting, lastSeen, activeTokens. ARGV: userId, tokenId or '', touch '1' | '0'.
- * Returns {status, tokenId, queueOrder | expiresAt, now}; status NONE when there is no live token.
+ * = '1') keeps a WAITING user's place from being abandoned; a drawn user's first poll after the
+ * opening starts that clock. Pre-queue places are never abandoned.
+ * KEYS: waiting, lastSeen, activeTokens, settings, preQueue, drawn, drawnTokens.
+ * ARGV: userId, tokenId or '', touch '1' | '0'.
+ * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now}; status NONE when there is no
+ * live token.
  */
 export const STATUS = `${PRELUDE}
 local user, expected = ARGV[1], ARGV[2]
 local now = now_ms()
+local opens = draw_if_due(KEYS[4], KEYS[5], KEYS[6], now)
 local entry = redis.call('HGET', KEYS[3], user)
 if entry then
   local id, _, expires = parse_active(entry)
@@ -85,17 +157,28 @@ if entry then
     return {'ACTIVE', id, tostring(expires), tostring(now)}
   end
 end
-local id = redis.call('ZSCORE', KEYS[1], user)
-if not id or (expected ~= '' and expected ~= id) then return {'NONE', '', '', tostring(now)} end
-if ARGV[3] == '1' then redis.call('ZADD', KEYS[2], 'XX', now, user) end
-return {'WAITING', id, tostring(redis.call('ZRANK', KEYS[1], user)), tostring(now)}
+local none = {'NONE', '', '', tostring(now)}
+local id, rank = place_in_line(KEYS[6], KEYS[1], KEYS[7], user)
+if id then
+  if expected ~= '' and expected ~= id then return none end
+  if ARGV[3] == '1' then redis.call('ZADD', KEYS[2], now, user) end
+  return {'WAITING', id, tostring(rank), tostring(now)}
+end
+if redis.call('ZSCORE', KEYS[5], user) then
+  id = redis.call('HGET', KEYS[7], user)
+  if expected ~= '' and expected ~= id then return none end
+  return {'PREQUEUE', id, tostring(opens or 0), tostring(now)}
+end
+return none
 `
 
 /**
  * One admission tick: expire ACTIVE tokens, drop WAITING users who stopped polling, then admit the
- * head of the line within the shared budget (admitPerSecond × time since the last tick by any
- * instance) and never beyond maxActive.
- * KEYS: waiting, lastSeen, active, activeTokens, settings, budget, admissions, joinMarks.
+ * head of the line (drawn users first, then direct arrivals) within the shared budget
+ * (admitPerSecond × time since the last tick by any instance) and never beyond maxActive. A drawn
+ * user reached in line who has not polled since the opening, abandonAfter after it, is dropped.
+ * KEYS: waiting, lastSeen, active, activeTokens, settings, budget, admissions, joinMarks, preQueue,
+ *       drawn, drawnTokens.
  * ARGV: default admitPerSecond, default maxActive, default paused ('1'/'0'), activeTtlMs,
  *       abandonAfterMs, sweep limit, batch limit.
  * Returns {admitted, expired, abandoned, active, waiting, measuredRate, headWaitMs,
@@ -105,6 +188,8 @@ export const ADMIT = `${PRELUDE}
 local now = now_ms()
 local sec = math.floor(now / 1000)
 local limit = tonumber(ARGV[6])
+local abandon_after = tonumber(ARGV[5])
+draw_if_due(KEYS[5], KEYS[9], KEYS[10], now)
 
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
 if #expired > 0 then
@@ -112,19 +197,23 @@ if #expired > 0 then
   redis.call('HDEL', KEYS[4], unpack(expired))
 end
 
-local abandoned = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[5]), 'LIMIT', 0, limit)
+local abandoned = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - abandon_after, 'LIMIT', 0, limit)
 if #abandoned > 0 then
   redis.call('ZREM', KEYS[1], unpack(abandoned))
+  redis.call('ZREM', KEYS[10], unpack(abandoned))
   redis.call('ZREM', KEYS[2], unpack(abandoned))
+  redis.call('HDEL', KEYS[11], unpack(abandoned))
 end
+local dropped = 0
 
-local s = redis.call('HMGET', KEYS[5], 'admitPerSecond', 'maxActive', 'paused')
+local s = redis.call('HMGET', KEYS[5], 'admitPerSecond', 'maxActive', 'paused', 'lastDrawAt')
 local rate = tonumber(s[1]) or tonumber(ARGV[1])
 local max_active = tonumber(s[2]) or tonumber(ARGV[2])
 local paused = (s[3] or ARGV[3]) == '1'
+local unpolled_are_gone = now - (tonumber(s[4]) or now) > abandon_after
 
 local active = redis.call('ZCARD', KEYS[3])
-local waiting = redis.call('ZCARD', KEYS[1])
+local waiting = redis.call('ZCARD', KEYS[10]) + redis.call('ZCARD', KEYS[1])
 local budget = redis.call('HMGET', KEYS[6], 'at', 'carry')
 local at, carry = tonumber(budget[1]), tonumber(budget[2]) or 0
 local admitted = 0
@@ -137,22 +226,41 @@ else
   local allowance = carry + elapsed * rate / 1000
   local want = math.floor(allowance)
   local n = math.min(want, math.max(max_active - active, 0), waiting, tonumber(ARGV[7]))
-  if n > 0 then
-    local popped = redis.call('ZPOPMIN', KEYS[1], n)
-    local expires = now + tonumber(ARGV[4])
-    local users = {}
+  local expires = now + tonumber(ARGV[4])
+  local users = {}
+  local function admit(user, id)
+    users[#users + 1] = user
+    redis.call('ZADD', KEYS[3], expires, user)
+    redis.call('HSET', KEYS[4], user, id .. ':' .. tostring(now) .. ':' .. tostring(expires))
+  end
+  -- Drawn users first; the ones who never came back after the opening make room as they are reached.
+  local popped_drawn = 0
+  while #users < n and popped_drawn < n + limit do
+    local popped = redis.call('ZPOPMIN', KEYS[10], n - #users)
+    if #popped == 0 then break end
+    popped_drawn = popped_drawn + #popped / 2
     for i = 1, #popped, 2 do
       local user = popped[i]
-      users[#users + 1] = user
-      redis.call('ZADD', KEYS[3], expires, user)
-      redis.call('HSET', KEYS[4], user, popped[i + 1] .. ':' .. tostring(now) .. ':' .. tostring(expires))
+      local id = redis.call('HGET', KEYS[11], user)
+      redis.call('HDEL', KEYS[11], user)
+      if unpolled_are_gone and not redis.call('ZSCORE', KEYS[2], user) then
+        dropped = dropped + 1
+      else
+        admit(user, id)
+      end
     end
-    redis.call('ZREM', KEYS[2], unpack(users))
-    redis.call('HINCRBY', KEYS[7], sec, n)
-    admitted = n
-    active = active + n
-    waiting = waiting - n
   end
+  if #users < n then
+    local popped = redis.call('ZPOPMIN', KEYS[1], n - #users)
+    for i = 1, #popped, 2 do admit(popped[i], popped[i + 1]) end
+  end
+  if #users > 0 then
+    redis.call('ZREM', KEYS[2], unpack(users))
+    redis.call('HINCRBY', KEYS[7], sec, #users)
+  end
+  admitted = #users
+  active = active + admitted
+  waiting = waiting - admitted - dropped
   -- Budget left unused for lack of room or of users is dropped, not saved up.
   if n == want then carry = allowance - n else carry = 0 end
 end
@@ -163,31 +271,71 @@ for i = 1, #fields, 2 do
   if tonumber(fields[i]) < sec - 60 then redis.call('HDEL', KEYS[7], fields[i]) end
 end
 
-local wait_ms, mark_id = head_wait(KEYS[1], KEYS[8], now)
+local wait_ms, mark_id = head_wait(KEYS[10], KEYS[1], KEYS[8], KEYS[5], now)
 if mark_id then
   redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. mark_id)
-elseif waiting == 0 then
+elseif redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('DEL', KEYS[8])
 end
 
-return {admitted, #expired, #abandoned, active, waiting, tostring(measured), wait_ms, rate, max_active,
+return {admitted, #expired, #abandoned + dropped, active, waiting, tostring(measured), wait_ms, rate, max_active,
   paused and 1 or 0}
 `
 
 /**
- * Queue statistics for operators, read in one step.
- * KEYS: waiting, active, settings, admissions, joinMarks. ARGV: default admitPerSecond,
- * default maxActive, default paused.
- * Returns {waiting, active, measuredRate, headWaitMs, admitPerSecond, maxActive, paused}.
+ * Queue statistics for operators, read in one step (after the opening draw, if it is due).
+ * KEYS: waiting, active, settings, admissions, joinMarks, preQueue, drawn.
+ * ARGV: default admitPerSecond, default maxActive, default paused.
+ * Returns {waiting, active, measuredRate, headWaitMs, admitPerSecond, maxActive, paused,
+ *          powDifficulty, opensAt | '', preQueue, lastDrawAt | '', lastDrawUsers}.
  */
 export const STATS = `${PRELUDE}
 local now = now_ms()
-local s = redis.call('HMGET', KEYS[3], 'admitPerSecond', 'maxActive', 'paused')
+local opens = draw_if_due(KEYS[3], KEYS[6], KEYS[7], now)
+local s = redis.call('HMGET', KEYS[3], 'admitPerSecond', 'maxActive', 'paused', 'powDifficulty', 'lastDrawAt',
+  'lastDrawUsers')
 local measured = measured_rate(KEYS[4], math.floor(now / 1000))
-local wait_ms = head_wait(KEYS[1], KEYS[5], now)
-return {redis.call('ZCARD', KEYS[1]), redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf'), tostring(measured),
-  wait_ms, tonumber(s[1]) or tonumber(ARGV[1]), tonumber(s[2]) or tonumber(ARGV[2]),
-  ((s[3] or ARGV[3]) == '1') and 1 or 0}
+local wait_ms = head_wait(KEYS[7], KEYS[1], KEYS[5], KEYS[3], now)
+return {redis.call('ZCARD', KEYS[7]) + redis.call('ZCARD', KEYS[1]), redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf'),
+  tostring(measured), wait_ms, tonumber(s[1]) or tonumber(ARGV[1]), tonumber(s[2]) or tonumber(ARGV[2]),
+  ((s[3] or ARGV[3]) == '1') and 1 or 0, tonumber(s[4]) or 0, opens and tostring(opens) or '',
+  redis.call('ZCARD', KEYS[6]), s[5] or '', tonumber(s[6]) or 0}
+`
+
+/**
+ * Applies an operator's change to the settings (field/value pairs; an empty value removes the
+ * field). The draw runs first if it is due and again after the change, so moving the opening into
+ * the past opens at once. Cancelling an opening (opensAt '') while users wait in the pre-queue is
+ * refused: their places would have no opening to reach.
+ * KEYS: settings, preQueue, drawn. ARGV: field, value, field, value...
+ * Returns {'OK'} or {'REFUSED', users in the pre-queue}.
+ */
+export const CHANGE_SETTINGS = `${PRELUDE}
+local now = now_ms()
+draw_if_due(KEYS[1], KEYS[2], KEYS[3], now)
+for i = 1, #ARGV, 2 do
+  if ARGV[i] == 'opensAt' and ARGV[i + 1] == '' then
+    local waiting = redis.call('ZCARD', KEYS[2])
+    if waiting > 0 then return {'REFUSED', waiting} end
+  end
+end
+for i = 1, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+draw_if_due(KEYS[1], KEYS[2], KEYS[3], now)
+return {'OK'}
+`
+
+/**
+ * What a proof-of-work challenge is issued with: the current difficulty and Redis's clock.
+ * KEYS: settings. Returns {powDifficulty, now}.
+ */
+export const CHALLENGE_TERMS = `${PRELUDE}
+return {tonumber(redis.call('HGET', KEYS[1], 'powDifficulty')) or 0, tostring(now_ms())}
 `
 
 /**

@@ -1,7 +1,24 @@
 import { Type } from '@sinclair/typebox'
 import { UserId } from '@stagepass/kit'
+import { MAX_CHALLENGE_LENGTH, MAX_DIFFICULTY } from './proof-of-work.js'
 
-export const JoinBody = Type.Object({ userId: UserId }, { additionalProperties: false })
+/** A solved proof-of-work challenge: the challenge as issued and the nonce found for it. */
+export const Proof = Type.Object(
+  {
+    challenge: Type.String({ minLength: 1, maxLength: MAX_CHALLENGE_LENGTH }),
+    nonce: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+  },
+  { additionalProperties: false },
+)
+
+export const JoinBody = Type.Object({ userId: UserId, proof: Type.Optional(Proof) }, { additionalProperties: false })
+
+export const Challenge = Type.Object({
+  challenge: Type.String(),
+  /** Leading zero bits SHA-256(challenge + ':' + nonce) must have. */
+  difficulty: Type.Integer(),
+  expiresAt: Type.String(),
+})
 export const UserParams = Type.Object({ userId: UserId }, { additionalProperties: false })
 
 export const TokenStatus = Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')])
@@ -16,6 +33,14 @@ export const QueueTicket = Type.Object({
   remainingTime: Type.Integer(),
   estimatedWaitSeconds: Type.Optional(Type.Integer()),
   expiresAt: Type.Optional(Type.String()),
+  /** In the pre-queue: the opening the place waits for (then remainingTime counts down to it). */
+  opensAt: Type.Optional(Type.String()),
+  preQueue: Type.Optional(Type.Boolean()),
+})
+
+/** An ISO-8601 UTC instant as the API writes them (`2026-12-24T19:00:00.000Z`). */
+export const UtcInstant = Type.String({
+  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$',
 })
 
 export const AdminHeaders = Type.Object({ 'x-admin-key': Type.Optional(Type.String()) })
@@ -25,6 +50,10 @@ export const SettingsChange = Type.Object(
     admitPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     maxActive: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
     paused: Type.Optional(Type.Boolean()),
+    /** Proof-of-work difficulty for new places (leading zero bits); 0 turns it off. */
+    powDifficulty: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DIFFICULTY })),
+    /** The opening: users who join before it are drawn in random order at it; null cancels it. */
+    opensAt: Type.Optional(Type.Union([UtcInstant, Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 )
@@ -39,4 +68,8 @@ export const QueueStats = Type.Object({
   paused: Type.Boolean(),
   activeTtlSeconds: Type.Integer(),
   abandonAfterSeconds: Type.Integer(),
+  powDifficulty: Type.Integer(),
+  opensAt: Type.Union([Type.String(), Type.Null()]),
+  preQueue: Type.Integer(),
+  lastDraw: Type.Union([Type.Object({ opensAt: Type.String(), users: Type.Integer() }), Type.Null()]),
 })

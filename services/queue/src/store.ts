@@ -1,13 +1,23 @@
+import { randomInt } from 'node:crypto'
 import { isRedisUnavailableError, QueueUnavailableError } from '@stagepass/kit'
 import type { Redis } from 'ioredis'
-import { type QueueKeys, queueKeys } from './keys.js'
-import { ADMIT, JOIN, REVOKE, STATS, STATUS } from './lua.js'
+import {
+  PreQueueNotEmptyError,
+  ProofExpiredError,
+  ProofReplayedError,
+  ProofRequiredError,
+  ProofTooEasyError,
+} from './errors.js'
+import { proofMarkKey, type QueueKeys, queueKeys } from './keys.js'
+import { ADMIT, CHALLENGE_TERMS, CHANGE_SETTINGS, JOIN, REVOKE, STATS, STATUS } from './lua.js'
+import type { ChallengeClaims } from './proof-of-work.js'
 
 export type TokenStatus = 'WAITING' | 'ACTIVE'
 
 /** A user's live place in line or ACTIVE token, as Redis holds it. */
 export type Ticket =
-  | { status: 'WAITING'; userId: number; tokenId: number; queueOrder: number; now: number }
+  /** `opensAt` (ms) marks a place in the pre-queue, which waits for that opening's draw. */
+  | { status: 'WAITING'; userId: number; tokenId: number; queueOrder: number; now: number; opensAt?: number }
   | { status: 'ACTIVE'; userId: number; tokenId: number; expiresAt: number; now: number }
 
 export interface AdmissionDefaults {
@@ -21,6 +31,13 @@ export interface AdmissionSettings {
   admitPerSecond: number
   maxActive: number
   paused: boolean
+}
+
+/** What operators change at runtime: admission, proof of work, and the scheduled opening. */
+export interface QueueSettingsChange extends Partial<AdmissionSettings> {
+  powDifficulty?: number
+  /** Epoch ms of the opening; null cancels a scheduled one. */
+  opensAt?: number | null
 }
 
 export interface TickResult extends AdmissionSettings {
@@ -39,6 +56,12 @@ export interface QueueStats extends AdmissionSettings {
   active: number
   admittedPerSecond: number
   oldestWaitSeconds: number
+  powDifficulty: number
+  /** Epoch ms of the scheduled opening, or null. */
+  opensAt: number | null
+  /** Users waiting for the opening's draw. */
+  preQueue: number
+  lastDraw: { opensAt: number; users: number } | null
 }
 
 const SWEEP_LIMIT = 1000
@@ -65,6 +88,9 @@ export async function inQueueStore<T>(work: () => Promise<T>): Promise<T> {
 
 function ticketFrom(userId: number, reply: ReadonlyArray<string | number>): Ticket | undefined {
   const [status, id, third, now] = reply
+  if (status === 'PREQUEUE') {
+    return { status: 'WAITING', userId, tokenId: Number(id), queueOrder: 0, now: Number(now), opensAt: Number(third) }
+  }
   if (status === 'ACTIVE') {
     return { status, userId, tokenId: Number(id), expiresAt: Number(third), now: Number(now) }
   }
@@ -74,13 +100,53 @@ function ticketFrom(userId: number, reply: ReadonlyArray<string | number>): Tick
   return undefined
 }
 
+/**
+ * A pre-queue place's draw key: uniform in (0, 1] with 53 random bits, from Node's CSPRNG (Redis
+ * seeds its Lua math.random the same way every time). Ordering the pre-queue by independent uniform
+ * keys is a uniformly random permutation: the same draw as a Fisher-Yates shuffle at the opening,
+ * without a shuffle of millions blocking Redis then. Only pre-queue joins use it.
+ */
+const drawKey = () => String((randomInt(2 ** 47) * 64 + randomInt(64) + 1) / 2 ** 53)
+
+/** The STATUS script's keys, for the service, the guard and the raw baseline alike. */
+export function statusKeys(keys: QueueKeys): string[] {
+  return [keys.waiting, keys.lastSeen, keys.activeTokens, keys.settings, keys.preQueue, keys.drawn, keys.drawnTokens]
+}
+
+/** The JOIN script's keys; `proofMark` is the spent-challenge key of the proof sent, if any. */
+export function joinKeys(keys: QueueKeys, proofMark: string): string[] {
+  return [
+    keys.sequence,
+    keys.waiting,
+    keys.lastSeen,
+    keys.active,
+    keys.activeTokens,
+    keys.joinMarks,
+    keys.settings,
+    keys.preQueue,
+    keys.drawn,
+    keys.drawnTokens,
+    proofMark,
+  ]
+}
+
+/** The JOIN script's arguments after the keys. */
+export function joinArgs(userId: number, proof?: ChallengeClaims): Array<string | number> {
+  return [userId, drawKey(), proof?.id ?? '', proof?.difficulty ?? 0, proof?.expiresAt ?? 0]
+}
+
+const PROOF_REFUSALS = {
+  PROOF_REQUIRED: (current: number) => new ProofRequiredError(current),
+  PROOF_EXPIRED: () => new ProofExpiredError(),
+  PROOF_REPLAYED: () => new ProofReplayedError(),
+  PROOF_TOO_EASY: (current: number, proof?: ChallengeClaims) => new ProofTooEasyError(proof?.difficulty, current),
+} as const
+
 function readStatusScript(redis: Redis, keys: QueueKeys) {
-  const status = script(redis, 'queueTokenStatus', 3, STATUS)
+  const status = script(redis, 'queueTokenStatus', 7, STATUS)
   return async (userId: number, tokenId: number, touch: boolean): Promise<Ticket | undefined> => {
     const reply = (await status(
-      keys.waiting,
-      keys.lastSeen,
-      keys.activeTokens,
+      ...statusKeys(keys),
       userId,
       tokenId === 0 ? '' : tokenId,
       touch ? '1' : '0',
@@ -138,10 +204,12 @@ export type RevocationReader = ReturnType<typeof createRevocationReader>
 /** The waiting room over Redis: joining, status, admission ticks, revocation and settings. */
 export function createQueueStore(redis: Redis, redisPrefix: string, defaults: AdmissionDefaults) {
   const keys: QueueKeys = queueKeys(redisPrefix)
-  const join = script(redis, 'queueJoin', 6, JOIN)
-  const admit = script(redis, 'queueAdmit', 8, ADMIT)
-  const stats = script(redis, 'queueStats', 5, STATS)
+  const join = script(redis, 'queueJoin', 11, JOIN)
+  const admit = script(redis, 'queueAdmit', 11, ADMIT)
+  const stats = script(redis, 'queueStats', 7, STATS)
   const revoke = script(redis, 'queueRevoke', 3, REVOKE)
+  const applySettings = script(redis, 'queueChangeSettings', 3, CHANGE_SETTINGS)
+  const challengeTerms = script(redis, 'queueChallengeTerms', 1, CHALLENGE_TERMS)
   const readStatus = readStatusScript(redis, keys)
   const defaultArgs = () => [defaults.admitPerSecond, defaults.maxActive, '0']
   // The latest tick's view, so estimates cost no extra Redis work per status call.
@@ -151,12 +219,31 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
     keys,
     defaults,
 
-    /** Joins the line, or returns the live place or ACTIVE token; `joined` says a new place was made. */
-    async joinLine(userId: number): Promise<{ ticket: Ticket; joined: boolean }> {
-      const reply = (await inQueueStore(() =>
-        join(keys.sequence, keys.waiting, keys.lastSeen, keys.active, keys.activeTokens, keys.joinMarks, userId),
-      )) as [string, string, string, string, number]
+    /**
+     * Joins the line (or the pre-queue before an opening), or returns the live place or ACTIVE
+     * token; `joined` says a new place was made. `proof` is a verified challenge (signature and
+     * solution checked by the caller); the script refuses it if expired, too easy or already spent,
+     * and refuses a new place without one while a difficulty is set.
+     */
+    async joinLine(userId: number, proof?: ChallengeClaims): Promise<{ ticket: Ticket; joined: boolean }> {
+      const mark = proofMarkKey(redisPrefix, proof?.id ?? '-')
+      const reply = (await inQueueStore(() => join(...joinKeys(keys, mark), ...joinArgs(userId, proof)))) as [
+        string,
+        string,
+        string | number,
+        string,
+        number,
+      ]
+      if (reply[0] === 'REFUSED') {
+        throw PROOF_REFUSALS[reply[1] as keyof typeof PROOF_REFUSALS](Number(reply[2]), proof)
+      }
       return { ticket: ticketFrom(userId, reply) as Ticket, joined: reply[4] === 1 }
+    },
+
+    /** The current proof-of-work difficulty and Redis's clock (ms), to issue a challenge with. */
+    async challengeTerms(): Promise<{ difficulty: number; now: number }> {
+      const [difficulty, now] = (await inQueueStore(() => challengeTerms(keys.settings))) as [number, string]
+      return { difficulty, now: Number(now) }
     },
 
     /** The user's live ticket (any token id, or exactly `tokenId`); a status poll keeps the place. */
@@ -181,6 +268,9 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
           keys.budget,
           keys.admissions,
           keys.joinMarks,
+          keys.preQueue,
+          keys.drawn,
+          keys.drawnTokens,
           ...defaultArgs(),
           defaults.activeTtlSeconds * 1000,
           defaults.abandonAfterSeconds * 1000,
@@ -214,9 +304,19 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
 
     async stats(): Promise<QueueStats> {
       const reply = (await inQueueStore(() =>
-        stats(keys.waiting, keys.active, keys.settings, keys.admissions, keys.joinMarks, ...defaultArgs()),
-      )) as [number, number, string, number, number, number, number]
-      const [waiting, active, measured, waitMs, admitPerSecond, maxActive, paused] = reply
+        stats(
+          keys.waiting,
+          keys.active,
+          keys.settings,
+          keys.admissions,
+          keys.joinMarks,
+          keys.preQueue,
+          keys.drawn,
+          ...defaultArgs(),
+        ),
+      )) as [number, number, string, number, number, number, number, number, string, number, string, number]
+      const [waiting, active, measured, waitMs, admitPerSecond, maxActive, paused, powDifficulty] = reply
+      const [, , , , , , , , opensAt, preQueue, lastDrawAt, lastDrawUsers] = reply
       return {
         waiting,
         active,
@@ -225,16 +325,30 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
         admitPerSecond,
         maxActive,
         paused: paused === 1,
+        powDifficulty,
+        opensAt: opensAt === '' ? null : Number(opensAt),
+        preQueue,
+        lastDraw: lastDrawAt === '' ? null : { opensAt: Number(lastDrawAt), users: lastDrawUsers },
       }
     },
 
-    /** Stores admission overrides in Redis: every instance applies them on its next tick. */
-    async changeSettings(change: Partial<AdmissionSettings>): Promise<void> {
-      const fields: Record<string, string> = {}
-      if (change.admitPerSecond !== undefined) fields.admitPerSecond = String(change.admitPerSecond)
-      if (change.maxActive !== undefined) fields.maxActive = String(change.maxActive)
-      if (change.paused !== undefined) fields.paused = change.paused ? '1' : '0'
-      if (Object.keys(fields).length) await inQueueStore(() => redis.hset(keys.settings, fields))
+    /**
+     * Stores operators' changes in Redis, in one step: every instance applies them at once (the
+     * scripts read them on every call). Cancelling an opening users wait for is refused.
+     */
+    async changeSettings(change: QueueSettingsChange): Promise<void> {
+      const fields: string[] = []
+      if (change.admitPerSecond !== undefined) fields.push('admitPerSecond', String(change.admitPerSecond))
+      if (change.maxActive !== undefined) fields.push('maxActive', String(change.maxActive))
+      if (change.paused !== undefined) fields.push('paused', change.paused ? '1' : '0')
+      if (change.powDifficulty !== undefined) fields.push('powDifficulty', String(change.powDifficulty))
+      if (change.opensAt !== undefined) fields.push('opensAt', change.opensAt === null ? '' : String(change.opensAt))
+      if (!fields.length) return
+      const reply = (await inQueueStore(() => applySettings(keys.settings, keys.preQueue, keys.drawn, ...fields))) as [
+        string,
+        number?,
+      ]
+      if (reply[0] === 'REFUSED') throw new PreQueueNotEmptyError(reply[1])
     },
 
     ping: () => redis.ping(),

@@ -22,6 +22,7 @@ export function queueConfig(t: Test, overrides: Partial<QueueConfig> = {}): Queu
     QUEUE_ACTIVE_TTL_SECONDS: 600,
     QUEUE_ABANDON_AFTER_SECONDS: 120,
     QUEUE_TICK_MS: 50,
+    QUEUE_POW_CHALLENGE_TTL_SECONDS: 120,
     ...overrides,
   }
 }

@@ -1,4 +1,6 @@
 import { EventPublisher } from '@stagepass/events'
+import { parseQueueTokenKeys } from '@stagepass/kit'
+import { createChallengeSigner, solveChallenge } from '@stagepass/queue'
 import {
   type ApiClient,
   apiClient,
@@ -13,6 +15,7 @@ import type { Test } from 'tap'
 import { ROUTE_TABLE } from '../../../src/route-table.js'
 
 const ADMIN_KEY = 'e2e-queue-admin-key-0123456789'
+const TOKEN_KEYS = 'e2e:e2e-queue-token-key-0123456789'
 const ACTIVE_TTL_SECONDS = 3
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now()
@@ -49,6 +52,7 @@ export async function queueSuite(t: Test, shared: TestSystem) {
     env: {
       REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
       QUEUE_ADMIN_KEY: ADMIN_KEY,
+      QUEUE_TOKEN_KEYS: TOKEN_KEYS,
       QUEUE_ACTIVE_TTL_SECONDS: String(ACTIVE_TTL_SECONDS),
       QUEUE_TICK_MS: '50',
     },
@@ -178,6 +182,56 @@ export async function queueSuite(t: Test, shared: TestSystem) {
     const active = (await statusByToken(token)).body.data
     t.match(active, { status: 'ACTIVE', queueOrder: 0, expiresAt: String })
     t.ok(active.remainingTime <= ACTIVE_TTL_SECONDS && active.remainingTime >= ACTIVE_TTL_SECONDS - 1)
+  })
+
+  await t.test('proof of work: a solved challenge joins once; a replayed or stale proof is refused', async (t) => {
+    const difficulty = 10
+    await changeAdmission({ powDifficulty: difficulty, paused: true })
+    t.teardown(() => changeAdmission({ powDifficulty: 0, paused: false }))
+    const issued = (await api.get('/queue/challenge')).body.data
+    t.match(issued, { challenge: String, difficulty, expiresAt: String }, 'GET /queue/challenge')
+    const proof = { challenge: issued.challenge, nonce: solveChallenge(issued.challenge, difficulty) }
+    const joined = await api.post('/queue/tokens', { userId: 12001, proof })
+    t.match(joined.body.data, { userId: 12001, status: 'WAITING', token: String }, 'the solved challenge joins')
+
+    const replayed = await api.post('/queue/tokens', { userId: 12002, proof })
+    t.match(replayed.body, { statusCode: 409, code: 'PROOF_REPLAYED' }, 'the same proof again is refused')
+    // A challenge the queue signed ten minutes ago with a two-minute life.
+    const stale = createChallengeSigner(parseQueueTokenKeys(TOKEN_KEYS)).issue({
+      difficulty,
+      now: Date.now() - 600_000,
+      ttlMs: 120_000,
+    })
+    const expired = await api.post('/queue/tokens', {
+      userId: 12003,
+      proof: { challenge: stale.challenge, nonce: solveChallenge(stale.challenge, difficulty) },
+    })
+    t.match(expired.body, { statusCode: 410, code: 'PROOF_EXPIRED' }, 'a stale proof is refused')
+    const missing = await api.post('/queue/tokens', { userId: 12004 })
+    t.match(missing.body, { statusCode: 428, code: 'PROOF_REQUIRED' }, 'no proof while one is required')
+    for (const userId of [12002, 12003, 12004]) {
+      t.equal((await api.get(`/queue/tokens/status/${userId}`)).status, 404, `user ${userId} got no place`)
+    }
+  })
+
+  await t.test('pre-queue: status shows the opening; the opening puts the user in line', async (t) => {
+    const opensAt = new Date(Date.now() + 3_600_000).toISOString()
+    await changeAdmission({ opensAt, paused: true })
+    t.teardown(() => changeAdmission({ paused: false }))
+    const joined = (await api.post('/queue/tokens', { userId: 13001 })).body.data
+    t.match(joined, { status: 'WAITING', queueOrder: 0, preQueue: true, opensAt }, 'joins the pre-queue')
+    const byUser = (await api.get('/queue/tokens/status/13001')).body.data
+    t.match(byUser, { status: 'WAITING', queueOrder: 0, preQueue: true, opensAt, token: joined.token })
+    t.ok(byUser.remainingTime > 3500 && byUser.remainingTime <= 3600, 'remainingTime: seconds until the opening')
+    t.same((await statusByToken(joined.token)).body.data, byUser, 'the same by token')
+    const guardedPrefix = guarded[0] ?? '/concerts'
+    t.match((await api.get(guardedPrefix, { token: joined.token })).body, { code: 'TOKEN_NOT_ACTIVE' })
+
+    const opened = await changeAdmission({ opensAt: new Date(Date.now() - 1000).toISOString() })
+    t.match(opened, { opensAt: null, preQueue: 0, lastDraw: { users: 1 } }, 'opening now draws at once')
+    const inLine = (await statusByToken(joined.token)).body.data
+    t.match(inLine, { status: 'WAITING', queueOrder: 0, token: joined.token }, 'drawn into line, same token')
+    t.notOk('preQueue' in inLine, 'no longer in the pre-queue')
   })
 
   await t.test('protected routes: no token 401, WAITING 403, ACTIVE passes, expired 401', async (t) => {

@@ -9,19 +9,59 @@ import {
   TokenInvalidError,
   TokenMissingError,
 } from '@stagepass/kit'
-import { TokenNotFoundError } from '../errors.js'
+import { ProofInvalidError, TokenNotFoundError } from '../errors.js'
 import { statusPolls, tokensIssued } from '../metrics.js'
-import { JoinBody, QueueTicket, UserParams } from '../schemas.js'
+import { type ChallengeClaims, type ChallengeSigner, solvesChallenge } from '../proof-of-work.js'
+import { Challenge, JoinBody, QueueTicket, UserParams } from '../schemas.js'
 import type { QueueStore, Ticket } from '../store.js'
 
 export interface PublicRoutesOptions {
   store: QueueStore
   signer: QueueTokenSigner
+  challenges: ChallengeSigner
+  challengeTtlMs: number
 }
 
-export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (fastify, { store, signer }) => {
+/**
+ * The in-process half of checking a proof of work: the challenge's signature, its user and the
+ * solution (one hash). Expiry, difficulty and single use are the JOIN script's.
+ */
+function verifiedProof(
+  challenges: ChallengeSigner,
+  userId: number,
+  proof: { challenge: string; nonce: string },
+): ChallengeClaims {
+  const claims = challenges.verify(proof.challenge)
+  if (!claims) throw new ProofInvalidError('the challenge was not issued by this queue or was altered')
+  if (claims.userId !== undefined && claims.userId !== userId) {
+    throw new ProofInvalidError('the challenge was issued to another user')
+  }
+  if (!solvesChallenge(proof.challenge, proof.nonce, claims.difficulty)) {
+    throw new ProofInvalidError('the nonce does not solve the challenge')
+  }
+  return claims
+}
+
+export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (
+  fastify,
+  { store, signer, challenges, challengeTtlMs },
+) => {
   const view = (ticket: Ticket) => {
     const token = signer.sign(ticket.userId, ticket.tokenId)
+    if (ticket.status === 'WAITING' && ticket.opensAt !== undefined) {
+      // In the pre-queue: no place yet, only the opening to wait for.
+      const untilOpening = Math.max(Math.ceil((ticket.opensAt - ticket.now) / 1000), 0)
+      return {
+        userId: ticket.userId,
+        token,
+        status: ticket.status,
+        queueOrder: 0,
+        remainingTime: untilOpening,
+        estimatedWaitSeconds: untilOpening,
+        opensAt: new Date(ticket.opensAt).toISOString(),
+        preQueue: true,
+      }
+    }
     if (ticket.status === 'ACTIVE') {
       return {
         userId: ticket.userId,
@@ -43,10 +83,17 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     }
   }
 
+  fastify.get('/queue/challenge', { schema: { response: responses(Challenge) } }, async (request) => {
+    const { difficulty, now } = await store.challengeTerms()
+    const issued = challenges.issue({ difficulty, now, ttlMs: challengeTtlMs, userId: signedInUserOf(request) })
+    return { data: { ...issued, expiresAt: new Date(issued.expiresAt).toISOString() } }
+  })
+
   fastify.post('/queue/tokens', { schema: { body: JoinBody, response: responses(QueueTicket) } }, async (request) => {
-    const { userId } = request.body
+    const { userId, proof } = request.body
     assertSignedInUser(request, userId)
-    const { ticket, joined } = await store.joinLine(userId)
+    const claims = proof && verifiedProof(challenges, userId, proof)
+    const { ticket, joined } = await store.joinLine(userId, claims)
     if (joined) {
       tokensIssued.inc()
       request.log.info({ userId, tokenId: ticket.tokenId }, 'joined the line')

@@ -9,8 +9,7 @@
  * abandoned while it measures.
  */
 import { parseArgs } from 'node:util'
-import { Redis } from 'ioredis'
-import { createQueueStore } from '../store.js'
+import { openScratchStore } from './scratch-store.js'
 
 const { values } = parseArgs({
   options: {
@@ -24,19 +23,10 @@ const { values } = parseArgs({
 const users = Number(values.users)
 const batch = Number(values.batch)
 const prefix = values.prefix
-if (!Number.isInteger(users) || users < 1 || !/^[A-Za-z0-9:_-]{1,40}$/.test(prefix)) {
-  throw new Error('--users must be a positive integer and --prefix a key prefix like sp-load:')
-}
+if (!Number.isInteger(users) || users < 1) throw new Error('--users must be a positive integer')
 
-const redis = new Redis(values['redis-url'])
-const store = createQueueStore(redis, prefix, {
-  admitPerSecond: 100,
-  maxActive: 1000,
-  activeTtlSeconds: 600,
-  abandonAfterSeconds: 120,
-})
+const { redis, store, allKeys } = await openScratchStore(values['redis-url'], prefix)
 const { keys } = store
-const allKeys = Object.values(keys)
 
 async function usedMemory(): Promise<number> {
   const info = await redis.info('memory')
@@ -49,9 +39,6 @@ async function statusLatency(samples: number, population: number): Promise<numbe
   for (let i = 0; i < samples; i++) await store.statusOf(1 + Math.floor(Math.random() * population))
   return Number(process.hrtime.bigint() - started) / 1000 / samples
 }
-
-const existing = await redis.exists(...allKeys)
-if (existing) throw new Error(`keys under ${prefix}{queue} already exist; pick another --prefix`)
 
 const small = Math.min(1000, users)
 for (let userId = 1; userId <= small; userId++) await store.joinLine(userId)
