@@ -24,7 +24,8 @@ const usage = `usage: node loadtests/dist/compare/cli.js <command>
 
   run <scenario> [--scale booking=3]… [--vus-scale n] [--time-scale n] [--env NAME=value]… [--out dir]
       k6 runs loadtests/scenarios/<scenario>.js against the monolith, the split system and each
-      scaled split in turn (each started fresh by the launcher on its own database and Redis prefix)
+      scaled split in turn (each started fresh by the launcher on its own database and Redis prefix);
+      --env goes to the system's processes and to k6 alike (e.g. --env USER_AUTH=jwt)
   bench [--only suites] [--duration s] [--runs n] [--connections n] [--out dir]
       where k6 is not installed: the project's autocannon benchmark (npm run bench), with the CPU
       of every process sampled during each measurement
@@ -85,7 +86,9 @@ async function runCommand(args: string[]): Promise<number> {
     const summaryPath = join(out, `${scenario}-${target.name.replace(/[^a-z0-9]+/gi, '-')}.json`)
     try {
       log(`${target.name}: k6 run ${scenario} against ${system.baseUrl}`)
+      // --env reaches k6 too: USER_AUTH=jwt and the USER_TOKEN_* settings must match on both sides.
       const run = startK6(k6, script, summaryPath, {
+        ...env,
         BASE_URL: system.baseUrl,
         VUS_SCALE: values['vus-scale'],
         TIME_SCALE: values['time-scale'],
@@ -96,7 +99,9 @@ async function runCommand(args: string[]): Promise<number> {
         ...system.processes.map((p) => ({ name: p.spec.name, pid: p.child.pid as number })),
         { name: 'k6', pid: run.child.pid as number },
       ])
-      const code = await run.exited
+      // k6's own time is gone once it exits: sample while it runs.
+      const stopSampling = meter.every(250)
+      const code = await run.exited.finally(stopSampling)
       cpu = meter.mark()
       if (code !== 0 && code !== 99) log(`${target.name}: k6 exited with code ${code}`)
     } finally {

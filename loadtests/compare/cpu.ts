@@ -54,11 +54,15 @@ export interface Watched {
 }
 
 /**
- * CPU time per process between `mark()` calls. A process that exits keeps the time last read, so a
- * crash during a run does not lose what it used before.
+ * CPU time per process between `mark()` calls. A process's time can only be read while it runs
+ * (its /proc entry goes when it exits), so `sample()` reads every process without closing the
+ * window: one that exits — k6 at the end of its run, or a service that crashes — keeps the time
+ * last sampled. `every(ms)` samples on a timer until the returned function is called.
  */
 export class CpuMeter {
-  readonly #last = new Map<number, number>()
+  /** CPU seconds per pid when the window opened, and when last read. */
+  readonly #start = new Map<number, number>()
+  readonly #latest = new Map<number, number>()
   #since = performance.now()
 
   readonly processes: Watched[]
@@ -68,15 +72,31 @@ export class CpuMeter {
     this.mark()
   }
 
+  /** Reads every process that still runs; the window stays open. */
+  sample(): void {
+    for (const { pid } of this.processes) {
+      const cpuSeconds = readStat(pid)?.cpuSeconds
+      if (cpuSeconds !== undefined) this.#latest.set(pid, cpuSeconds)
+    }
+  }
+
+  /** Samples every `ms` milliseconds; call the returned function to stop. */
+  every(ms: number): () => void {
+    const timer = setInterval(() => this.sample(), ms)
+    timer.unref()
+    return () => clearInterval(timer)
+  }
+
   /** CPU used by each process since the previous mark, and starts a new window. */
   mark(): ProcessCpu[] {
+    this.sample()
     const now = performance.now()
     const wall = (now - this.#since) / 1000
     this.#since = now
     return this.processes.map(({ name, pid }) => {
-      const before = this.#last.get(pid)
-      const current = readStat(pid)?.cpuSeconds ?? before ?? 0
-      this.#last.set(pid, current)
+      const before = this.#start.get(pid)
+      const current = this.#latest.get(pid) ?? before ?? 0
+      this.#start.set(pid, current)
       const cpuSeconds = before === undefined ? 0 : current - before
       return { name, cpuSeconds, cpuPercent: wall > 0 ? (cpuSeconds / wall) * 100 : 0 }
     })

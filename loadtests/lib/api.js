@@ -6,8 +6,9 @@
  */
 import { check } from 'k6'
 import http from 'k6/http'
-import { BASE_URL } from './config.js'
+import { BASE_URL, USER_AUTH } from './config.js'
 import { unexpectedStatuses } from './metrics.js'
+import { userToken } from './user-token.js'
 
 /**
  * @typedef {{ token: string, status: 'WAITING' | 'ACTIVE', queueOrder: number, remainingTime: number,
@@ -31,8 +32,12 @@ import { unexpectedStatuses } from './metrics.js'
  */
 
 /**
+ * An ACTIVE queue token and the user it was issued to: what a guarded route takes.
+ * @typedef {{ userId: number, token: string }} Holder
+ */
+
+/**
  * @typedef {object} CallOptions
- * @property {string} [token] the queue token (Authorization: Bearer)
  * @property {boolean} [measured] this request is what the scenario measures
  * @property {number[]} [expected] statuses that are not failures (default: 200 only)
  * @property {Record<string, string>} [headers]
@@ -56,20 +61,45 @@ function expectation(statuses) {
  * @param {string} path
  * @param {string} name the route pattern, e.g. `GET /points/current/:userId`
  * @param {unknown} body
+ * @param {Record<string, string>} auth the credentials this route takes (see `asUser`, `asHolder`)
  * @param {CallOptions} options
  */
-function call(method, path, name, body, { token, measured = false, expected = [200], headers = {} }) {
+function call(method, path, name, body, auth, options) {
+  const measured = options.measured === true
+  const expected = options.expected || [200]
   /** @type {Record<string, string>} */
-  const allHeaders = { ...headers }
-  if (body !== undefined) allHeaders['content-type'] = 'application/json'
-  if (token) allHeaders.authorization = `Bearer ${token}`
+  const headers = Object.assign({}, options.headers, auth)
+  if (body !== undefined) headers['content-type'] = 'application/json'
   const res = http.request(method, `${BASE_URL}${path}`, body === undefined ? null : JSON.stringify(body), {
-    headers: allHeaders,
+    headers,
     tags: { name, measured: measured ? 'yes' : 'no' },
     responseCallback: expectation(expected),
   })
-  if (!expected.includes(res.status)) unexpectedStatuses.add(1, { name, status: String(res.status) })
+  if (expected.indexOf(res.status) < 0) unexpectedStatuses.add(1, { name, status: String(res.status) })
   return res
+}
+
+/**
+ * Credentials of the unguarded routes (`/points`, `/queue`): the user's own token when user tokens
+ * are on, nothing otherwise (the original contract: the userId in the path or body is enough).
+ * @param {number} userId
+ * @returns {Record<string, string>}
+ */
+function asUser(userId) {
+  return USER_AUTH === 'jwt' ? { authorization: `Bearer ${userToken(userId)}` } : {}
+}
+
+/**
+ * Credentials of the guarded routes: the ACTIVE queue token, plus the user's own token (which must
+ * name the same user) when user tokens are on.
+ * @param {Holder} holder
+ * @returns {Record<string, string>}
+ */
+function asHolder(holder) {
+  /** @type {Record<string, string>} */
+  const auth = { authorization: `Bearer ${holder.token}` }
+  if (USER_AUTH === 'jwt') auth['x-user-token'] = userToken(holder.userId)
+  return auth
 }
 
 /**
@@ -82,7 +112,7 @@ export function dataOf(res) {
   if (res.status !== 200) return undefined
   try {
     return /** @type {T} */ (/** @type {{ data: unknown }} */ (res.json()).data)
-  } catch {
+  } catch (_notJson) {
     return undefined
   }
 }
@@ -94,9 +124,9 @@ export function dataOf(res) {
  */
 export function errorCode(res) {
   try {
-    const body = /** @type {{ code?: unknown }} */ (res.json())
-    return typeof body.code === 'string' ? body.code : undefined
-  } catch {
+    const body = /** @type {{ code?: unknown } | null} */ (res.json())
+    return body && typeof body.code === 'string' ? body.code : undefined
+  } catch (_notJson) {
     return undefined
   }
 }
@@ -108,16 +138,16 @@ export function errorCode(res) {
  * @param {number[]} [statuses]
  */
 export function expectStatus(res, what, statuses = [200]) {
-  return check(res, { [`${what}: ${statuses.join(' or ')}`]: (r) => statuses.includes(r.status) })
+  return check(res, { [`${what}: ${statuses.join(' or ')}`]: (r) => statuses.indexOf(r.status) >= 0 })
 }
 
-// Points (no queue token)
+// Points (the user's own token when user tokens are on)
 /** @param {number} userId @param {number} amount @param {CallOptions} [o] */
 export const chargePoints = (userId, amount, o = {}) =>
-  call('PUT', '/points/charge', 'PUT /points/charge', { userId, amount }, o)
+  call('PUT', '/points/charge', 'PUT /points/charge', { userId, amount }, asUser(userId), o)
 /** @param {number} userId @param {CallOptions} [o] */
 export const currentPoints = (userId, o = {}) =>
-  call('GET', `/points/current/${userId}`, 'GET /points/current/:userId', undefined, o)
+  call('GET', `/points/current/${userId}`, 'GET /points/current/:userId', undefined, asUser(userId), o)
 /** @param {number} userId @param {string | null} cursor @param {CallOptions} [o] */
 export const pointHistory = (userId, cursor, o = {}) =>
   call(
@@ -125,51 +155,67 @@ export const pointHistory = (userId, cursor, o = {}) =>
     `/points/history/${userId}?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
     'GET /points/history/:userId',
     undefined,
+    asUser(userId),
     o,
   )
 
-// Waiting queue (no queue token)
+// Waiting queue (the user's own token when user tokens are on)
 /** @param {number} userId @param {CallOptions} [o] */
-export const joinQueue = (userId, o = {}) => call('POST', '/queue/tokens', 'POST /queue/tokens', { userId }, o)
+export const joinQueue = (userId, o = {}) =>
+  call('POST', '/queue/tokens', 'POST /queue/tokens', { userId }, asUser(userId), o)
 /** @param {number} userId @param {CallOptions} [o] */
 export const tokenStatus = (userId, o = {}) =>
-  call('GET', `/queue/tokens/status/${userId}`, 'GET /queue/tokens/status/:userId', undefined, o)
+  call('GET', `/queue/tokens/status/${userId}`, 'GET /queue/tokens/status/:userId', undefined, asUser(userId), o)
 
-// Concerts (ACTIVE queue token)
-/** @param {string} token @param {CallOptions} [o] */
-export const listConcerts = (token, o = {}) => call('GET', '/concerts', 'GET /concerts', undefined, { ...o, token })
-/** @param {string} token @param {number} concertId @param {CallOptions} [o] */
-export const availableDates = (token, concertId, o = {}) =>
-  call('GET', `/concerts/${concertId}/available-dates`, 'GET /concerts/:concertId/available-dates', undefined, {
-    ...o,
-    token,
-  })
-/** @param {string} token @param {number} concertOptionId @param {CallOptions} [o] */
-export const availableSeats = (token, concertOptionId, o = {}) =>
+// Concerts (an ACTIVE queue token)
+/** @param {Holder} holder @param {CallOptions} [o] */
+export const listConcerts = (holder, o = {}) =>
+  call('GET', '/concerts', 'GET /concerts', undefined, asHolder(holder), o)
+/** @param {Holder} holder @param {number} concertId @param {CallOptions} [o] */
+export const availableDates = (holder, concertId, o = {}) =>
+  call(
+    'GET',
+    `/concerts/${concertId}/available-dates`,
+    'GET /concerts/:concertId/available-dates',
+    undefined,
+    asHolder(holder),
+    o,
+  )
+/** @param {Holder} holder @param {number} concertOptionId @param {CallOptions} [o] */
+export const availableSeats = (holder, concertOptionId, o = {}) =>
   call(
     'GET',
     `/concerts/${concertOptionId}/available-seats`,
     'GET /concerts/:concertOptionId/available-seats',
     undefined,
-    { ...o, token },
+    asHolder(holder),
+    o,
   )
 
-// Reservation and payment (ACTIVE queue token)
-/** @param {string} token @param {number} seatId @param {number} userId @param {CallOptions} [o] */
-export const reserveSeat = (token, seatId, userId, o = {}) =>
-  call('POST', '/concerts/reserve-seat', 'POST /concerts/reserve-seat', { seatId, userId }, { ...o, token })
-/** @param {string} token @param {number} reservationId @param {string} idempotencyKey @param {CallOptions} [o] */
-export const pay = (token, reservationId, idempotencyKey, o = {}) =>
+// Reservation and payment (an ACTIVE queue token)
+/** @param {Holder} holder @param {number} seatId @param {CallOptions} [o] */
+export const reserveSeat = (holder, seatId, o = {}) =>
+  call(
+    'POST',
+    '/concerts/reserve-seat',
+    'POST /concerts/reserve-seat',
+    { seatId, userId: holder.userId },
+    asHolder(holder),
+    o,
+  )
+/** @param {Holder} holder @param {number} reservationId @param {string} idempotencyKey @param {CallOptions} [o] */
+export const pay = (holder, reservationId, idempotencyKey, o = {}) =>
   call(
     'POST',
     '/payment/pay',
     'POST /payment/pay',
     { reservationId },
-    { ...o, token, headers: { ...o.headers, 'idempotency-key': idempotencyKey } },
+    Object.assign(asHolder(holder), { 'idempotency-key': idempotencyKey }),
+    o,
   )
-/** @param {string} token @param {number} reservationId @param {CallOptions} [o] */
-export const reservation = (token, reservationId, o = {}) =>
-  call('GET', `/reservations/${reservationId}`, 'GET /reservations/:reservationId', undefined, { ...o, token })
+/** @param {Holder} holder @param {number} reservationId @param {CallOptions} [o] */
+export const reservation = (holder, reservationId, o = {}) =>
+  call('GET', `/reservations/${reservationId}`, 'GET /reservations/:reservationId', undefined, asHolder(holder), o)
 
 /**
  * The queue's admission settings and counts, from its admin route (the queue's own port).

@@ -29,25 +29,29 @@ const datesSeen = new Map()
 
 /**
  * A concert this user might click on (the list is read once per VU, unmeasured).
- * @param {string} token
+ * @param {import('./api.js').Holder} holder
  */
-export function anyConcert(token) {
-  if (!concerts?.length) concerts = dataOf(listConcerts(token))?.concerts
-  return pickAny(concerts ?? [])
+export function anyConcert(holder) {
+  if (!concerts || concerts.length === 0) {
+    /** @type {{ concerts: import('./api.js').Concert[] } | undefined} */
+    const catalog = dataOf(listConcerts(holder))
+    concerts = catalog ? catalog.concerts : undefined
+  }
+  return pickAny(concerts || [])
 }
 
 /**
  * A dated performance of a concert this user might click on (dates are read once per concert).
- * @param {string} token
+ * @param {import('./api.js').Holder} holder
  */
-export function anyPerformance(token) {
-  const concert = anyConcert(token)
+export function anyPerformance(holder) {
+  const concert = anyConcert(holder)
   if (!concert) return undefined
   let dates = datesSeen.get(concert.id)
   if (!dates) {
     /** @type {{ concerts: import('./api.js').ConcertDate[] } | undefined} */
-    const view = dataOf(availableDates(token, concert.id))
-    dates = view?.concerts ?? []
+    const view = dataOf(availableDates(holder, concert.id))
+    dates = view ? view.concerts : []
     datesSeen.set(concert.id, dates)
   }
   return pickAny(dates)

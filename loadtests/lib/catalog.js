@@ -11,34 +11,38 @@ import { CONCERT_OPTION_ID } from './config.js'
 
 /**
  * The free seats of a performance, or undefined when the list could not be read.
- * @param {string} token
+ * @param {import('./api.js').Holder} holder
  * @param {number} concertOptionId
  * @param {{ measured?: boolean }} [o]
+ * @returns {import('./api.js').Seat[] | undefined}
  */
-export function seatsOf(token, concertOptionId, o = {}) {
-  return dataOf(availableSeats(token, concertOptionId, o))?.seats
+export function seatsOf(holder, concertOptionId, o = {}) {
+  /** @type {{ seats: import('./api.js').Seat[] } | undefined} */
+  const list = dataOf(availableSeats(holder, concertOptionId, o))
+  return list ? list.seats : undefined
 }
 
 /**
  * The performance a sale scenario sells: CONCERT_OPTION_ID when set, otherwise the first one with
  * at least `minSeats` free seats (so repeated runs move on to untouched performances).
- * @param {string} token
+ * @param {import('./api.js').Holder} holder
  * @param {number} minSeats
  * @returns {Performance}
  */
-export function pickPerformance(token, minSeats) {
+export function pickPerformance(holder, minSeats) {
   if (CONCERT_OPTION_ID !== undefined) {
-    const seats = seatsOf(token, CONCERT_OPTION_ID)
+    const seats = seatsOf(holder, CONCERT_OPTION_ID)
     if (!seats) return fail(`cannot read the seats of concert option ${CONCERT_OPTION_ID}`)
     return { concertOptionId: CONCERT_OPTION_ID, seats }
   }
-  const concerts = dataOf(listConcerts(token))?.concerts ?? []
-  for (const concert of concerts) {
+  /** @type {{ concerts: import('./api.js').Concert[] } | undefined} */
+  const catalog = dataOf(listConcerts(holder))
+  for (const concert of catalog ? catalog.concerts : []) {
     /** @type {{ concerts: import('./api.js').ConcertDate[] } | undefined} */
-    const dates = dataOf(availableDates(token, concert.id))
-    for (const option of dates?.concerts ?? []) {
+    const dates = dataOf(availableDates(holder, concert.id))
+    for (const option of dates ? dates.concerts : []) {
       if (option.availableSeats < minSeats) continue
-      const seats = seatsOf(token, option.concertOptionId)
+      const seats = seatsOf(holder, option.concertOptionId)
       if (seats && seats.length >= minSeats) return { concertOptionId: option.concertOptionId, seats }
     }
   }

@@ -46,3 +46,29 @@ export const CONCERT_OPTION_ID = __ENV.CONCERT_OPTION_ID ? Number(__ENV.CONCERT_
 
 /** How long a seat hold lasts on the system under test (HOLD_TTL_SECONDS there; 5 minutes by default). */
 export const HOLD_SECONDS = positiveNumber('HOLD_SECONDS', 300)
+
+/**
+ * User tokens, as the gateway's USER_AUTH: `off` (the default) sends what the original contract
+ * asks for; `jwt` signs every user a token of its own (HS256, `sub` = userId) and sends it on
+ * `/points` and `/queue` (Authorization) and on the guarded routes (X-User-Token, beside the queue
+ * token). The secret, issuer and audience must be the system's: same names, same defaults.
+ */
+export const USER_AUTH = oneOf('USER_AUTH', ['off', 'jwt'], 'off')
+export const USER_TOKEN_SECRET = __ENV.USER_TOKEN_SECRET || 'stagepass-development-user-token-secret'
+export const USER_TOKEN_ISSUER = __ENV.USER_TOKEN_ISSUER || 'stagepass-dev'
+export const USER_TOKEN_AUDIENCE = __ENV.USER_TOKEN_AUDIENCE || 'stagepass'
+
+/**
+ * @template {string} T
+ * @param {string} name
+ * @param {T[]} allowed
+ * @param {T} fallback
+ * @returns {T}
+ */
+function oneOf(name, allowed, fallback) {
+  const raw = __ENV[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = /** @type {T} */ (raw)
+  if (allowed.indexOf(value) < 0) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`)
+  return value
+}

@@ -57,12 +57,11 @@ export function brokenInvariants({ run, users, paying, lookupLimitSeconds = 120 
   while (Date.now() < settled) sleep(0.25)
 
   // The seats that left the AVAILABLE list during the run (held or sold).
-  let token = run.inspectorToken
-  let seatsNow = token ? seatsOf(token, performance.concertOptionId) : undefined
+  let seatsNow = run.inspector ? seatsOf(run.inspector, performance.concertOptionId) : undefined
   if (!seatsNow) {
     // The inspector's token ran out during a long run: queue again.
-    token = waitInLine(inspectorUser(run.userBase), { limitSeconds: 120 })?.token
-    seatsNow = token ? seatsOf(token, performance.concertOptionId) : undefined
+    const inspector = waitInLine(inspectorUser(run.userBase), { limitSeconds: 120 })
+    seatsNow = inspector ? seatsOf(inspector, performance.concertOptionId) : undefined
   }
   if (!seatsNow) return ['could not read the seat list after the run']
   const listedNow = new Set()
@@ -122,7 +121,8 @@ export function brokenInvariants({ run, users, paying, lookupLimitSeconds = 120 
   // Act as each payer to see which seat each payment bought.
   const reservations = [...paid.entries()].map(([reference, p]) => ({
     reservationId: Number(reference.split(':')[1]),
-    ...p,
+    userId: p.userId,
+    amount: p.amount,
   }))
   const tokens = admitAll([...new Set(reservations.map((r) => r.userId))], lookupLimitSeconds)
   // A payer the waiting room does not admit in time (the ACTIVE cap is full) cannot be looked up:
@@ -137,13 +137,13 @@ export function brokenInvariants({ run, users, paying, lookupLimitSeconds = 120 
   const seatsSold = new Set()
   let pricesPaid = 0
   for (const r of reservations) {
-    const payerToken = tokens.get(r.userId)
-    if (!payerToken) {
+    const payer = tokens.get(r.userId)
+    if (!payer) {
       pricesPaid += r.amount
       continue
     }
     /** @type {import('./api.js').Reservation | undefined} */
-    const found = dataOf(reservation(payerToken, r.reservationId))
+    const found = dataOf(reservation(payer, r.reservationId))
     if (!found) {
       broken.push(`reservation ${r.reservationId} of user ${r.userId} cannot be read`)
       continue
@@ -158,7 +158,7 @@ export function brokenInvariants({ run, users, paying, lookupLimitSeconds = 120 
     if (found.price !== r.amount) {
       broken.push(`reservation ${r.reservationId} costs ${found.price} but ${r.amount} points were taken`)
     }
-    pricesPaid += price ?? 0
+    pricesPaid += price === undefined ? 0 : price
   }
   if (pointsMoved !== pricesPaid) broken.push(`points moved (${pointsMoved}) ≠ prices paid (${pricesPaid})`)
   return broken
@@ -175,6 +175,9 @@ export function checkTheBooks(sale) {
     console.error(`invariant broken: ${problem}`)
     invariantViolations.add(1)
   }
-  if (broken.length > 0) exec.test.fail(`${broken.length} invariants broken after the sale`)
+  // The threshold fails the run on every k6; newer ones (with exec.test.fail) also say why.
+  if (broken.length > 0 && typeof exec.test.fail === 'function') {
+    exec.test.fail(`${broken.length} invariants broken after the sale`)
+  }
   return broken
 }

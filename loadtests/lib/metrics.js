@@ -13,3 +13,5 @@ export const usersAdmitted = new Counter('users_admitted')
 export const usersGaveUp = new Counter('users_gave_up_waiting')
 /** Broken invariants found by a teardown (seats sold twice, points lost, …). */
 export const invariantViolations = new Counter('invariant_violations')
+/** Charges refused because the signed-in user reached the daily charge limit (user tokens on). */
+export const chargesCapped = new Counter('charges_capped')

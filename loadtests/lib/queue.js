@@ -20,7 +20,7 @@ let pass = null
  * @param {import('./api.js').Ticket} ticket
  */
 function pollInterval(ticket) {
-  const wait = ticket.estimatedWaitSeconds ?? ticket.remainingTime
+  const wait = ticket.estimatedWaitSeconds === undefined ? ticket.remainingTime : ticket.estimatedWaitSeconds
   return Math.min(5, Math.max(1, Math.floor(wait / 2)))
 }
 
@@ -39,7 +39,7 @@ export function waitInLine(
   /** @type {import('./api.js').Ticket | undefined} */
   let ticket = dataOf(joinQueue(userId, { measured: measureJoin }))
   while (Date.now() < deadline) {
-    if (ticket?.status === 'ACTIVE') {
+    if (ticket && ticket.status === 'ACTIVE') {
       usersAdmitted.add(1)
       return { userId, token: ticket.token, expiresAt: Date.now() + ticket.remainingTime * 1000 }
     }
@@ -74,7 +74,8 @@ export function leaveStore() {
  */
 export function tokenRefused(res) {
   if (res.status !== 401 && res.status !== 403) return false
-  return errorCode(res)?.startsWith('TOKEN_') === true
+  const code = errorCode(res)
+  return code !== undefined && code.startsWith('TOKEN_')
 }
 
 /**
@@ -82,16 +83,16 @@ export function tokenRefused(res) {
  * then the statuses are polled together until all are ACTIVE or `limitSeconds` pass.
  * @param {number[]} userIds
  * @param {number} limitSeconds
- * @returns {Map<number, string>} user id → token, for the users admitted in time
+ * @returns {Map<number, import('./api.js').Holder>} user id → token holder, for the users admitted in time
  */
 export function admitAll(userIds, limitSeconds) {
-  /** @type {Map<number, string>} */
+  /** @type {Map<number, import('./api.js').Holder>} */
   const tokens = new Map()
   /** @type {Set<number>} */
   const waiting = new Set()
   for (const userId of userIds) {
     const ticket = dataOf(joinQueue(userId))
-    if (ticket?.status === 'ACTIVE') tokens.set(userId, ticket.token)
+    if (ticket && ticket.status === 'ACTIVE') tokens.set(userId, { userId, token: ticket.token })
     else waiting.add(userId)
   }
   const deadline = Date.now() + limitSeconds * 1000
@@ -100,8 +101,8 @@ export function admitAll(userIds, limitSeconds) {
     for (const userId of [...waiting]) {
       const res = tokenStatus(userId, { expected: [200, 404] })
       const ticket = res.status === 404 ? dataOf(joinQueue(userId)) : dataOf(res)
-      if (ticket?.status === 'ACTIVE') {
-        tokens.set(userId, ticket.token)
+      if (ticket && ticket.status === 'ACTIVE') {
+        tokens.set(userId, { userId, token: ticket.token })
         waiting.delete(userId)
       }
     }

@@ -9,7 +9,7 @@ import { inspectorUser, runUserBase } from './users.js'
 /**
  * @typedef {object} RunData
  * @property {number} userBase first user id of this run
- * @property {string} [inspectorToken] an ACTIVE token of the inspector user (setup and teardown)
+ * @property {import('./api.js').Holder} [inspector] the inspector user's ACTIVE token (setup and teardown)
  * @property {import('./catalog.js').Performance} [performance] the performance a sale scenario sells
  */
 
@@ -43,5 +43,5 @@ export function startRun({ inspector = false } = {}) {
   if (!inspector) return { userBase }
   const pass = waitInLine(inspectorUser(userBase), { limitSeconds: 120 })
   if (!pass) return fail('setup waited 120 s in line without an ACTIVE token: is admission paused?')
-  return { userBase, inspectorToken: pass.token }
+  return { userBase, inspector: { userId: pass.userId, token: pass.token } }
 }

@@ -25,11 +25,11 @@ export function holdAnySeat(
   { measureList = false, measureReserve = false, attempts = 20 } = {},
 ) {
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const seats = seatsOf(pass.token, concertOptionId, { measured: measureList })
+    const seats = seatsOf(pass, concertOptionId, { measured: measureList })
     if (!seats) return { outcome: 'failed' }
     const seat = pickAny(seats)
     if (!seat) return { outcome: 'sold-out' }
-    const res = reserveSeat(pass.token, seat.seatId, pass.userId, { measured: measureReserve, expected: [200, 409] })
+    const res = reserveSeat(pass, seat.seatId, { measured: measureReserve, expected: [200, 409] })
     expectStatus(res, 'reserve a seat', [200, 409])
     /** @type {import('./api.js').Hold | undefined} */
     const hold = dataOf(res)
@@ -58,7 +58,7 @@ export function holdAnySeat(
 export function payForHold(pass, hold, { measured = false } = {}) {
   const key = `loadtest-${hold.reservationId}`
   for (let attempt = 0; attempt < 3; attempt++) {
-    const res = pay(pass.token, hold.reservationId, key, { measured })
+    const res = pay(pass, hold.reservationId, key, { measured })
     /** @type {import('./api.js').Receipt | undefined} */
     const receipt = dataOf(res)
     if (receipt) {

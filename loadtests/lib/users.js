@@ -7,7 +7,7 @@ import { sleep } from 'k6'
 import exec from 'k6/execution'
 
 /** Users per second of start time: a run uses fewer ids than this. */
-const RANGE = 1_000_000
+const RANGE = 1000000
 
 /** The first user id of this run (setup calls it once and hands it to every VU). */
 export function runUserBase() {

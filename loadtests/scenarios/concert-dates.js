@@ -24,9 +24,12 @@ export function setup() {
   return startRun()
 }
 
+/** @param {import('../lib/api.js').Concert | undefined} concert */
+const concertIdOf = (concert) => (concert ? concert.id : 1)
+
 /** @param {import('../lib/run.js').RunData} run */
 export default function (run) {
   browse(vuUser(run.userBase), 'list the dates of a concert', (pass) =>
-    availableDates(pass.token, anyConcert(pass.token)?.id ?? 1, { measured: true }),
+    availableDates(pass, concertIdOf(anyConcert(pass)), { measured: true }),
   )
 }

@@ -26,5 +26,5 @@ export function setup() {
 
 /** @param {import('../lib/run.js').RunData} run */
 export default function (run) {
-  browse(vuUser(run.userBase), 'list concerts', (pass) => listConcerts(pass.token, { measured: true }))
+  browse(vuUser(run.userBase), 'list concerts', (pass) => listConcerts(pass, { measured: true }))
 }

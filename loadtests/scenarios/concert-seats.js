@@ -24,9 +24,12 @@ export function setup() {
   return startRun()
 }
 
+/** @param {import('../lib/api.js').ConcertDate | undefined} performance */
+const optionIdOf = (performance) => (performance ? performance.concertOptionId : 1)
+
 /** @param {import('../lib/run.js').RunData} run */
 export default function (run) {
   browse(vuUser(run.userBase), 'list the free seats of a performance', (pass) =>
-    availableSeats(pass.token, anyPerformance(pass.token)?.concertOptionId ?? 1, { measured: true }),
+    availableSeats(pass, optionIdOf(anyPerformance(pass)), { measured: true }),
   )
 }

@@ -30,18 +30,18 @@ export function setup() {
 export default function (run) {
   const userId = iterationUser(run.userBase)
   const measured = { measured: true }
-  expectStatus(chargePoints(userId, 500_000, measured), 'top up')
+  expectStatus(chargePoints(userId, 500000, measured), 'top up')
   const pass = waitInLine(userId, { measureJoin: true })
   if (!pass) return
   think()
   /** @type {{ concerts: import('../lib/api.js').Concert[] } | undefined} */
-  const catalog = dataOf(listConcerts(pass.token, measured))
-  const concert = pickAny(catalog?.concerts ?? [])
+  const catalog = dataOf(listConcerts(pass, measured))
+  const concert = pickAny(catalog ? catalog.concerts : [])
   if (!concert) return
   think()
   /** @type {{ concerts: import('../lib/api.js').ConcertDate[] } | undefined} */
-  const dates = dataOf(availableDates(pass.token, concert.id, measured))
-  const performance = pickAny((dates?.concerts ?? []).filter((d) => d.availableSeats > 0))
+  const dates = dataOf(availableDates(pass, concert.id, measured))
+  const performance = pickAny((dates ? dates.concerts : []).filter((d) => d.availableSeats > 0))
   if (!performance) return
   think()
   const attempt = holdAnySeat(pass, performance.concertOptionId, {

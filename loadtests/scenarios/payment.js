@@ -19,22 +19,22 @@ import { think, vuUser } from '../lib/users.js'
 const PEAK = 1000
 const SEATS = 100
 /** Enough for the dearest seat (198,000 won). */
-const WALLET = 500_000
+const WALLET = 500000
 
 export const options = openingOptions(
   'payment',
   openingStages({ quietUsers: 50, peakUsers: PEAK, quietFor: 30, rushFor: 15, peakFor: 120, tailFor: 60 }),
-  {
-    ...measuredThresholds({ p95: 3000, p99: 5000, errorRate: 0.001 }),
+  Object.assign(measuredThresholds({ p95: 3000, p99: 5000, errorRate: 0.001 }), {
     payments_completed: [`count==${Math.min(users(PEAK), SEATS)}`],
-  },
+  }),
 )
 
 /** @returns {import('../lib/run.js').RunData} */
 export function setup() {
   makeRoomFor({ users: users(PEAK) })
   const run = startRun({ inspector: true })
-  return { ...run, performance: pickPerformance(/** @type {string} */ (run.inspectorToken), SEATS) }
+  const inspector = /** @type {import('../lib/api.js').Holder} */ (run.inspector)
+  return Object.assign(run, { performance: pickPerformance(inspector, SEATS) })
 }
 
 let done = false

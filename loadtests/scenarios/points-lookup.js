@@ -22,7 +22,7 @@ let charged = false
 export default function (run) {
   const userId = vuUser(run.userBase)
   // Half the users have topped up before; the others look at an empty (0) wallet.
-  if (!charged && userId % 2 === 0) chargePoints(userId, 200_000)
+  if (!charged && userId % 2 === 0) chargePoints(userId, 200000)
   charged = true
   expectStatus(currentPoints(userId, { measured: true }), 'read the balance')
   think()

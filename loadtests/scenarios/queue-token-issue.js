@@ -12,7 +12,7 @@ import { iterationUser, think } from '../lib/users.js'
 
 export const options = openingOptions(
   'queue_token_issue',
-  stepStages({ quietUsers: 100, step: 1000, every: 60, upTo: 10_000, holdFor: 180 }),
+  stepStages({ quietUsers: 100, step: 1000, every: 60, upTo: 10000, holdFor: 180 }),
   measuredThresholds({ p95: 1000, p99: 2000, errorRate: 0.01 }),
 )
 

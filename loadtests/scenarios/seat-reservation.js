@@ -21,18 +21,22 @@ const shape = openingStages({ quietUsers: 200, peakUsers: PEAK, quietFor: 30, ru
 /** A seat can be held again once a hold lapses: at most one live hold per seat per hold period. */
 const holdPeriods = 1 + Math.floor(((30 + 15 + 120 + 60) * TIME_SCALE + 60) / HOLD_SECONDS)
 
-export const options = openingOptions('seat_reservation', shape, {
-  ...measuredThresholds({ p95: 2000, p99: 5000, errorRate: 0 }),
-  // Every reserve answer is 200 or 409; anything else fails the run.
-  unexpected_statuses: ['count==0'],
-  seat_holds: [`count<=${SEATS * holdPeriods}`],
-})
+export const options = openingOptions(
+  'seat_reservation',
+  shape,
+  Object.assign(measuredThresholds({ p95: 2000, p99: 5000, errorRate: 0 }), {
+    // Every reserve answer is 200 or 409; anything else fails the run.
+    unexpected_statuses: ['count==0'],
+    seat_holds: [`count<=${SEATS * holdPeriods}`],
+  }),
+)
 
 /** @returns {import('../lib/run.js').RunData} */
 export function setup() {
   makeRoomFor({ users: users(PEAK) })
   const run = startRun({ inspector: true })
-  return { ...run, performance: pickPerformance(/** @type {string} */ (run.inspectorToken), SEATS) }
+  const inspector = /** @type {import('../lib/api.js').Holder} */ (run.inspector)
+  return Object.assign(run, { performance: pickPerformance(inspector, SEATS) })
 }
 
 let done = false

@@ -174,3 +174,47 @@ t.test('CPU is read per process from /proc', async (t) => {
   t.ok((busy?.cpuSeconds ?? 0) >= 0.2, `the busy loop shows as CPU time (${busy?.cpuSeconds.toFixed(2)} s)`)
   t.ok((busy?.cpuPercent ?? 0) > 0 && (busy?.cpuPercent ?? 0) <= 100, 'as a share of one core')
 })
+
+t.test('a process that has exited (k6 at the end of its run) keeps the CPU time sampled while it ran', async (t) => {
+  // Waits for "go", burns 300 ms of its own CPU time, says so, then idles until killed.
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      [
+        "process.stdout.write('ready\\n')",
+        "process.stdin.once('data', () => {",
+        '  const start = process.cpuUsage()',
+        '  while (true) {',
+        '    const used = process.cpuUsage(start)',
+        '    if (used.user + used.system >= 300_000) break',
+        '  }',
+        "  process.stdout.write('burnt\\n')",
+        '  setInterval(() => {}, 1000)',
+        '})',
+      ].join('\n'),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
+  t.teardown(() => child.kill())
+  const said = (word: string) =>
+    new Promise<void>((resolve) => {
+      const listen = (chunk: Buffer) => {
+        if (!chunk.toString().includes(word)) return
+        child.stdout.off('data', listen)
+        resolve()
+      }
+      child.stdout.on('data', listen)
+    })
+  await said('ready')
+  const meter = new CpuMeter([{ name: 'k6', pid: child.pid as number }])
+  const burnt = said('burnt')
+  child.stdin.write('go\n')
+  await burnt
+  meter.sample()
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill()
+  await exited
+  const [k6] = meter.mark()
+  t.ok((k6?.cpuSeconds ?? 0) >= 0.25, `its CPU time is reported after it exited (${k6?.cpuSeconds.toFixed(2)} s)`)
+})

@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { fromRoot } from '@stagepass/launcher'
 import t from 'tap'
+import { k6Binary } from './k6-run.js'
+
+const run = promisify(execFile)
 
 const dir = fromRoot('loadtests', 'scenarios')
 const source = (name: string) => readFileSync(join(dir, `${name}.js`), 'utf8')
@@ -28,11 +33,50 @@ t.test('one scenario per public API, plus the whole journey', async (t) => {
   )
 })
 
+/** Peak users of each scenario's full profile (docs/load-testing.md). */
+const PEAKS: Record<string, number> = {
+  'points-charge': 1000,
+  'points-lookup': 6000,
+  'queue-token-issue': 10000,
+  'queue-token-status': 3000,
+  'concert-list': 2000,
+  'concert-dates': 4000,
+  'concert-seats': 6000,
+  'seat-reservation': 4000,
+  payment: 1000,
+  journey: 2000,
+}
+
+t.test('k6 parses every scenario and reads its load shape', async (t) => {
+  const k6 = k6Binary()
+  const { stdout: version } = await run(k6, ['version'])
+  t.comment(version.trim())
+  const names = readdirSync(dir).filter((f) => f.endsWith('.js'))
+  await Promise.all(
+    names.map(async (file) => {
+      // `k6 inspect` compiles the script and its imports and prints the options it exports.
+      const { stdout } = await run(k6, ['inspect', '-e', 'VUS_SCALE=0.01', join(dir, file)])
+      const options = JSON.parse(stdout) as {
+        scenarios: Record<string, { executor: string; stages: Array<{ target: number }> }>
+        thresholds: Record<string, unknown>
+      }
+      const [scenario, ...others] = Object.values(options.scenarios)
+      t.equal(others.length, 0, `${file}: one scenario`)
+      t.equal(scenario?.executor, 'ramping-vus', `${file}: users ramp up and down`)
+      t.ok((scenario?.stages.length ?? 0) >= 4, `${file}: quiet, rush, peak and tail`)
+      const peak = Math.max(...(scenario?.stages ?? []).map((stage) => stage.target))
+      t.equal(peak, (PEAKS[file.slice(0, -3)] ?? Number.NaN) / 100, `${file}: its peak, scaled by VUS_SCALE`)
+      t.ok(options.thresholds['http_req_failed{measured:yes}'], `${file}: judges its measured requests`)
+    }),
+  )
+})
+
 t.test('the load each scenario reaches, as the issue sets it', async (t) => {
-  t.match(source('points-charge'), /quietUsers: 50, peakUsers: 1000/)
+  t.match(source('points-charge'), /const PEAK = 1000\b/)
+  t.match(source('points-charge'), /quietUsers: 50, peakUsers: PEAK/)
   t.match(source('points-charge'), /p95: 3000, p99: 5000, avg: 1000, errorRate: 0\.001/)
   t.match(source('points-lookup'), /peakUsers: 6000/)
-  t.match(source('queue-token-issue'), /step: 1000, every: 60, upTo: 10_000/)
+  t.match(source('queue-token-issue'), /step: 1000, every: 60, upTo: 10000/)
   t.match(source('queue-token-issue'), /p95: 1000, p99: \d+, errorRate: 0\.01/)
   t.match(source('queue-token-status'), /peakUsers: 3000/)
   for (const [name, peak] of [

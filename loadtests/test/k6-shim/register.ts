@@ -1,3 +1,0 @@
-import { register } from 'node:module'
-
-register('./hooks.js', import.meta.url)
