@@ -5,8 +5,8 @@ import { type GatewayConfig, rateLimitsEnabled } from '../config.js'
 import { routeEntryFor } from '../guard/guarded-routes.js'
 import type { RouteEntry } from '../route-table.js'
 import { type GroupLimits, parseGroupLimits } from './limit-rules.js'
-import type { RouteGroup } from './route-groups.js'
 import { createRateLimiter } from './rate-limiter.js'
+import type { RouteGroup } from './route-groups.js'
 import { createWindowCounter } from './window-counter.js'
 
 export interface RateLimitPluginOptions {
