@@ -1,8 +1,9 @@
-import { createRedis } from '@stagepass/kit'
+import { createRedis, redisReady } from '@stagepass/kit'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { type GatewayConfig, rateLimitsEnabled } from '../config.js'
 import { routeEntryFor } from '../guard/guarded-routes.js'
+import { appendOnRequest } from '../route-hooks.js'
 import type { RouteEntry } from '../route-table.js'
 import { type GroupLimits, parseGroupLimits } from './limit-rules.js'
 import { createRateLimiter } from './rate-limiter.js'
@@ -24,9 +25,6 @@ export interface RateLimitPluginOptions {
   >
   routes: readonly RouteEntry[]
 }
-
-const asList = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value]
 
 /**
  * The abuse limits in front of every route in the route table, in either mode. Registered after the
@@ -54,8 +52,9 @@ export const rateLimitPlugin = fp<RateLimitPluginOptions>(
       routes,
     })
     fastify.addHook('onRoute', (route) => {
-      if (routeEntryFor(route.url, routes)) route.onRequest = [...asList(route.onRequest), limiter]
+      if (routeEntryFor(route.url, routes)) appendOnRequest(route, limiter)
     })
+    fastify.addHook('onReady', () => redisReady(redis))
     fastify.addHook('onClose', async () => {
       await redis.quit().catch(() => redis.disconnect())
     })

@@ -57,7 +57,7 @@ export {
   UserMismatchError,
   userIdFromHeader,
 } from './user-identity.js'
-export { createBlockingRedis, createRedis, isRedisUnavailableError } from './redis.js'
+export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
 export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'
