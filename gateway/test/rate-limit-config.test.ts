@@ -1,8 +1,11 @@
 import { ConfigError } from '@stagepass/kit'
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import t from 'tap'
 import { loadGatewayConfig, rateLimitsEnabled } from '../src/config.js'
 import { clientAddressKey } from '../src/rate-limit/client-address.js'
 import { parseGroupLimits } from '../src/rate-limit/limit-rules.js'
+import { routeGroupOf } from '../src/rate-limit/route-groups.js'
+import { ROUTE_TABLE } from '../src/route-table.js'
 
 t.test('a group setting reads as limits per key kind, or none', async (t) => {
   const config = loadGatewayConfig({ RATE_LIMIT_JOIN: 'ip:60/10s,user:6/1m', RATE_LIMIT_POINTS: 'off' })
@@ -50,4 +53,57 @@ t.test('a client address counts as itself (IPv4) or its /64 (IPv6)', async (t) =
   t.equal(clientAddressKey('::1'), '0:0:0:0::/64')
   t.equal(clientAddressKey('fe80::1%eth0'), 'fe80:0:0:0::/64')
   t.equal(clientAddressKey('64:ff9b:1:2::192.0.2.1'), '64:ff9b:1:2::/64', 'an embedded IPv4 tail')
+})
+
+t.test('every request falls in its group, whether the route is a proxy wildcard or the real route', async (t) => {
+  // Split mode matches `/<prefix>/*` and the monolith the contexts' own routes: both must agree.
+  const answerGroup = async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-group', routeGroupOf(request, ROUTE_TABLE) ?? 'none')
+    return {}
+  }
+  const split = Fastify()
+  for (const { prefix } of ROUTE_TABLE) {
+    split.all(prefix, answerGroup)
+    split.all(`${prefix}/*`, answerGroup)
+  }
+  const monolith = Fastify()
+  for (const [method, url] of [
+    ['POST', '/queue/tokens'],
+    ['GET', '/queue/challenge'],
+    ['GET', '/queue/tokens/status'],
+    ['GET', '/queue/tokens/status/:userId'],
+    ['GET', '/concerts'],
+    ['GET', '/concerts/:concertOptionId/available-seats'],
+    ['POST', '/concerts/reserve-seat'],
+    ['POST', '/payment/pay'],
+    ['GET', '/reservations/:reservationId'],
+    ['PUT', '/points/charge'],
+  ] as const) {
+    monolith.route({ method, url, handler: answerGroup })
+  }
+  const cases: Array<[string, string, string]> = [
+    ['POST', '/queue/tokens', 'join'],
+    ['GET', '/queue/challenge', 'join'],
+    ['GET', '/queue/tokens/status', 'status'],
+    ['GET', '/queue/tokens/status/42', 'status'],
+    ['HEAD', '/queue/tokens/status/42', 'status'],
+    ['GET', '/queue/%74okens/status/42', 'status'],
+    ['GET', '/concerts', 'catalog'],
+    ['GET', '/concerts/7/available-seats', 'catalog'],
+    ['POST', '/concerts/reserve-seat', 'booking'],
+    ['POST', '/payment/pay', 'booking'],
+    ['GET', '/reservations/9', 'booking'],
+    ['PUT', '/points/charge', 'points'],
+  ]
+  for (const [name, app] of [
+    ['split', split],
+    ['monolith', monolith],
+  ] as const) {
+    for (const [method, url, group] of cases) {
+      const res = await app.inject({ method: method as 'GET', url })
+      t.equal(res.headers['x-group'], group, `${name}: ${method} ${url} → ${group}`)
+    }
+  }
+  const other = await split.inject({ method: 'POST', url: '/queue/tokens/status/42' })
+  t.equal(other.headers['x-group'], 'none', 'a queue path outside both queue groups is not limited')
 })
