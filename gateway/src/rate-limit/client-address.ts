@@ -6,6 +6,8 @@ import { isIPv6 } from 'node:net'
  * `request.ip` comes from the socket, or from `X-Forwarded-For` only behind a trusted proxy.
  */
 export function clientAddressKey(ip: string): string {
+  // The common case on the hot path: a plain IPv4 address, used as it is.
+  if (!ip.includes(':')) return ip
   const address = ip.replace(/%.*$/, '')
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
   if (mapped) return mapped[1] as string
