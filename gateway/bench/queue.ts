@@ -1,8 +1,6 @@
 import type { BenchSuite } from '@stagepass/launcher'
 import { GUARDED_NO_OP, prepareQueueBench, queueBenchScenarios } from '@stagepass/queue/bench'
-import { BENCH_TOKEN_ENV, QUEUE_BENCH_TOKEN_KEYS } from './tokens.js'
-
-const ADMIN_KEY = 'stagepass-bench-admin-key'
+import { BENCH_ADMIN_KEY, BENCH_TOKEN_ENV, pauseAdmission, QUEUE_BENCH_TOKEN_KEYS } from './tokens.js'
 
 /**
  * Token issue, status polling, and the guard's cost on a no-op route: raw baseline (bare Fastify +
@@ -12,7 +10,7 @@ const ADMIN_KEY = 'stagepass-bench-admin-key'
  */
 export const queueBench: BenchSuite = {
   name: 'queue',
-  env: { ...BENCH_TOKEN_ENV, QUEUE_ADMIN_KEY: ADMIN_KEY },
+  env: { ...BENCH_TOKEN_ENV, QUEUE_ADMIN_KEY: BENCH_ADMIN_KEY },
   extraServers: [
     { name: 'raw:queue', entry: 'services/queue/dist/bench/raw-queue-server-main.js' },
     { name: 'probe:monolith', entry: 'gateway/dist/bench/probe-server.js', env: () => ({ MODE: 'monolith' }) },
@@ -23,13 +21,7 @@ export const queueBench: BenchSuite = {
     },
   ],
   setup: async (ctx) => {
-    // Hold the line still while status reads are measured.
-    const res = await fetch(`${ctx.urls['direct:queue']}/admin/queue`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json', 'x-admin-key': ADMIN_KEY },
-      body: JSON.stringify({ paused: true }),
-    })
-    if (res.status !== 200) throw new Error(`pausing admission answered ${res.status}`)
+    await pauseAdmission(ctx)
     tokens.push(
       ...(await prepareQueueBench({
         redisUrl: ctx.redisUrl,

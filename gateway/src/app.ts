@@ -5,6 +5,8 @@ import { registerMonolithMode } from './monolith.js'
 import { rateLimitPlugin } from './rate-limit/plugin.js'
 import { ROUTE_TABLE, type RouteEntry } from './route-table.js'
 import { registerSplitMode } from './split.js'
+import { userAuthPlugin } from './user-auth/user-auth-plugin.js'
+import { warnAboutUserAuth } from './user-auth/warnings.js'
 
 /**
  * The public entry point: one route table, one guard, and either mode behind them. `routes` is the
@@ -24,7 +26,11 @@ export async function buildGateway(config: GatewayConfig, routes: readonly Route
   })
   // Root-level, after the line above: the guard sets the header for protected routes in both modes.
   await app.register(queueGuardPlugin, { config, routes })
-  // After the guard: the limiter counts a request once its user is known, before its body is read.
+  // After the guard: on guarded routes a user token sent beside the queue token must be its user.
+  if (config.USER_AUTH === 'jwt') await app.register(userAuthPlugin, { config, routes })
+  warnAboutUserAuth(app.log, config)
+  // Last of the gateway's checks: the limiter counts a request once the guard and the user-token check
+  // have named its user, and before its body is read.
   await app.register(rateLimitPlugin, { config, routes })
   await app.register(async (gateway) => {
     if (config.MODE === 'monolith') await registerMonolithMode(gateway, config)

@@ -4,9 +4,11 @@ import { bookingSettingsSchema } from '@stagepass/booking'
 import { seatCacheConfigSchema } from '@stagepass/concert'
 import { mysqlConfigSchema } from '@stagepass/db'
 import { ConfigError, httpConfigSchema, loadConfig, redisConfigSchema, userAuthConfigSchema } from '@stagepass/kit'
+import { pointSettingsFields } from '@stagepass/point'
 import { queueConfigFields } from '@stagepass/queue'
 import { LIMIT_RULES_PATTERN } from './rate-limit/limit-rules.js'
 import { SERVICE_NAMES } from './route-table.js'
+import { refuseUnsafeUserAuthInProduction } from './user-auth/production.js'
 
 const UpstreamList = (service: string, port: number) =>
   Type.String({
@@ -30,6 +32,8 @@ export const gatewayConfigSchema = Type.Object({
   ...redisConfigSchema,
   // Monolith mode runs the concert context in this process, with the same cache settings.
   ...seatCacheConfigSchema,
+  // Monolith mode runs the point context in this process.
+  ...pointSettingsFields,
   // Monolith mode runs the booking context (holds, payments, its workers) in this process.
   ...bookingSettingsSchema,
   // The guard verifies queue tokens with the same keys; the monolith runs the queue context too.
@@ -83,8 +87,10 @@ export const gatewayConfigSchema = Type.Object({
 })
 
 export type GatewayConfig = Static<typeof gatewayConfigSchema>
+/** The gateway's settings; a production environment also refuses unsafe user-token settings. */
 export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
   const config = loadConfig(gatewayConfigSchema, env)
+  refuseUnsafeUserAuthInProduction(config)
   trustedProxies(config)
   return config
 }

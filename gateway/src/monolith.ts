@@ -12,7 +12,7 @@ import type { GatewayConfig } from './config.js'
  */
 export async function registerMonolithMode(fastify: FastifyInstance, config: GatewayConfig) {
   await fastify.register(dbPlugin, { config })
-  await fastify.register(pointApp, { mysql: config, internalRoutes: false })
+  await fastify.register(pointApp, { mysql: config, settings: config, internalRoutes: false })
   await fastify.register(queueApp, {
     config,
     adminRoutes: false,

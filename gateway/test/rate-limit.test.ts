@@ -1,5 +1,5 @@
 import { createServer, loadConfig, QUEUE_USER_HEADER, signUserToken } from '@stagepass/kit'
-import { pointApp } from '@stagepass/point'
+import { pointApp, pointConfigSchema } from '@stagepass/point'
 import { queueApp, queueConfigSchema } from '@stagepass/queue'
 import {
   type ApiClient,
@@ -40,7 +40,8 @@ async function startUpstreams(t: Test, env: Record<string, string>, database: Te
   const queue = createServer({ service: 'queue', config: { LOG_LEVEL: 'error', LOG_PRETTY: 'false' } })
   await queue.register(queueApp, { config: loadConfig(queueConfigSchema, env), adminRoutes: false })
   const point = createServer({ service: 'point', config: { LOG_LEVEL: 'error', LOG_PRETTY: 'false' } })
-  await point.register(pointApp, { mysql: database.config, internalRoutes: false })
+  const pointSettings = loadConfig(pointConfigSchema, env)
+  await point.register(pointApp, { mysql: database.config, settings: pointSettings, internalRoutes: false })
   const [queueUp, pointUp] = [await serveOnFreePort(t, queue), await serveOnFreePort(t, point)]
   const closed = `http://127.0.0.1:${await freePort()}`
   return {
@@ -166,6 +167,37 @@ async function limitSuite(t: Test, mode: Mode) {
     t.equal(other.headers['ratelimit-remaining'], '2')
     const asOther = await api.get(PROBE, { token: first, headers: { [QUEUE_USER_HEADER]: '7102' } })
     t.equal(asOther.status, 429, 'claiming another user in a header changes nothing')
+  })
+
+  await t.test('with user tokens, one user hammering join and status is refused, not its neighbours', async (t) => {
+    const { gateways } = await buildScene(t, mode, database, {
+      USER_AUTH: 'jwt',
+      RATE_LIMIT_JOIN: 'ip:1000/1m,user:2/1m',
+      RATE_LIMIT_STATUS: 'ip:1000/1m,user:2/1m',
+    })
+    const api = gateways[0] as ApiClient
+    const [script, neighbour] = [await signUserToken(userTokens, 7151), await signUserToken(userTokens, 7152)]
+    const join = (token: string, userId: number) => api.post('/queue/tokens', { userId }, { token })
+    t.equal((await join(script, 7151)).status, 200)
+    t.equal((await join(script, 7151)).status, 200)
+    assertRefused(t, await join(script, 7151), 2, 'the third join of one user')
+    const forged = await join(script, 7152)
+    t.equal(
+      forged.status,
+      429,
+      "naming the neighbour in the body spends the signed-in user's budget, not the neighbour's",
+    )
+    t.equal((await join(neighbour, 7152)).status, 200, 'the neighbour from the same address joins')
+    t.equal((await join(neighbour, 7152)).headers['ratelimit-remaining'], '0', 'on a budget of its own')
+
+    const poll = (token: string, userId: number) => api.get(`/queue/tokens/status/${userId}`, { token })
+    t.equal((await poll(script, 7151)).status, 200)
+    t.equal((await poll(script, 7151)).status, 200)
+    assertRefused(t, await poll(script, 7151), 2, 'the third poll of one user')
+    t.equal((await poll(neighbour, 7152)).status, 200, 'the neighbour still polls')
+    const unsigned = await api.get('/queue/tokens/status/7152')
+    t.equal(unsigned.status, 401, 'without a user token the user-token check refuses before anything is counted')
+    t.equal(unsigned.headers['ratelimit-limit'], undefined)
   })
 
   await t.test('a refused request writes nothing; garbage bodies count before they are parsed', async (t) => {

@@ -136,3 +136,25 @@ function applyJsonPatch(object: K8sObject, operations: JsonPatchOperation[]): K8
   }
   return copy
 }
+
+/**
+ * The environment a container starts with, as the kubelet builds it: each `envFrom` ConfigMap's
+ * `data` or Secret's `data` (base64) and `stringData` in order (a later source wins), then `env`, which wins over them.
+ * A source that is not among `objects` is refused, as is an `env` entry this helper cannot resolve.
+ */
+export function containerEnvironment(objects: K8sObject[], container: { [key: string]: any }): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = {}
+  for (const source of container.envFrom ?? []) {
+    const [kind, ref] = source.configMapRef ? ['ConfigMap', source.configMapRef] : ['Secret', source.secretRef]
+    const object = objects.find((o) => o.kind === kind && o.metadata.name === ref?.name)
+    if (!object) throw new Error(`envFrom: ${kind} ${ref?.name} does not exist`)
+    const encoded: Record<string, string> = kind === 'Secret' ? (object.data ?? {}) : {}
+    for (const [name, value] of Object.entries(encoded)) environment[name] = Buffer.from(value, 'base64').toString()
+    Object.assign(environment, kind === 'ConfigMap' ? object.data : object.stringData)
+  }
+  for (const variable of container.env ?? []) {
+    if (typeof variable.value !== 'string') throw new Error(`env ${variable.name}: only literal values are supported`)
+    environment[variable.name] = variable.value
+  }
+  return environment
+}

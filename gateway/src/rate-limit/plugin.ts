@@ -28,9 +28,9 @@ export interface RateLimitPluginOptions {
 
 /**
  * The abuse limits in front of every route in the route table, in either mode. Registered after the
- * queue guard: the limiter joins each route's onRequest hooks behind the guard's, so it runs once
- * the user is known (the user-token check is a root hook and runs earlier still), and before the
- * body is read. Counters live in the gateway's Redis, so every gateway instance shares them.
+ * queue guard and the user-token check: the limiter joins each route's onRequest hooks behind
+ * theirs, so it runs once the user is known (and a forged token has been refused without I/O), and
+ * before the body is read. Counters live in the gateway's Redis, so every gateway instance shares them.
  */
 export const rateLimitPlugin = fp<RateLimitPluginOptions>(
   async (fastify: FastifyInstance, { config, routes }) => {

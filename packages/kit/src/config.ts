@@ -21,6 +21,10 @@ export function loadConfig<S extends TObject>(schema: S, env: NodeJS.ProcessEnv 
 
 /** Variables every HTTP process understands. */
 export const httpConfigSchema = {
+  NODE_ENV: Type.String({
+    default: 'development',
+    description: 'production refuses development secrets and unsafe switches at start-up',
+  }),
   HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

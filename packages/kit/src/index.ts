@@ -44,12 +44,10 @@ export {
   TokenNotActiveError,
 } from './queue-token.js'
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
-export {
-  DEVELOPMENT_USER_TOKEN_SECRET,
-  signUserToken,
-  type UserAuthConfig,
-  userAuthConfigSchema,
-} from './user-token.js'
+export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
+export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
+export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
+export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'
 export {
   assertSignedInUser,
   signedInUserOf,
@@ -57,7 +55,9 @@ export {
   UserMismatchError,
   userIdFromHeader,
 } from './user-identity.js'
-export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
-export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
-export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
-export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'
+export {
+  DEVELOPMENT_USER_TOKEN_SECRET,
+  signUserToken,
+  type UserAuthConfig,
+  userAuthConfigSchema,
+} from './user-token.js'

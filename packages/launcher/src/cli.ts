@@ -3,10 +3,11 @@ import { ConfigError } from '@stagepass/kit'
 import { bench } from './commands/bench.js'
 import { start } from './commands/start.js'
 import { test } from './commands/test.js'
+import { userToken } from './commands/user-token.js'
 import { PreflightError } from './preflight.js'
 
 const usage =
-  'usage: stagepass start split|monolith | test [files…] | bench [--duration s] [--runs n] [--connections n] [--only suites]'
+  'usage: stagepass start split|monolith | test [files…] | bench [--duration s] [--runs n] [--connections n] [--only suites] | user-token <userId>'
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -20,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
       return test(rest)
     case 'bench':
       return bench(rest)
+    case 'user-token':
+      return userToken(rest)
     default:
       process.stderr.write(`${usage}\n`)
       return 2

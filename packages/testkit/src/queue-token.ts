@@ -1,12 +1,20 @@
 import type { ApiClient } from './http.js'
 
-/** Joins the waiting room through the public API and polls until admitted; returns the ACTIVE token. */
-export async function admittedToken(api: ApiClient, userId: number, { timeoutMs = 20_000 } = {}): Promise<string> {
-  const issued = await api.post('/queue/tokens', { userId })
+/**
+ * Joins the waiting room through the public API and polls until admitted; returns the ACTIVE token.
+ * With user tokens on, `userToken` is the user's own, sent on the queue routes.
+ */
+export async function admittedToken(
+  api: ApiClient,
+  userId: number,
+  { timeoutMs = 20_000, userToken }: { timeoutMs?: number; userToken?: string } = {},
+): Promise<string> {
+  const asUser = userToken ? { token: userToken } : {}
+  const issued = await api.post('/queue/tokens', { userId }, asUser)
   if (issued.status !== 200) throw new Error(`POST /queue/tokens answered ${issued.status}`)
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const status = await api.get(`/queue/tokens/status/${userId}`)
+    const status = await api.get(`/queue/tokens/status/${userId}`, asUser)
     if (status.body?.data?.status === 'ACTIVE') return status.body.data.token
     await new Promise((resolve) => setTimeout(resolve, 100))
   }

@@ -3,12 +3,15 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 /**
  * A TCP forwarder in front of a real MySQL or Redis, to take a dependency "down" for one test
  * without stopping the shared server: `disable()` closes the port and cuts every connection,
- * `enable()` opens the same port again.
+ * `enable()` opens the same port again. `hold()` keeps what clients send (in order) instead of
+ * forwarding it, until `release()`: requests stay in flight for as long as a test needs.
  */
 export class TcpProxy {
   #server: Server | undefined
   readonly #sockets = new Set<Socket>()
   #port = 0
+  #held: Array<[Socket, Buffer]> | undefined
+  #heldBytes = 0
 
   readonly targetHost: string
   readonly targetPort: number
@@ -20,6 +23,22 @@ export class TcpProxy {
 
   get port(): number {
     return this.#port
+  }
+
+  /** Bytes clients sent since `hold()` that are waiting to be forwarded. */
+  get heldBytes(): number {
+    return this.#heldBytes
+  }
+
+  hold(): void {
+    this.#held ??= []
+  }
+
+  release(): void {
+    const held = this.#held ?? []
+    this.#held = undefined
+    this.#heldBytes = 0
+    for (const [upstream, chunk] of held) upstream.write(chunk)
   }
 
   async enable(): Promise<void> {
@@ -34,7 +53,16 @@ export class TcpProxy {
           upstream.destroy()
         })
       }
-      client.pipe(upstream).pipe(client)
+      client.on('data', (chunk: Buffer) => {
+        if (!this.#held) {
+          upstream.write(chunk)
+        } else {
+          this.#held.push([upstream, chunk])
+          this.#heldBytes += chunk.length
+        }
+      })
+      client.on('end', () => upstream.end())
+      upstream.pipe(client)
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -1,10 +1,12 @@
 import { dbPlugin, type MysqlConfig } from '@stagepass/db'
 import type { FastifyPluginAsync } from 'fastify'
+import type { PointSettings } from './config.js'
 import { internalRoutes } from './routes/internal.js'
 import { publicRoutes } from './routes/public.js'
 
 export interface PointAppOptions {
   mysql: MysqlConfig
+  settings: PointSettings
   /** `/internal/points/*` for booking over HTTP (split mode). Off in the monolith. */
   internalRoutes: boolean
 }
@@ -12,6 +14,6 @@ export interface PointAppOptions {
 /** The point context: prepaid balances and their history (`point_wallet`, `point_history`). */
 export const pointApp: FastifyPluginAsync<PointAppOptions> = async (fastify, opts) => {
   await fastify.register(dbPlugin, { config: opts.mysql })
-  await fastify.register(publicRoutes)
+  await fastify.register(publicRoutes, { settings: opts.settings })
   if (opts.internalRoutes) await fastify.register(internalRoutes)
 }

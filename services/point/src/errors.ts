@@ -7,4 +7,9 @@ export const ReferenceConflictError = createError(
   409,
 )
 export const PointUseNotFoundError = createError('POINT_USE_NOT_FOUND', 'no point use with reference %s', 404)
+export const DailyChargeLimitError = createError(
+  'DAILY_CHARGE_LIMIT',
+  'charging %s would exceed the limit of %s won charged in 24 hours (%s left)',
+  409,
+)
 export const BalanceLimitError = createError('BALANCE_LIMIT', 'charging %s would exceed the balance limit', 409)

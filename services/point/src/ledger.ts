@@ -1,7 +1,13 @@
 import type { Database } from '@stagepass/db'
 import { type Db, inTransaction, type PointHistoryType } from '@stagepass/db'
 import { sql, type Transaction } from 'kysely'
-import { BalanceLimitError, InsufficientPointsError, PointUseNotFoundError, ReferenceConflictError } from './errors.js'
+import {
+  BalanceLimitError,
+  DailyChargeLimitError,
+  InsufficientPointsError,
+  PointUseNotFoundError,
+  ReferenceConflictError,
+} from './errors.js'
 
 export interface Balance {
   userId: number
@@ -75,10 +81,33 @@ async function recordHistory(
   return Number(result.insertId)
 }
 
-export async function chargePoints(db: Db, userId: number, amount: number): Promise<Balance> {
+/** Won the user charged in the last 24 hours; called with the wallet's row lock held. */
+async function chargedInLastDay(trx: Trx, userId: number): Promise<number> {
+  const row = await trx
+    .selectFrom('point_history')
+    .select(sql<string>`coalesce(sum(amount), 0)`.as('total'))
+    .where('user_id', '=', userId)
+    .where('type', '=', 'CHARGE')
+    .where('created_at', '>', sql<Date>`now(3) - interval 1 day`)
+    .executeTakeFirstOrThrow()
+  return Number(row.total)
+}
+
+/**
+ * Adds `amount` to the user's balance. With a `dailyLimit` (a signed-in user topping up), charges
+ * over the last 24 hours may not exceed it: checked under the wallet's row lock, so concurrent
+ * charges cannot pass it together; a refused charge rolls back and writes nothing.
+ */
+export async function chargePoints(db: Db, userId: number, amount: number, dailyLimit?: number): Promise<Balance> {
   try {
     return await inTransaction(db, async (trx) => {
       const balance = await addToBalance(trx, userId, amount)
+      if (dailyLimit !== undefined) {
+        const charged = await chargedInLastDay(trx, userId)
+        if (charged + amount > dailyLimit) {
+          throw new DailyChargeLimitError(amount, dailyLimit, Math.max(dailyLimit - charged, 0))
+        }
+      }
       await recordHistory(trx, { userId, type: 'CHARGE', amount, balanceAfter: balance, reference: null })
       return { userId, currentPoints: balance }
     })

@@ -5,6 +5,6 @@ import { loadPointConfig } from './config.js'
 await runMain(async () => {
   const config = loadPointConfig()
   const app = createServer({ service: 'point', config })
-  await app.register(pointApp, { mysql: config, internalRoutes: true })
+  await app.register(pointApp, { mysql: config, settings: config, internalRoutes: true })
   await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
 })

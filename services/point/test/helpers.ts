@@ -7,7 +7,7 @@ import { pointApp } from '../src/app.js'
 /** The point service in this process, on a real port, with its internal routes. */
 export async function startPointService(t: Test, mysql: MysqlConfig) {
   const app = createServer({ service: 'point', config: { LOG_LEVEL: 'warn', LOG_PRETTY: 'false' } })
-  await app.register(pointApp, { mysql, internalRoutes: true })
+  await app.register(pointApp, { mysql, settings: { POINT_DAILY_CHARGE_LIMIT: 2_000_000 }, internalRoutes: true })
   return serveOnFreePort(t, app)
 }
 

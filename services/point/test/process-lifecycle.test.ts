@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
+import { connect } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { fromRoot, loadLauncherConfig, sharedEnv, spawnProcess, waitUntilReady } from '@stagepass/launcher'
-import { apiClient, createTestDatabase, freePort, tally } from '@stagepass/testkit'
+import { apiClient, createTestDatabase, eventually, freePort, startTcpProxy, tally } from '@stagepass/testkit'
 import t from 'tap'
 import { sum } from './helpers.js'
 
@@ -11,12 +12,20 @@ const entry = fromRoot('services/point/dist/src/server.js')
 t.test('SIGTERM during a burst: in-flight requests complete and the process exits 0', async (t) => {
   const port = await freePort()
   const output = new PassThrough()
+  // MySQL behind a proxy that can hold the queries, so requests are provably in flight at SIGTERM.
+  const mysql = await startTcpProxy(t, config.MYSQL_HOST, config.MYSQL_PORT)
   const proc = spawnProcess(
     {
       name: 'point',
       entry,
       port,
-      env: { ...sharedEnv({ ...loadLauncherConfig(), ...config }), PORT: String(port), LOG_LEVEL: 'warn' },
+      env: {
+        ...sharedEnv({ ...loadLauncherConfig(), ...config }),
+        MYSQL_HOST: '127.0.0.1',
+        MYSQL_PORT: String(mysql.port),
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
     },
     0,
     { output },
@@ -25,6 +34,7 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
   const api = apiClient(`http://127.0.0.1:${port}`, { connections: 100 })
   t.teardown(() => api.close())
 
+  mysql.hold()
   const amounts = Array.from({ length: 400 }, (_, i) => 1 + (i % 50))
   const burst = amounts.map((amount) =>
     api.put('/points/charge', { userId: 9, amount }).then(
@@ -32,14 +42,16 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
       () => ({ status: 0, amount }),
     ),
   )
-  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.ok(await eventually(async () => mysql.heldBytes > 0), 'charges reached the database')
   proc.child.kill('SIGTERM')
+  t.ok(await eventually(async () => !(await accepts(port))), 'the process stopped accepting connections')
+  mysql.release()
   const results = await Promise.all(burst)
   const exitCode = await proc.exited
 
   t.equal(exitCode, 0, 'clean exit')
   const statuses = tally(results.map((r) => r.status))
-  t.ok((statuses['200'] ?? 0) > 0, `some requests were in flight and completed: ${JSON.stringify(statuses)}`)
+  t.ok((statuses['200'] ?? 0) > 0, `requests in flight at SIGTERM completed: ${JSON.stringify(statuses)}`)
   t.ok(
     results.every((r) => [200, 503, 0].includes(r.status)),
     'accepted → 200; after close → 503 or refused',
@@ -48,6 +60,18 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
   const accepted = sum(results.filter((r) => r.status === 200).map((r) => r.amount))
   t.equal(Number(row?.balance ?? 0), accepted, 'every 200 is in the balance and nothing else is')
 })
+
+/** Whether a new connection to the port is accepted. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
 
 t.test('a bad configuration value stops the process at start with a line naming it', async (t) => {
   const child = spawn(process.execPath, [entry], {

@@ -1,13 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { responses } from '@stagepass/kit'
+import { assertSignedInUser, responses, signedInUserOf } from '@stagepass/kit'
+import type { PointSettings } from '../config.js'
 import { chargePoints, getBalance, listHistory } from '../ledger.js'
 import { pointAmount, pointOperations } from '../metrics.js'
 import { Balance, ChargeBody, HistoryPage, HistoryQuery, UserParams } from '../schemas.js'
 
-export const publicRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+export interface PublicRoutesOptions {
+  settings: PointSettings
+}
+
+/**
+ * Charging and reading balances. With user tokens on, the gateway names the signed-in user and a
+ * `userId` that is not theirs is refused (403); their charges are capped per 24 hours.
+ */
+export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (fastify, { settings }) => {
   fastify.put('/points/charge', { schema: { body: ChargeBody, response: responses(Balance) } }, async (request) => {
     const { userId, amount } = request.body
-    const balance = await chargePoints(fastify.db, userId, amount)
+    assertSignedInUser(request, userId)
+    const dailyLimit = signedInUserOf(request) === undefined ? undefined : settings.POINT_DAILY_CHARGE_LIMIT
+    const balance = await chargePoints(fastify.db, userId, amount, dailyLimit)
     pointOperations.inc({ type: 'CHARGE' })
     pointAmount.inc({ type: 'CHARGE' }, amount)
     request.log.info({ userId, amount }, 'points charged')
@@ -17,13 +28,17 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/points/current/:userId',
     { schema: { params: UserParams, response: responses(Balance) } },
-    async (request) => ({ data: await getBalance(fastify.db, request.params.userId) }),
+    async (request) => {
+      assertSignedInUser(request, request.params.userId)
+      return { data: await getBalance(fastify.db, request.params.userId) }
+    },
   )
 
   fastify.get(
     '/points/history/:userId',
     { schema: { params: UserParams, querystring: HistoryQuery, response: responses(HistoryPage) } },
     async (request) => {
+      assertSignedInUser(request, request.params.userId)
       const { limit, cursor } = request.query
       return { data: await listHistory(fastify.db, { userId: request.params.userId, limit, cursor }) }
     },

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
+  assertSignedInUser,
   bearerToken,
   type QueueTokenSigner,
   responses,
+  signedInUserOf,
   TokenExpiredError,
   TokenInvalidError,
   TokenMissingError,
@@ -43,6 +45,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
 
   fastify.post('/queue/tokens', { schema: { body: JoinBody, response: responses(QueueTicket) } }, async (request) => {
     const { userId } = request.body
+    assertSignedInUser(request, userId)
     const { ticket, joined } = await store.joinLine(userId)
     if (joined) {
       tokensIssued.inc()
@@ -56,6 +59,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     { schema: { params: UserParams, response: responses(QueueTicket) } },
     async (request) => {
       const { userId } = request.params
+      assertSignedInUser(request, userId)
       statusPolls.inc({ by: 'user' })
       const ticket = await store.statusOf(userId)
       if (!ticket) throw new TokenNotFoundError(userId)
@@ -64,6 +68,14 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
   )
 
   fastify.get('/queue/tokens/status', { schema: { response: responses(QueueTicket) } }, async (request) => {
+    // With user tokens on, Authorization carries the user token: the answer is the signed-in user's.
+    const signedIn = signedInUserOf(request)
+    if (signedIn !== undefined) {
+      statusPolls.inc({ by: 'user' })
+      const ticket = await store.statusOf(signedIn)
+      if (!ticket) throw new TokenNotFoundError(signedIn)
+      return { data: view(ticket) }
+    }
     const token = bearerToken(request.headers.authorization)
     if (!token) throw new TokenMissingError()
     const claims = signer.verify(token)

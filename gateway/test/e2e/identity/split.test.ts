@@ -1,0 +1,3 @@
+import { identitySuite } from './suite.js'
+
+await identitySuite('split')
