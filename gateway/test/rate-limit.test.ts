@@ -4,6 +4,7 @@ import { queueApp, queueConfigSchema } from '@stagepass/queue'
 import {
   type ApiClient,
   type ApiResponse,
+  concurrently,
   createTestDatabase,
   createTestRedisPrefix,
   eventually,
@@ -14,9 +15,11 @@ import {
   type TcpProxy,
   type TestDatabase,
 } from '@stagepass/testkit'
+import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { buildGateway } from '../src/app.js'
 import { loadGatewayConfig } from '../src/config.js'
+import { createWindowCounter } from '../src/rate-limit/window-counter.js'
 
 /**
  * Abuse limits at the gateway, with real Redis, MySQL and HTTP. Every scene has a Redis prefix of
@@ -273,6 +276,52 @@ t.test('X-Forwarded-For names the client only when a trusted proxy sent it', asy
     t.equal((await poll('2001:db8:1:2:ffff::1')).status, 429, 'another address of the same /64 shares its budget')
     t.equal((await poll('2001:db8:1:3::a')).status, 404, 'the next /64 is another client')
   })
+})
+
+t.test('a burst of concurrent requests on two gateways is counted exactly: N pass, the rest are refused', async (t) => {
+  const database = await createTestDatabase(t)
+  const env = { RATE_LIMITS: 'on', RATE_LIMIT_STATUS: 'ip:25/1m' }
+  const [a, b] = (await buildScene(t, 'split', database, env, 2)).gateways as [ApiClient, ApiClient]
+  const burst = await concurrently(100, (i) => (i % 2 ? a : b).get('/queue/tokens/status/7701'))
+  const passed = burst.filter((res) => res.status !== 429)
+  t.equal(passed.length, 25, 'exactly the limit passes')
+  t.same(
+    passed.map((res) => Number(res.headers['ratelimit-remaining'])).sort((x, y) => x - y),
+    Array.from({ length: 25 }, (_, i) => i),
+    'each passing request was counted once, in some order',
+  )
+  t.ok(
+    burst.filter((res) => res.status === 429).every((res) => res.body.code === 'RATE_LIMITED'),
+    'the other 75 are refused',
+  )
+})
+
+t.test('hits counted together in one batch get the counts they would have had one by one', async (t) => {
+  const { url, prefix } = createTestRedisPrefix(t)
+  const redis = new Redis(url)
+  t.teardown(() => redis.quit())
+  const countHits = createWindowCounter(redis)
+  const slot = `${prefix}{rate-limit:test}:`
+  const [ip, alice, bob] = [`${slot}ip:a`, `${slot}user:alice`, `${slot}user:bob`]
+  // Issued in the same turn of the event loop: one script call counts them all.
+  const counted = await Promise.all([
+    countHits(slot, [ip, alice], [60_000, 60_000]),
+    countHits(slot, [ip, bob], [60_000, 60_000]),
+    countHits(slot, [ip, alice], [60_000, 60_000]),
+  ])
+  t.same(
+    counted.map((counts) => counts.map((c) => c.count)),
+    [
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ],
+  )
+  t.ok(
+    counted.flat().every((c) => c.resetMs > 0 && c.resetMs <= 60_000),
+    'every count knows when its window ends',
+  )
+  t.equal(await redis.get(ip), '3', 'Redis holds the sum')
 })
 
 t.test('a spent budget comes back when its window ends', async (t) => {
