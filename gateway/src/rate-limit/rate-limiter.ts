@@ -54,7 +54,8 @@ function shownCheck(checks: readonly Check[], counts: readonly WindowCount[]): n
 
 /**
  * An onRequest hook that counts each request against its group's limits, per client address and
- * per user, in one Redis script call (shared with the other requests of the same moment), and refuses it with 429 RATE_LIMITED once either is spent.
+ * per user, in one Redis script call (shared with the other requests of the same moment), and
+ * refuses it with 429 RATE_LIMITED once either is spent.
  * It runs after the user-token check and the queue guard, so the user is the verified one (never a
  * userId from the path or body), and before body parsing, so a flood of garbage bodies counts too.
  * A Redis that cannot answer lets requests through unchecked (see docs/abuse-limits.md).
