@@ -1,7 +1,8 @@
 import { createServer, QUEUE_USER_HEADER, USER_HEADER } from '@stagepass/kit'
-import type { GatewayConfig } from './config.js'
+import { type GatewayConfig, trustedProxies } from './config.js'
 import { queueGuardPlugin } from './guard/plugin.js'
 import { registerMonolithMode } from './monolith.js'
+import { rateLimitPlugin } from './rate-limit/plugin.js'
 import { ROUTE_TABLE, type RouteEntry } from './route-table.js'
 import { registerSplitMode } from './split.js'
 import { userAuthPlugin } from './user-auth/user-auth-plugin.js'
@@ -12,7 +13,11 @@ import { warnAboutUserAuth } from './user-auth/warnings.js'
  * route table's guard flags; only the benchmark's unguarded twin passes anything else.
  */
 export async function buildGateway(config: GatewayConfig, routes: readonly RouteEntry[] = ROUTE_TABLE) {
-  const app = createServer({ service: config.MODE === 'monolith' ? 'monolith' : 'gateway', config })
+  const app = createServer({
+    service: config.MODE === 'monolith' ? 'monolith' : 'gateway',
+    config,
+    trustedProxies: trustedProxies(config),
+  })
   // Only the guard and the user-token check may name a user; whatever a client sent is dropped at the edge.
   app.addHook('onRequest', (request, _reply, done) => {
     delete request.headers[QUEUE_USER_HEADER]
@@ -24,6 +29,9 @@ export async function buildGateway(config: GatewayConfig, routes: readonly Route
   // After the guard: on guarded routes a user token sent beside the queue token must be its user.
   if (config.USER_AUTH === 'jwt') await app.register(userAuthPlugin, { config, routes })
   warnAboutUserAuth(app.log, config)
+  // Last of the gateway's checks: the limiter counts a request once the guard and the user-token check
+  // have named its user, and before its body is read.
+  await app.register(rateLimitPlugin, { config, routes })
   await app.register(async (gateway) => {
     if (config.MODE === 'monolith') await registerMonolithMode(gateway, config)
     else await registerSplitMode(gateway, config)

@@ -1,10 +1,12 @@
+import { isIP } from 'node:net'
 import { type Static, Type } from '@sinclair/typebox'
 import { bookingSettingsSchema } from '@stagepass/booking'
 import { seatCacheConfigSchema } from '@stagepass/concert'
 import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema, userAuthConfigSchema } from '@stagepass/kit'
+import { ConfigError, httpConfigSchema, loadConfig, redisConfigSchema, userAuthConfigSchema } from '@stagepass/kit'
 import { pointSettingsFields } from '@stagepass/point'
 import { queueConfigFields } from '@stagepass/queue'
+import { LIMIT_RULES_PATTERN } from './rate-limit/limit-rules.js'
 import { SERVICE_NAMES } from './route-table.js'
 import { refuseUnsafeUserAuthInProduction } from './user-auth/production.js'
 
@@ -14,6 +16,15 @@ const UpstreamList = (service: string, port: number) =>
     pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$',
     description: `Comma-separated base URLs of the ${service} instances (split mode)`,
   })
+
+const GroupLimits = (routes: string, fallback: string) =>
+  Type.String({
+    default: fallback,
+    pattern: LIMIT_RULES_PATTERN,
+    description: `Limits of ${routes}: ip:<max>/<window>[,user:<max>/<window>], user:…, or off (window in s or m)`,
+  })
+
+const PROXY = '[0-9A-Fa-f.:]+(/[0-9]{1,3})?'
 
 export const gatewayConfigSchema = Type.Object({
   ...httpConfigSchema,
@@ -58,6 +69,21 @@ export const gatewayConfigSchema = Type.Object({
     description: 'Keep-alive connections per upstream instance',
   }),
   PROXY_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000, description: 'Upstream response timeout' }),
+  // Abuse limits (docs/abuse-limits.md).
+  RATE_LIMITS: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
+    default: 'auto',
+    description: 'Per-address and per-user request limits; auto = on exactly when USER_AUTH=jwt',
+  }),
+  RATE_LIMIT_JOIN: GroupLimits('POST /queue/tokens, GET /queue/challenge', 'ip:100/10s,user:6/10s'),
+  RATE_LIMIT_STATUS: GroupLimits('GET /queue/tokens/status[/:userId]', 'ip:600/10s,user:30/10s'),
+  RATE_LIMIT_CATALOG: GroupLimits('/concerts (the catalog)', 'ip:300/10s,user:30/10s'),
+  RATE_LIMIT_BOOKING: GroupLimits('/concerts/reserve-seat, /payment, /reservations', 'ip:200/10s,user:20/10s'),
+  RATE_LIMIT_POINTS: GroupLimits('/points', 'ip:200/10s,user:20/10s'),
+  TRUSTED_PROXIES: Type.String({
+    default: '',
+    pattern: `^(${PROXY}(,${PROXY})*)?$`,
+    description: 'Comma-separated IPs/CIDRs of proxies whose X-Forwarded-For names the client (default none)',
+  }),
 })
 
 export type GatewayConfig = Static<typeof gatewayConfigSchema>
@@ -65,7 +91,27 @@ export type GatewayConfig = Static<typeof gatewayConfigSchema>
 export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
   const config = loadConfig(gatewayConfigSchema, env)
   refuseUnsafeUserAuthInProduction(config)
+  trustedProxies(config)
   return config
+}
+
+/** TRUSTED_PROXIES as a list; an entry that is not an IP address or CIDR block stops the start. */
+export function trustedProxies(config: Pick<GatewayConfig, 'TRUSTED_PROXIES'>): string[] {
+  const entries = config.TRUSTED_PROXIES === '' ? [] : config.TRUSTED_PROXIES.split(',')
+  for (const entry of entries) {
+    const [address = '', bits] = entry.split('/')
+    const family = isIP(address)
+    const maxBits = family === 6 ? 128 : 32
+    if (family === 0 || (bits !== undefined && Number(bits) > maxBits)) {
+      throw new ConfigError(`invalid configuration: TRUSTED_PROXIES has "${entry}", not an IP address or CIDR block`)
+    }
+  }
+  return entries
+}
+
+/** Whether the abuse limits are on: `auto` follows the user tokens (see docs/abuse-limits.md). */
+export function rateLimitsEnabled(config: Pick<GatewayConfig, 'RATE_LIMITS' | 'USER_AUTH'>): boolean {
+  return config.RATE_LIMITS === 'on' || (config.RATE_LIMITS === 'auto' && config.USER_AUTH === 'jwt')
 }
 
 export function upstreamUrls(config: GatewayConfig): Record<(typeof SERVICE_NAMES)[number], string[]> {

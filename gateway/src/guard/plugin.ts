@@ -1,9 +1,9 @@
-import { once } from 'node:events'
-import { createQueueTokenSigner, createRedis, handleNotFound, parseQueueTokenKeys } from '@stagepass/kit'
+import { createQueueTokenSigner, createRedis, handleNotFound, parseQueueTokenKeys, redisReady } from '@stagepass/kit'
 import { createRevocationReader, createTokenStateReader } from '@stagepass/queue'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { GatewayConfig } from '../config.js'
+import { appendOnRequest } from '../route-hooks.js'
 import type { RouteEntry } from '../route-table.js'
 import { guardedPrefixes, routeEntryFor } from './guarded-routes.js'
 import { createQueueGuard } from './queue-guard.js'
@@ -15,9 +15,6 @@ export interface QueueGuardPluginOptions {
   /** The route table: every prefix flagged `guarded` needs an ACTIVE token, in either mode. */
   routes: readonly RouteEntry[]
 }
-
-const asList = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value]
 
 /**
  * The queue-token guard in front of every protected prefix, in either mode. It is attached to the
@@ -40,7 +37,7 @@ export const queueGuardPlugin = fp<QueueGuardPluginOptions>(
     redis.on('close', () => feed.lost())
 
     fastify.addHook('onRoute', (route) => {
-      if (routeEntryFor(route.url, routes)?.guarded) route.onRequest = [...asList(route.onRequest), guard]
+      if (routeEntryFor(route.url, routes)?.guarded) appendOnRequest(route, guard)
     })
     for (const prefix of guardedPrefixes(routes)) {
       await fastify.register(
@@ -52,13 +49,7 @@ export const queueGuardPlugin = fp<QueueGuardPluginOptions>(
     }
 
     fastify.addHook('onReady', async () => {
-      // The first requests should find the connection up rather than answer 503 for an outage that is not one.
-      if (redis.status !== 'ready') {
-        await Promise.race([
-          once(redis, 'ready').catch(() => {}),
-          new Promise((resolve) => setTimeout(resolve, 1000).unref()),
-        ])
-      }
+      await redisReady(redis)
       await feed.poll()
     })
     fastify.readiness.add('queue-guard', () => redis.ping())

@@ -8,6 +8,7 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { routeEntryFor } from '../guard/guarded-routes.js'
+import { appendOnRequest } from '../route-hooks.js'
 import type { RouteEntry } from '../route-table.js'
 import {
   createUserTokenVerifier,
@@ -45,9 +46,6 @@ export interface UserAuthPluginOptions {
   >
   routes: readonly RouteEntry[]
 }
-
-const asList = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value]
 
 /**
  * User tokens (USER_AUTH=jwt). On the unguarded routes (points, queue) the user token is the
@@ -123,7 +121,7 @@ export const userAuthPlugin = fp<UserAuthPluginOptions>(
     fastify.addHook('onRoute', (route) => {
       const entry = routeEntryFor(route.url, routes)
       if (!entry) return
-      route.onRequest = [...asList(route.onRequest), entry.guarded ? matchQueueTokenUser : requireUserToken]
+      appendOnRequest(route, entry.guarded ? matchQueueTokenUser : requireUserToken)
     })
   },
   { name: 'stagepass-user-auth', dependencies: ['stagepass-queue-guard'] },

@@ -44,7 +44,7 @@ export {
   TokenNotActiveError,
 } from './queue-token.js'
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
-export { createBlockingRedis, createRedis, isRedisUnavailableError } from './redis.js'
+export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
 export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { Redis, type RedisOptions } from 'ioredis'
 
 /**
@@ -16,6 +17,18 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
     lazyConnect: false,
     ...options,
   })
+}
+
+/**
+ * Waits (at most `timeoutMs`) for a request-path client to connect, so the first requests after
+ * start-up find the connection up rather than fail fast for an outage that is not one.
+ */
+export async function redisReady(redis: Redis, timeoutMs = 1000): Promise<void> {
+  if (redis.status === 'ready') return
+  await Promise.race([
+    once(redis, 'ready').catch(() => {}),
+    new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+  ])
 }
 
 /** A client for BullMQ workers, which block on Redis and must retry forever. */

@@ -14,13 +14,18 @@ export interface ServerOptions {
   /** Name in logs and metrics: `point`, `gateway`, `monolith`… */
   service: string
   config: Pick<HttpConfig, 'LOG_LEVEL' | 'LOG_PRETTY'>
+  /**
+   * Peers (IPs or CIDRs) whose `X-Forwarded-For` names the client: `request.ip` is then the address
+   * the nearest untrusted hop gave. None by default, so a client cannot choose its own address.
+   */
+  trustedProxies?: readonly string[]
 }
 
 /**
  * A Fastify instance with what every process shares: logging, request ids, validation without
  * body coercion, the error shape, metrics and health routes. Services register their plugin on it.
  */
-export function createServer({ service, config }: ServerOptions) {
+export function createServer({ service, config, trustedProxies = [] }: ServerOptions) {
   const app = Fastify({
     logger: loggerOptions({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
     genReqId: requestIdFrom,
@@ -32,6 +37,7 @@ export function createServer({ service, config }: ServerOptions) {
     connectionTimeout: 30_000,
     keepAliveTimeout: 65_000,
     bodyLimit: 64 * 1024,
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
