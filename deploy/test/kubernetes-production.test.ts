@@ -26,6 +26,8 @@ const IDENTITY = {
   'ConfigMap/stagepass-user-auth': {
     '/data/USER_TOKEN_JWKS_URL': 'https://identity.stagepass.example/.well-known/jwks.json',
     '/data/USER_TOKEN_ISSUER': 'https://identity.stagepass.example/',
+    // The ingress's addresses (a documentation range here).
+    '/data/TRUSTED_PROXIES': '192.0.2.0/24',
   },
 }
 
@@ -82,7 +84,7 @@ for (const [overlay, { entry, production }] of Object.entries(OVERLAYS)) {
     t.test(`the ${entry} refuses to start while the identity provider is a placeholder`, async (t) => {
       t.throws(() => loadGatewayConfig(environmentOf(objects, entry)), 'as rendered')
       const secretsOnly = withOperatorValues(overlay, SECRETS)
-      t.throws(() => loadGatewayConfig(environmentOf(secretsOnly, entry)), /USER_TOKEN_JWKS_URL/, 'secrets replaced')
+      t.throws(() => loadGatewayConfig(environmentOf(secretsOnly, entry)), /USER_TOKEN_JWKS_URL|TRUSTED_PROXIES/, 'secrets replaced')
     })
 
     t.test(`with the operator's values, the ${entry} checks user tokens in production`, async (t) => {
@@ -93,6 +95,7 @@ for (const [overlay, { entry, production }] of Object.entries(OVERLAYS)) {
       t.equal(config.USER_TOKEN_JWKS_URL, IDENTITY['ConfigMap/stagepass-user-auth']['/data/USER_TOKEN_JWKS_URL'])
       t.equal(config.USER_TOKEN_ISSUER, IDENTITY['ConfigMap/stagepass-user-auth']['/data/USER_TOKEN_ISSUER'])
       t.equal(config.USER_TOKEN_AUDIENCE, 'stagepass')
+      t.equal(config.TRUSTED_PROXIES, '192.0.2.0/24', 'X-Forwarded-For believed from the ingress only')
       t.equal(config.MODE, entry === 'monolith' ? 'monolith' : 'split')
 
       // Only the entry point receives the identity settings (the contexts trust its signed-in user header).
