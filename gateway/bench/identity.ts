@@ -1,4 +1,4 @@
-import { DEVELOPMENT_USER_TOKEN_SECRET, signUserToken } from '@stagepass/kit'
+import { DEVELOPMENT_USER_TOKENS, signUserToken } from '@stagepass/kit'
 import type { BenchContext, BenchSuite } from '@stagepass/launcher'
 import { POLLING_USERS, prepareQueueBench } from '@stagepass/queue/bench'
 import {
@@ -18,11 +18,6 @@ import {
  * far above the load so that they count every request and refuse none: the cost measured is the check.
  */
 
-const SETTINGS = {
-  USER_TOKEN_SECRET: DEVELOPMENT_USER_TOKEN_SECRET,
-  USER_TOKEN_ISSUER: 'stagepass-dev',
-  USER_TOKEN_AUDIENCE: 'stagepass',
-}
 const JOINING_USERS = 100_000
 // Every request comes from the load generator's one address: the limits count, and never refuse.
 const NEVER_REACHED = 'ip:9999999/10s,user:9999999/10s'
@@ -37,7 +32,7 @@ const pollers: Array<[number, string]> = []
 const joiners: Array<[number, string]> = []
 
 async function mint(userIds: number[], into: Array<[number, string]>) {
-  for (const userId of userIds) into.push([userId, await signUserToken(SETTINGS, userId, 6 * 3600)])
+  for (const userId of userIds) into.push([userId, await signUserToken(DEVELOPMENT_USER_TOKENS, userId, 6 * 3600)])
 }
 
 const targets = ['monolith', 'monolith(user tokens + limits)', 'split', 'split(user tokens + limits)']

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { DEVELOPMENT_USER_TOKEN_SECRET } from '@stagepass/kit'
+import { DEVELOPMENT_USER_TOKENS } from '@stagepass/kit'
 import { repoRoot } from '@stagepass/launcher'
 import t from 'tap'
 import { loadGatewayConfig } from '../src/config.js'
@@ -30,13 +30,7 @@ t.test('`npm run -s user-token -- 42` prints a token for user 42 and nothing els
   const { stdout, stderr } = await run('npm', ['run', '-s', 'user-token', '--', '42'], { cwd: repoRoot })
   t.equal(stderr, '')
   t.match(stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/, 'one line: the token')
-  const check = createUserTokenVerifier({
-    USER_TOKEN_JWKS_URL: '',
-    USER_TOKEN_PUBLIC_KEY: '',
-    USER_TOKEN_SECRET: DEVELOPMENT_USER_TOKEN_SECRET,
-    USER_TOKEN_ISSUER: 'stagepass-dev',
-    USER_TOKEN_AUDIENCE: 'stagepass',
-  })
+  const check = createUserTokenVerifier(DEVELOPMENT_USER_TOKENS)
   const verdict = await check(stdout.trim())
   t.equal('userId' in verdict && verdict.userId, 42, 'the gateway accepts it as user 42')
   const refused = await run('npm', ['run', '-s', 'user-token', '--', '42'], {

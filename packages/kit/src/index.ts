@@ -57,6 +57,7 @@ export {
 } from './user-identity.js'
 export {
   DEVELOPMENT_USER_TOKEN_SECRET,
+  DEVELOPMENT_USER_TOKENS,
   signUserToken,
   type UserAuthConfig,
   userAuthConfigSchema,

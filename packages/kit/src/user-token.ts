@@ -44,6 +44,15 @@ export const userAuthConfigSchema = {
 const userAuthSchema = Type.Object(userAuthConfigSchema)
 export type UserAuthConfig = Static<typeof userAuthSchema>
 
+/** The key settings a gateway has when none are set: development tokens, for tests and benchmarks. */
+export const DEVELOPMENT_USER_TOKENS = {
+  USER_TOKEN_JWKS_URL: '',
+  USER_TOKEN_PUBLIC_KEY: '',
+  USER_TOKEN_SECRET: DEVELOPMENT_USER_TOKEN_SECRET,
+  USER_TOKEN_ISSUER: userAuthConfigSchema.USER_TOKEN_ISSUER.default,
+  USER_TOKEN_AUDIENCE: userAuthConfigSchema.USER_TOKEN_AUDIENCE.default,
+}
+
 /**
  * A user token signed with the shared secret, as the development identity provider would issue it:
  * for `npm run user-token`, the benchmark and the tests. A real provider signs its own.

@@ -1,5 +1,5 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
-import { DEVELOPMENT_USER_TOKEN_SECRET, signUserToken } from '@stagepass/kit'
+import { DEVELOPMENT_USER_TOKEN_SECRET, DEVELOPMENT_USER_TOKENS, signUserToken } from '@stagepass/kit'
 import type { Mode } from '@stagepass/launcher'
 import { admittedToken, apiClient, concurrently, startSystem, tally } from '@stagepass/testkit'
 import { generateKeyPair, SignJWT } from 'jose'
@@ -12,11 +12,7 @@ import t from 'tap'
  * tokens, with a stolen queue token. Each attempt gets its documented 4xx and writes nothing.
  */
 
-const SETTINGS = {
-  USER_TOKEN_SECRET: DEVELOPMENT_USER_TOKEN_SECRET,
-  USER_TOKEN_ISSUER: 'stagepass-dev',
-  USER_TOKEN_AUDIENCE: 'stagepass',
-}
+const SETTINGS = DEVELOPMENT_USER_TOKENS
 const DAILY_LIMIT = 1_000_000
 
 export async function identitySuite(mode: Mode) {
@@ -103,7 +99,12 @@ export async function identitySuite(mode: Mode) {
     const genuine = await userToken(9105)
     const [header, , signature] = genuine.split('.')
     const payload = Buffer.from(
-      JSON.stringify({ sub: String(victim), iss: 'stagepass-dev', aud: 'stagepass', exp: now + 600 }),
+      JSON.stringify({
+        sub: String(victim),
+        iss: SETTINGS.USER_TOKEN_ISSUER,
+        aud: SETTINGS.USER_TOKEN_AUDIENCE,
+        exp: now + 600,
+      }),
     )
     const cases: Array<[string, string, string]> = [
       ['expired', await claims({ exp: now - 10 }).sign(secret), 'USER_TOKEN_EXPIRED'],
