@@ -1,5 +1,11 @@
-import { once } from 'node:events'
-import { createQueueTokenSigner, createRedis, errorBody, handleError, parseQueueTokenKeys } from '@stagepass/kit'
+import {
+  createQueueTokenSigner,
+  createRedis,
+  errorBody,
+  handleError,
+  parseQueueTokenKeys,
+  redisReady,
+} from '@stagepass/kit'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { adminListener } from './admin-listener.js'
 import { startAdmissionTicker } from './admission.js'
@@ -71,12 +77,7 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
   let consumer: ReturnType<typeof revokeTokensOnPayment> | undefined
   fastify.addHook('onReady', async () => {
     // The first tick should find the connection up rather than log an outage that is not one.
-    if (redis.status !== 'ready') {
-      await Promise.race([
-        once(redis, 'ready').catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
-      ])
-    }
+    await redisReady(redis)
     ticker = startAdmissionTicker(store, { tickMs: config.QUEUE_TICK_MS, log: fastify.log })
     consumer = revokeTokensOnPayment(
       store,
