@@ -26,6 +26,11 @@ export interface PaymentCompleted {
   amount: number
   /** ISO-8601 UTC. */
   paidAt: string
+  /**
+   * The payer's other holds still live when this one was paid: while there are any, their queue
+   * token stays valid to pay for them. Absent in events written before it existed (read as 0).
+   */
+  liveHolds?: number
 }
 
 export interface EventPayloads {

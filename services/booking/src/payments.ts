@@ -156,6 +156,14 @@ async function completePayment(
       .select('id')
       .where('reservation_id', '=', r.id)
       .executeTakeFirstOrThrow()
+    const others = await trx
+      .selectFrom('reservation')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('user_id', '=', r.user_id)
+      .where('status', '=', 'PENDING')
+      .where('expires_at', '>', now)
+      .where('id', '!=', r.id)
+      .executeTakeFirstOrThrow()
     await enqueueEvent(
       trx,
       'payment.completed',
@@ -167,6 +175,7 @@ async function completePayment(
         concertOptionId: r.concert_option_id,
         amount: r.price,
         paidAt: now.toISOString(),
+        liveHolds: Number(others.n),
       },
       now,
     )

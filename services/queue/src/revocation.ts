@@ -10,7 +10,11 @@ import type { QueueStore } from './store.js'
  */
 const CLOCK_SLACK_MS = 30_000
 
-/** After a payment the user leaves the "store": `payment.completed` expires their ACTIVE token. */
+/**
+ * After a payment the user leaves the "store": `payment.completed` expires their ACTIVE token —
+ * unless they still hold other seats, which the token must be able to pay for; the payment of the
+ * last one revokes it (a hold left to lapse leaves the token to its own expiry).
+ */
 export function revokeTokensOnPayment(
   store: QueueStore,
   bus: EventBusOptions,
@@ -20,6 +24,7 @@ export function revokeTokensOnPayment(
     'queue',
     {
       'payment.completed': async (payment, meta) => {
+        if ((payment.liveHolds ?? 0) > 0) return
         const paidAt = Date.parse(payment.paidAt)
         const admittedBy = (Number.isFinite(paidAt) ? paidAt : Date.now()) + CLOCK_SLACK_MS
         if (await store.revokeToken(payment.userId, admittedBy)) {

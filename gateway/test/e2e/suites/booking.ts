@@ -1,5 +1,14 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
-import { admittedToken, apiClient, concurrently, type TestSystem, tally, timeUntil } from '@stagepass/testkit'
+import { EventPublisher } from '@stagepass/events'
+import {
+  admittedToken,
+  apiClient,
+  concurrently,
+  eventually,
+  type TestSystem,
+  tally,
+  timeUntil,
+} from '@stagepass/testkit'
 import type { Test } from 'tap'
 
 /** The buyer's journey through the gateway: token, hold, pay, leave; and what others see meanwhile. */
@@ -47,6 +56,35 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     t.ok(spent !== undefined, 'after payment.completed the token no longer opens protected routes')
     const other = await admittedToken(api, 8102)
     t.notOk(await listed(other, seatId), 'a sold seat stays off the list')
+  })
+
+  await t.test('two seats held, both paid one after the other; then the token is spent', async (t) => {
+    const userId = 8111
+    const [first, second] = [seatIds[4] as number, seatIds[5] as number]
+    await api.put('/points/charge', { userId, amount: 1_000_000 })
+    const token = await admittedToken(api, userId)
+    const holds = [
+      await api.post('/concerts/reserve-seat', { seatId: first }, { token }),
+      await api.post('/concerts/reserve-seat', { seatId: second }, { token }),
+    ]
+    t.same(
+      holds.map((h) => h.status),
+      [200, 200],
+    )
+    const [one, two] = holds.map((h) => h.body.data.reservationId as number)
+    const events = new EventPublisher({ redisUrl: system.redisUrl, redisPrefix: system.redisPrefix })
+    t.teardown(() => events.close())
+    const handledByQueue = async () => (await events.jobCounts()).queue?.completed ?? 0
+    const before = await handledByQueue()
+    t.equal((await api.post('/payment/pay', { reservationId: one }, { token })).status, 200)
+    // The queue context has handled the first payment.completed while the second seat is still held.
+    t.ok(await eventually(async () => (await handledByQueue()) > before), 'the queue handled the first payment')
+    const status = await api.get(`/queue/tokens/status/${userId}`)
+    t.match(status.body.data, { status: 'ACTIVE', token }, 'the token is still ACTIVE while a seat is held')
+    const secondPaid = await api.post('/payment/pay', { reservationId: two }, { token })
+    t.equal(secondPaid.status, 200, 'the token still pays for the seat it holds')
+    const spent = await eventually(async () => (await api.get(`/reservations/${two}`, { token })).status === 401)
+    t.ok(spent, 'with no hold left, the payment spends the token')
   })
 
   await t.test('50 ACTIVE users go for one seat: one hold, 49 SEAT_UNAVAILABLE', async (t) => {
