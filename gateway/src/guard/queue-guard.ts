@@ -17,7 +17,15 @@ const checks = tallyCounter(
   'gateway_queue_guard_checks_total',
   'Queue-token checks on protected routes, by outcome',
   'outcome',
-  ['ACTIVE', 'TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_NOT_ACTIVE', 'QUEUE_UNAVAILABLE'] as const,
+  [
+    'ACTIVE',
+    'TOKEN_MISSING',
+    'TOKEN_INVALID',
+    'TOKEN_EXPIRED',
+    'TOKEN_REVOKED',
+    'TOKEN_NOT_ACTIVE',
+    'QUEUE_UNAVAILABLE',
+  ] as const,
 )
 const reads = counter(
   'gateway_queue_guard_reads_total',
@@ -56,6 +64,7 @@ export function createQueueGuard({ signer, readTokenState, cache }: QueueGuardOp
     if (!ticket || (ticket.status === 'ACTIVE' && ticket.expiresAt <= Date.now())) {
       return refuse(reply, 'TOKEN_EXPIRED')
     }
+    if (ticket.status === 'REVOKED') return refuse(reply, 'TOKEN_REVOKED')
     if (ticket.status === 'WAITING') return refuse(reply, 'TOKEN_NOT_ACTIVE', ticket.queueOrder)
     checks.add('ACTIVE')
     request.headers[QUEUE_USER_HEADER] = userHeader

@@ -1,10 +1,10 @@
-import type { Ticket } from '@stagepass/queue'
+import type { TokenState } from '@stagepass/queue'
 
 export interface CachedTicket {
   userId: number
   /** `userId` as the upstream header carries it, made once per read rather than per request. */
   userHeader: string
-  ticket: Ticket | undefined
+  ticket: TokenState | undefined
 }
 
 interface Entry {
@@ -31,7 +31,11 @@ const REVOCATION_MEMORY_MS = 10_000
 export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
   const entries = new Map<string, Entry>()
   const pending = new Map<string, Promise<CachedTicket>>()
-  const tokenOfUser = new Map<number, string>()
+  /**
+   * Every cached string of each user's tokens. During a key rotation one token has a string per
+   * listed key (the same user and token id, signed by each): a revocation must drop them all.
+   */
+  const tokensOfUser = new Map<number, Set<string>>()
   const revokedAt = new Map<number, number>()
   /** When following began (reads sent before it may predate a revocation the feed skipped). */
   let joinedAt = Number.POSITIVE_INFINITY
@@ -43,6 +47,13 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
   const trusted = (entry: Entry, now: number) =>
     now < entry.hardUntil && (now < entry.readAt + ttlMs || (entry.readAt >= joinedAt && followed(now)))
 
+  function forget(token: string, userId: number) {
+    entries.delete(token)
+    const strings = tokensOfUser.get(userId)
+    strings?.delete(token)
+    if (strings?.size === 0) tokensOfUser.delete(userId)
+  }
+
   function remember(token: string, value: CachedTicket, readAt: number) {
     if (ttlMs <= 0) return
     // A revocation that arrived while this read was in flight may not be reflected in it.
@@ -52,13 +63,14 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
     if (entries.size >= maxEntries) {
       // Oldest first: Map keeps insertion order.
       for (const [key, old] of entries) {
-        entries.delete(key)
-        if (tokenOfUser.get(old.value.userId) === key) tokenOfUser.delete(old.value.userId)
+        forget(key, old.value.userId)
         if (entries.size < maxEntries * 0.9) break
       }
     }
     entries.set(token, { value, readAt, hardUntil })
-    tokenOfUser.set(value.userId, token)
+    const strings = tokensOfUser.get(value.userId)
+    if (strings) strings.add(token)
+    else tokensOfUser.set(value.userId, new Set([token]))
   }
 
   return {
@@ -67,7 +79,7 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
       const hit = entries.get(token)
       if (hit !== undefined) {
         if (trusted(hit, Date.now())) return hit.value
-        entries.delete(token)
+        forget(token, hit.value.userId)
       }
       let inFlight = pending.get(token)
       if (!inFlight) {
@@ -103,11 +115,8 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
       for (const userId of revokedUserIds) {
         revokedAt.delete(userId)
         revokedAt.set(userId, now)
-        const token = tokenOfUser.get(userId)
-        if (token !== undefined) {
-          entries.delete(token)
-          tokenOfUser.delete(userId)
-        }
+        for (const token of tokensOfUser.get(userId) ?? []) entries.delete(token)
+        tokensOfUser.delete(userId)
       }
       for (const [userId, when] of revokedAt) {
         if (now - when <= REVOCATION_MEMORY_MS) break

@@ -42,6 +42,7 @@ export {
   TokenInvalidError,
   TokenMissingError,
   TokenNotActiveError,
+  TokenRevokedError,
 } from './queue-token.js'
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
 export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'

@@ -12,7 +12,8 @@ import { type ErrorBody, errorBody } from './error-handler.js'
 const MESSAGES = {
   TOKEN_MISSING: 'a queue token is required: Authorization: Bearer <token>',
   TOKEN_INVALID: 'the queue token is not valid',
-  TOKEN_EXPIRED: 'the queue token has expired or was revoked',
+  TOKEN_EXPIRED: 'the queue token has expired',
+  TOKEN_REVOKED: 'the queue token was revoked: its user has paid and holds no other seat',
   TOKEN_NOT_ACTIVE: 'the queue token is still waiting in line (%s ahead)',
   QUEUE_UNAVAILABLE: 'the waiting room is unavailable',
 } as const
@@ -20,6 +21,7 @@ const STATUSES = {
   TOKEN_MISSING: 401,
   TOKEN_INVALID: 401,
   TOKEN_EXPIRED: 401,
+  TOKEN_REVOKED: 401,
   TOKEN_NOT_ACTIVE: 403,
   QUEUE_UNAVAILABLE: 503,
 }
@@ -29,6 +31,7 @@ export type QueueTokenRejection = keyof typeof MESSAGES
 export const TokenMissingError = createError('TOKEN_MISSING', MESSAGES.TOKEN_MISSING, 401)
 export const TokenInvalidError = createError('TOKEN_INVALID', MESSAGES.TOKEN_INVALID, 401)
 export const TokenExpiredError = createError('TOKEN_EXPIRED', MESSAGES.TOKEN_EXPIRED, 401)
+export const TokenRevokedError = createError('TOKEN_REVOKED', MESSAGES.TOKEN_REVOKED, 401)
 export const TokenNotActiveError = createError('TOKEN_NOT_ACTIVE', MESSAGES.TOKEN_NOT_ACTIVE, 403)
 export const QueueUnavailableError = createError('QUEUE_UNAVAILABLE', MESSAGES.QUEUE_UNAVAILABLE, 503)
 

@@ -17,5 +17,6 @@ export {
   type QueueStore,
   type RevocationReader,
   type Ticket,
+  type TokenState,
   type TokenStateReader,
 } from './store.js'

@@ -39,6 +39,11 @@ export function queueKeys(redisPrefix: string) {
      * keep a verified ACTIVE token until its expiry and drop it as soon as it is revoked.
      */
     revocations: `${tag}:revocations`,
+    /**
+     * ZSET "user:tokenId" → the token's expiry (ms): revoked tokens until they would have expired, so
+     * every string of one (signed by any listed key) reads as revoked, not as expired or unknown.
+     */
+    revoked: `${tag}:revoked`,
     /** HASH epoch second → users admitted in it (last minute only): the measured admission rate. */
     admissions: `${tag}:admissions`,
   }

@@ -141,10 +141,10 @@ return {'WAITING', id, tostring(redis.call('ZCARD', KEYS[9]) + redis.call('ZRANK
  * A user's token state; with a token id, only if that exact token is the live one. A poll (touch
  * = '1') keeps a WAITING user's place from being abandoned; a drawn user's first poll after the
  * opening starts that clock. Pre-queue places are never abandoned.
- * KEYS: waiting, lastSeen, activeTokens, settings, preQueue, drawn, drawnTokens.
+ * KEYS: waiting, lastSeen, activeTokens, settings, preQueue, drawn, drawnTokens, revoked.
  * ARGV: userId, tokenId or '', touch '1' | '0'.
- * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now}; status NONE when there is no
- * live token.
+ * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now}; status REVOKED when that exact
+ * token was revoked (until it would have expired), NONE when there is no live token.
  */
 export const STATUS = `${PRELUDE}
 local user, expected = ARGV[1], ARGV[2]
@@ -156,6 +156,11 @@ if entry then
   if expires > now and (expected == '' or expected == id) then
     return {'ACTIVE', id, tostring(expires), tostring(now)}
   end
+end
+if expected ~= '' then
+  -- Revoked before it would have expired: every string of the token (any key that signed it) is refused.
+  local until_ms = tonumber(redis.call('ZSCORE', KEYS[8], user .. ':' .. expected))
+  if until_ms and until_ms > now then return {'REVOKED', expected, '', tostring(now)} end
 end
 local none = {'NONE', '', '', tostring(now)}
 local id, rank = place_in_line(KEYS[6], KEYS[1], KEYS[7], user)
@@ -341,8 +346,9 @@ return {tonumber(redis.call('HGET', KEYS[1], 'powDifficulty')) or 0, tostring(no
 /**
  * Expires a user's ACTIVE token after a payment, unless that token was admitted after the payment
  * (a redelivered event must not revoke a later visit), and records the revocation in the stream
- * guards follow (trimmed to the last minute).
- * KEYS: active, activeTokens, revocations. ARGV: userId, latest admission time (ms) to revoke.
+ * guards follow (trimmed to the last minute), and the token (user and token id) in the revoked set
+ * until its expiry, so whichever key signed a string of it, it reads as revoked.
+ * KEYS: active, activeTokens, revocations, revoked. ARGV: userId, latest admission time (ms) to revoke.
  * Returns 1 when a token was revoked.
  */
 export const REVOKE = `${PRELUDE}
@@ -350,8 +356,14 @@ local entry = redis.call('HGET', KEYS[2], ARGV[1])
 if not entry then return 0 end
 local id, admitted = parse_active(entry)
 if admitted > tonumber(ARGV[2]) then return 0 end
+local _, _, expires = parse_active(entry)
+local now = now_ms()
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('XADD', KEYS[3], 'MINID', '~', tostring(now_ms() - 60000), '*', 'user', ARGV[1], 'token', id)
+-- The token, not a string of it: remembered as revoked until it would have expired anyway. Each
+-- revocation forgets the lapsed ones, so the set holds at most the revocations of one activeTtl.
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+redis.call('ZADD', KEYS[4], expires, ARGV[1] .. ':' .. id)
+redis.call('XADD', KEYS[3], 'MINID', '~', tostring(now - 60000), '*', 'user', ARGV[1], 'token', id)
 return 1
 `

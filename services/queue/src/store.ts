@@ -20,6 +20,9 @@ export type Ticket =
   | { status: 'WAITING'; userId: number; tokenId: number; queueOrder: number; now: number; opensAt?: number }
   | { status: 'ACTIVE'; userId: number; tokenId: number; expiresAt: number; now: number }
 
+/** What a given token is now: its live ticket, revoked (a payment ended it early), or gone (undefined). */
+export type TokenState = Ticket | { status: 'REVOKED'; userId: number; tokenId: number }
+
 export interface AdmissionDefaults {
   admitPerSecond: number
   maxActive: number
@@ -110,7 +113,16 @@ const drawKey = () => String((randomInt(2 ** 47) * 64 + randomInt(64) + 1) / 2 *
 
 /** The STATUS script's keys, for the service, the guard and the raw baseline alike. */
 export function statusKeys(keys: QueueKeys): string[] {
-  return [keys.waiting, keys.lastSeen, keys.activeTokens, keys.settings, keys.preQueue, keys.drawn, keys.drawnTokens]
+  return [
+    keys.waiting,
+    keys.lastSeen,
+    keys.activeTokens,
+    keys.settings,
+    keys.preQueue,
+    keys.drawn,
+    keys.drawnTokens,
+    keys.revoked,
+  ]
 }
 
 /** The JOIN script's keys; `proofMark` is the spent-challenge key of the proof sent, if any. */
@@ -143,14 +155,15 @@ const PROOF_REFUSALS = {
 } as const
 
 function readStatusScript(redis: Redis, keys: QueueKeys) {
-  const status = script(redis, 'queueTokenStatus', 7, STATUS)
-  return async (userId: number, tokenId: number, touch: boolean): Promise<Ticket | undefined> => {
+  const status = script(redis, 'queueTokenStatus', 8, STATUS)
+  return async (userId: number, tokenId: number, touch: boolean): Promise<TokenState | undefined> => {
     const reply = (await status(
       ...statusKeys(keys),
       userId,
       tokenId === 0 ? '' : tokenId,
       touch ? '1' : '0',
     )) as string[]
+    if (reply[0] === 'REVOKED') return { status: 'REVOKED', userId, tokenId }
     return ticketFrom(userId, reply)
   }
 }
@@ -163,7 +176,7 @@ function readStatusScript(redis: Redis, keys: QueueKeys) {
 export function createTokenStateReader(redis: Redis, redisPrefix: string) {
   const keys = queueKeys(redisPrefix)
   const readStatus = readStatusScript(redis, keys)
-  return async (userId: number, tokenId: number): Promise<Ticket | undefined> => {
+  return async (userId: number, tokenId: number): Promise<TokenState | undefined> => {
     const entry = await redis.hget(keys.activeTokens, String(userId))
     if (entry) {
       const [id, , expires] = entry.split(':')
@@ -207,7 +220,7 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
   const join = script(redis, 'queueJoin', 11, JOIN)
   const admit = script(redis, 'queueAdmit', 11, ADMIT)
   const stats = script(redis, 'queueStats', 7, STATS)
-  const revoke = script(redis, 'queueRevoke', 3, REVOKE)
+  const revoke = script(redis, 'queueRevoke', 4, REVOKE)
   const applySettings = script(redis, 'queueChangeSettings', 3, CHANGE_SETTINGS)
   const challengeTerms = script(redis, 'queueChallengeTerms', 1, CHALLENGE_TERMS)
   const readStatus = readStatusScript(redis, keys)
@@ -247,7 +260,12 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
     },
 
     /** The user's live ticket (any token id, or exactly `tokenId`); a status poll keeps the place. */
-    statusOf(userId: number, tokenId = 0): Promise<Ticket | undefined> {
+    async statusOf(userId: number): Promise<Ticket | undefined> {
+      return (await inQueueStore(() => readStatus(userId, 0, true))) as Ticket | undefined
+    },
+
+    /** Exactly this token's state (a poll keeps its place): live, revoked, or gone. */
+    tokenStatus(userId: number, tokenId: number): Promise<TokenState | undefined> {
       return inQueueStore(() => readStatus(userId, tokenId, true))
     },
 
@@ -297,7 +315,7 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
     /** Expires the user's ACTIVE token if it was admitted no later than `admittedBy` (ms). */
     async revokeToken(userId: number, admittedBy: number): Promise<boolean> {
       const revoked = await inQueueStore(() =>
-        revoke(keys.active, keys.activeTokens, keys.revocations, userId, admittedBy),
+        revoke(keys.active, keys.activeTokens, keys.revocations, keys.revoked, userId, admittedBy),
       )
       return revoked === 1
     },

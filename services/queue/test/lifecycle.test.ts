@@ -98,14 +98,14 @@ t.test('payment.completed revokes the ACTIVE token; a redelivery never revokes a
     const res = await api.get('/queue/tokens/status', { token: first })
     return res.status === 401 ? res : undefined
   })
-  t.equal(revoked.body.code, 'TOKEN_EXPIRED')
+  t.equal(revoked.body.code, 'TOKEN_REVOKED', 'revoked, and says so')
   t.equal((await api.get('/queue/tokens/status/501')).status, 404, 'the user has left the store')
 
   const second = await activeToken(501)
   t.not(second, first, 'a new visit gets a new token')
   t.equal(
     (await api.get('/queue/tokens/status', { token: first })).body.code,
-    'TOKEN_EXPIRED',
+    'TOKEN_REVOKED',
     'the old one stays dead',
   )
   // The same payment delivered again (a new job, as after a relay crash), long after the new visit began.

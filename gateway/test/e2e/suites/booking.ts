@@ -51,7 +51,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     t.equal((await api.get(`/points/current/${userId}`)).body.data.currentPoints, 500)
     const spent = await timeUntil(async () => {
       const res = await api.get(`/reservations/${reservationId}`, { token })
-      return res.status === 401 && res.body.code === 'TOKEN_EXPIRED'
+      return res.status === 401 && res.body.code === 'TOKEN_REVOKED'
     }, 9000)
     t.ok(spent !== undefined, 'after payment.completed the token no longer opens protected routes')
     const other = await admittedToken(api, 8102)

@@ -278,7 +278,7 @@ export async function queueSuite(t: Test, shared: TestSystem) {
       const res = await api.get(prefix, { token })
       return res.status === 401 ? res : undefined
     })
-    t.equal(refused.body.code, 'TOKEN_EXPIRED')
+    t.equal(refused.body.code, 'TOKEN_REVOKED')
     t.equal((await api.get('/queue/tokens/status/8001')).status, 404)
   })
 

@@ -101,7 +101,7 @@ export async function bookingThroughGateway(t: Test, mode: Mode) {
     t.ok(
       await eventually(async () => {
         const res = await api.get(`/reservations/${reservationId}`, { token: token(userId) })
-        return res.status === 401 && res.body.code === 'TOKEN_EXPIRED'
+        return res.status === 401 && res.body.code === 'TOKEN_REVOKED'
       }, 10_000),
       'payment.completed expires the payer’s token',
     )

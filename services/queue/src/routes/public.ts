@@ -8,6 +8,7 @@ import {
   TokenExpiredError,
   TokenInvalidError,
   TokenMissingError,
+  TokenRevokedError,
 } from '@stagepass/kit'
 import { ProofInvalidError, TokenNotFoundError } from '../errors.js'
 import { statusPolls, tokensIssued } from '../metrics.js'
@@ -128,8 +129,9 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     const claims = signer.verify(token)
     if (!claims) throw new TokenInvalidError()
     statusPolls.inc({ by: 'token' })
-    const ticket = await store.statusOf(claims.userId, claims.tokenId)
-    if (!ticket) throw new TokenExpiredError()
-    return { data: view(ticket) }
+    const state = await store.tokenStatus(claims.userId, claims.tokenId)
+    if (!state) throw new TokenExpiredError()
+    if (state.status === 'REVOKED') throw new TokenRevokedError()
+    return { data: view(state) }
   })
 }
