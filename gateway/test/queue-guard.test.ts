@@ -123,6 +123,7 @@ async function buildScene(t: Test, mode: 'split' | 'monolith', settings: Record<
     maxActive: 1000,
     activeTtlSeconds: ttlSeconds,
     abandonAfterSeconds: 120,
+    lineCapacity: 1_000_000,
   })
   const publisher = new EventPublisher({ redisUrl: url, redisPrefix: prefix })
   t.teardown(() => publisher.close())

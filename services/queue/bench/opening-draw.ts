@@ -8,24 +8,12 @@
  *
  * It writes under its own prefix only, refuses to start if keys exist there, and removes them.
  */
-import { parseArgs } from 'node:util'
 import { openScratchStore } from '../src/scripts/scratch-store.js'
+import { measureRuns, median, report, scratchBenchOptions } from './scratch-bench.js'
 
-const { values } = parseArgs({
-  options: {
-    users: { type: 'string', default: '1000000' },
-    runs: { type: 'string', default: '5' },
-    prefix: { type: 'string', default: 'sp-draw-bench:' },
-    'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
-  },
-})
-const users = Number(values.users)
-const runs = Number(values.runs)
-const prefix = values.prefix
-if (!Number.isInteger(users) || users < 1 || !Number.isInteger(runs) || runs < 1) {
-  throw new Error('--users and --runs must be positive integers')
-}
-const { redis, store, allKeys } = await openScratchStore(values['redis-url'], prefix)
+const { users, runs, prefix, redisUrl } = scratchBenchOptions({ users: 1_000_000, runs: 5, prefix: 'sp-draw-bench:' })
+const scratch = await openScratchStore(redisUrl, prefix)
+const { redis, store } = scratch
 
 async function fillPreQueue() {
   for (let from = 1; from <= users; from += 10_000) {
@@ -56,37 +44,25 @@ async function statusMicros(samples: number): Promise<number> {
   return median(micros)
 }
 
-function median(values: number[]): number {
-  return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] as number
-}
-
 const drawMs: number[] = []
 const lookups: number[] = []
-try {
-  for (let run = 0; run < runs; run++) {
-    await fillPreQueue()
-    await redis.hset(store.keys.settings, 'opensAt', '1')
-    const started = process.hrtime.bigint()
-    const stats = await store.stats()
-    drawMs.push(Number(process.hrtime.bigint() - started) / 1e6)
-    if (stats.waiting !== users || stats.preQueue !== 0 || stats.lastDraw?.users !== users) {
-      throw new Error(`the draw left ${stats.waiting} in line and ${stats.preQueue} in the pre-queue`)
-    }
-    lookups.push(await statusMicros(1000))
-    process.stdout.write(
-      `run ${run + 1}: draw ${drawMs.at(-1)?.toFixed(2)} ms, status ${lookups.at(-1)?.toFixed(0)} µs\n`,
-    )
-    await redis.unlink(...allKeys)
+await measureRuns(scratch, runs, async (run) => {
+  await fillPreQueue()
+  await redis.hset(store.keys.settings, 'opensAt', '1')
+  const started = process.hrtime.bigint()
+  const stats = await store.stats()
+  drawMs.push(Number(process.hrtime.bigint() - started) / 1e6)
+  if (stats.waiting !== users || stats.preQueue !== 0 || stats.lastDraw?.users !== users) {
+    throw new Error(`the draw left ${stats.waiting} in line and ${stats.preQueue} in the pre-queue`)
   }
-} finally {
-  await redis.unlink(...allKeys)
-  await redis.quit()
-}
-process.stdout.write(
-  `${JSON.stringify({
-    users,
-    runs,
-    medianDrawMs: Math.round(median(drawMs) * 1000) / 1000,
-    medianStatusMicrosAfterDraw: Math.round(median(lookups)),
-  })}\n`,
-)
+  lookups.push(await statusMicros(1000))
+  process.stdout.write(
+    `run ${run + 1}: draw ${drawMs.at(-1)?.toFixed(2)} ms, status ${lookups.at(-1)?.toFixed(0)} µs\n`,
+  )
+})
+report({
+  users,
+  runs,
+  medianDrawMs: Math.round(median(drawMs) * 1000) / 1000,
+  medianStatusMicrosAfterDraw: Math.round(median(lookups)),
+})

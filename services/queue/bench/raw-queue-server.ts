@@ -11,6 +11,9 @@ import { JOIN, STATUS } from '../src/lua.js'
 import { joinArgs, joinKeys, statusKeys } from '../src/store.js'
 import { GUARD_PROBE } from './scenarios.js'
 
+/** The service's defaults, so the JOIN script does the same work (a capacity check that passes). */
+const RAW_DEFAULTS = { lineCapacity: 1_000_000, admitPerSecond: 100 }
+
 export interface RawQueueServerOptions {
   host?: string
   port: number
@@ -48,7 +51,7 @@ export async function startRawQueueServer({
   const app = Fastify({ logger: false })
   app.post<{ Body: { userId: number } }>('/queue/tokens', async (request) => {
     const { userId } = request.body
-    const reply = await commands.rawJoin(...joinKeyList, ...joinArgs(userId))
+    const reply = await commands.rawJoin(...joinKeyList, ...joinArgs(userId, RAW_DEFAULTS))
     return { data: view(userId, reply) }
   })
   app.get<{ Params: { userId: string } }>('/queue/tokens/status/:userId', async (request, reply) => {

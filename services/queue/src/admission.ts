@@ -4,8 +4,12 @@ import {
   activeUsers,
   admissions,
   expirations,
+  lineCapacity,
   measuredAdmissionRate,
   oldestWait,
+  preQueueUsers,
+  sweepBatches,
+  unfinishedSweeps,
   waitingUsers,
 } from './metrics.js'
 import type { QueueStore, TickResult } from './store.js'
@@ -22,12 +26,17 @@ function record(result: TickResult) {
   activeUsers.set(result.active)
   measuredAdmissionRate.set(result.measuredRate)
   oldestWait.set(result.oldestWaitSeconds)
+  preQueueUsers.set(result.preQueue)
+  lineCapacity.set(result.capacity)
+  sweepBatches.inc(result.sweepBatches)
+  if (!result.sweepFinished) unfinishedSweeps.inc()
 }
 
 /**
  * Runs the admission tick every `tickMs` on this instance. Instances need no coordination: the
  * tick is one Lua script whose budget is shared through Redis, so more instances only mean more
- * frequent, smaller ticks, never more admissions.
+ * frequent, smaller ticks, never more admissions. The sweep before it may take half the period
+ * when more than one batch is due, so admission still runs on time.
  */
 export function startAdmissionTicker(
   store: QueueStore,
@@ -40,7 +49,7 @@ export function startAdmissionTicker(
 
   const tick = async () => {
     try {
-      const result = await store.admitWaitingUsers()
+      const result = await store.admitWaitingUsers(tickMs / 2)
       record(result)
       if (result.admitted || result.abandoned || result.expired) {
         log.debug(

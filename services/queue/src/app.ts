@@ -10,6 +10,8 @@ import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { adminListener } from './admin-listener.js'
 import { startAdmissionTicker } from './admission.js'
 import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_TOKEN_KEYS, type QueueConfig } from './config.js'
+import { QueueFullError } from './errors.js'
+import { fullLineRefusals } from './metrics.js'
 import { createChallengeSigner } from './proof-of-work.js'
 import { revokeTokensOnPayment } from './revocation.js'
 import { adminRoutes } from './routes/admin.js'
@@ -42,6 +44,7 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
     maxActive: config.QUEUE_MAX_ACTIVE,
     activeTtlSeconds: config.QUEUE_ACTIVE_TTL_SECONDS,
     abandonAfterSeconds: config.QUEUE_ABANDON_AFTER_SECONDS,
+    lineCapacity: config.QUEUE_LINE_CAPACITY,
   })
   const tokenKeys = parseQueueTokenKeys(config.QUEUE_TOKEN_KEYS)
   const signer = createQueueTokenSigner(tokenKeys)
@@ -54,6 +57,14 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
   // During an outage every request fails the same way: one warning every few seconds, not one error each.
   let lastOutageLogged = 0
   fastify.setErrorHandler<FastifyError>((err, request, reply) => {
+    if (err instanceof QueueFullError) {
+      // Expected under a flood, and counted: no log line per refusal.
+      fullLineRefusals.inc()
+      return reply
+        .code(503)
+        .header('retry-after', err.retryAfterSeconds)
+        .send(errorBody(503, err.code, err.message))
+    }
     if (err.code !== 'QUEUE_UNAVAILABLE') return handleError(err, request, reply)
     if (Date.now() - lastOutageLogged > 5000) {
       lastOutageLogged = Date.now()

@@ -45,6 +45,14 @@ export const queueConfigFields = {
     default: 120,
     description: 'A WAITING user who has not polled for this long loses the place',
   }),
+  QUEUE_LINE_CAPACITY: Type.Integer({
+    minimum: 1,
+    maximum: 100_000_000,
+    default: 1_000_000,
+    description:
+      'Most users in line, pre-queue included (≈200 bytes of Redis each); a full line answers new joins ' +
+      '503 QUEUE_FULL (default until changed through the admin route)',
+  }),
   QUEUE_POW_CHALLENGE_TTL_SECONDS: Type.Integer({
     minimum: 1,
     maximum: 3600,

@@ -27,3 +27,14 @@ export const PreQueueNotEmptyError = createError(
   '%s users wait in the pre-queue for this opening: move opensAt instead of cancelling it',
   409,
 )
+
+const QueueFull = createError('QUEUE_FULL', 'the waiting line is full (%s places): try again in %s seconds', 503)
+
+/** A new place refused because the line is at its capacity; the answer carries Retry-After. */
+export class QueueFullError extends QueueFull {
+  retryAfterSeconds: number
+  constructor(capacity: number, retryAfterSeconds: number) {
+    super(capacity, retryAfterSeconds)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}

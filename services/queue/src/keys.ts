@@ -27,7 +27,7 @@ export function queueKeys(redisPrefix: string) {
     /** ZSET "join time (ms)" → first place sequence of that second: how long the head has waited. */
     joinMarks: `${tag}:join-marks`,
     /**
-     * HASH admitPerSecond / maxActive / paused / powDifficulty: runtime overrides of the configured
+     * HASH admitPerSecond / maxActive / paused / powDifficulty / capacity: runtime overrides of the configured
      * defaults; opensAt (ms) while an opening is scheduled; draws (openings so far, the band of the
      * next), lastDrawAt / lastDrawUsers after one.
      */

@@ -60,6 +60,14 @@ local function draw_if_due(settings, pre, drawn, now)
   end
   return nil
 end
+-- How many hold or wait for a place: the line (drawn and direct arrivals) and the pre-queue.
+local function line_size(waiting, pre, drawn)
+  return redis.call('ZCARD', waiting) + redis.call('ZCARD', pre) + redis.call('ZCARD', drawn)
+end
+-- The line's capacity: the operators' override, else the configured default.
+local function line_capacity(settings, default)
+  return tonumber(redis.call('HGET', settings, 'capacity')) or tonumber(default)
+end
 -- How long the head of the line has waited (ms): drawn users since their opening, direct arrivals
 -- from the join mark of their second. Also returns the mark to prune below.
 local function head_wait(drawn, waiting, marks, settings, now)
@@ -80,12 +88,15 @@ end
  * user: a live place needs no proof of work). A new place must carry a proof when the difficulty is
  * above 0; a given proof is checked for expiry and difficulty and spent (single use) here, in the
  * same step that makes the place, so a refused join writes nothing. Before an opening, a new place
- * goes to the pre-queue with its random draw key (in the band of this opening).
+ * goes to the pre-queue with its random draw key (in the band of this opening). A full line (the
+ * pre-queue counts) makes no new place; users who hold one keep it.
  * KEYS: sequence, waiting, lastSeen, active, activeTokens, joinMarks, settings, preQueue, drawn,
  *       drawnTokens, proofMark.
- * ARGV: userId, draw key in (0, 1], challenge id or '', challenge difficulty, challenge expiresAt (ms).
+ * ARGV: userId, draw key in (0, 1], challenge id or '', challenge difficulty, challenge expiresAt (ms),
+ *       default line capacity, default admitPerSecond.
  * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now, joined}, status WAITING, ACTIVE
- * or PREQUEUE; or {'REFUSED', code, current difficulty}.
+ * or PREQUEUE; or {'REFUSED', code, current difficulty}; or {'REFUSED', 'QUEUE_FULL', capacity,
+ * admitPerSecond} when a new place would take the line (pre-queue included) past its capacity.
  */
 export const JOIN = `${PRELUDE}
 local user = ARGV[1]
@@ -106,6 +117,14 @@ if id then
 end
 if redis.call('ZSCORE', KEYS[8], user) then
   return {'PREQUEUE', redis.call('HGET', KEYS[10], user), tostring(opens or 0), tostring(now), 0}
+end
+
+-- A new place only while the line has room: checked and taken in this one step, so no flood of
+-- concurrent joins can overshoot it. A refusal writes nothing (a proof sent along is not spent).
+local capacity = line_capacity(KEYS[7], ARGV[6])
+if line_size(KEYS[2], KEYS[8], KEYS[9]) >= capacity then
+  local rate = tonumber(redis.call('HGET', KEYS[7], 'admitPerSecond')) or tonumber(ARGV[7])
+  return {'REFUSED', 'QUEUE_FULL', capacity, rate}
 end
 
 local required = tonumber(redis.call('HGET', KEYS[7], 'powDifficulty')) or 0
@@ -178,16 +197,16 @@ return none
 `
 
 /**
- * One admission tick: expire ACTIVE tokens, drop WAITING users who stopped polling, then admit the
- * head of the line (drawn users first, then direct arrivals) within the shared budget
- * (admitPerSecond × time since the last tick by any instance) and never beyond maxActive. A drawn
- * user reached in line who has not polled since the opening, abandonAfter after it, is dropped.
+ * One admission tick, after the sweep (SWEEP): admit the head of the line (drawn users first, then
+ * direct arrivals) within the shared budget (admitPerSecond × time since the last tick by any
+ * instance) and never beyond maxActive. A drawn user reached in line who has not polled since the
+ * opening, abandonAfter after it, is dropped.
  * KEYS: waiting, lastSeen, active, activeTokens, settings, budget, admissions, joinMarks, preQueue,
  *       drawn, drawnTokens.
  * ARGV: default admitPerSecond, default maxActive, default paused ('1'/'0'), activeTtlMs,
- *       abandonAfterMs, sweep limit, batch limit.
- * Returns {admitted, expired, abandoned, active, waiting, measuredRate, headWaitMs,
- *          admitPerSecond, maxActive, paused}.
+ *       abandonAfterMs, drawn users to pass over at most, batch limit, default line capacity.
+ * Returns {admitted, dropped, active, waiting, measuredRate, headWaitMs, admitPerSecond, maxActive,
+ *          paused, capacity, preQueue}.
  */
 export const ADMIT = `${PRELUDE}
 local now = now_ms()
@@ -196,19 +215,6 @@ local limit = tonumber(ARGV[6])
 local abandon_after = tonumber(ARGV[5])
 draw_if_due(KEYS[5], KEYS[9], KEYS[10], now)
 
-local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
-if #expired > 0 then
-  redis.call('ZREM', KEYS[3], unpack(expired))
-  redis.call('HDEL', KEYS[4], unpack(expired))
-end
-
-local abandoned = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - abandon_after, 'LIMIT', 0, limit)
-if #abandoned > 0 then
-  redis.call('ZREM', KEYS[1], unpack(abandoned))
-  redis.call('ZREM', KEYS[10], unpack(abandoned))
-  redis.call('ZREM', KEYS[2], unpack(abandoned))
-  redis.call('HDEL', KEYS[11], unpack(abandoned))
-end
 local dropped = 0
 
 local s = redis.call('HMGET', KEYS[5], 'admitPerSecond', 'maxActive', 'paused', 'lastDrawAt')
@@ -283,16 +289,43 @@ elseif redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('DEL', KEYS[8])
 end
 
-return {admitted, #expired, #abandoned + dropped, active, waiting, tostring(measured), wait_ms, rate, max_active,
-  paused and 1 or 0}
+return {admitted, dropped, active, waiting, tostring(measured), wait_ms, rate, max_active, paused and 1 or 0,
+  line_capacity(KEYS[5], ARGV[8]), redis.call('ZCARD', KEYS[9])}
+`
+
+/**
+ * One batch of the sweep: expires ACTIVE tokens past their expiry and drops WAITING users not seen
+ * for abandonAfter, at most `limit` of each. Batches
+ * keep each call short (Redis serves nothing else while a script runs); the caller repeats while a
+ * batch comes back full, within its time budget, so the sweep keeps up with any rate of arrivals.
+ * KEYS: waiting, lastSeen, active, activeTokens, drawn, drawnTokens.
+ * ARGV: abandonAfterMs, limit.
+ * Returns {expired, abandoned}.
+ */
+export const SWEEP = `${PRELUDE}
+local now = now_ms()
+local limit = tonumber(ARGV[2])
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+if #expired > 0 then
+  redis.call('ZREM', KEYS[3], unpack(expired))
+  redis.call('HDEL', KEYS[4], unpack(expired))
+end
+local abandoned = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, limit)
+if #abandoned > 0 then
+  redis.call('ZREM', KEYS[1], unpack(abandoned))
+  redis.call('ZREM', KEYS[5], unpack(abandoned))
+  redis.call('ZREM', KEYS[2], unpack(abandoned))
+  redis.call('HDEL', KEYS[6], unpack(abandoned))
+end
+return {#expired, #abandoned}
 `
 
 /**
  * Queue statistics for operators, read in one step (after the opening draw, if it is due).
  * KEYS: waiting, active, settings, admissions, joinMarks, preQueue, drawn.
- * ARGV: default admitPerSecond, default maxActive, default paused.
+ * ARGV: default admitPerSecond, default maxActive, default paused, default line capacity.
  * Returns {waiting, active, measuredRate, headWaitMs, admitPerSecond, maxActive, paused,
- *          powDifficulty, opensAt | '', preQueue, lastDrawAt | '', lastDrawUsers}.
+ *          powDifficulty, opensAt | '', preQueue, lastDrawAt | '', lastDrawUsers, capacity}.
  */
 export const STATS = `${PRELUDE}
 local now = now_ms()
@@ -304,7 +337,7 @@ local wait_ms = head_wait(KEYS[7], KEYS[1], KEYS[5], KEYS[3], now)
 return {redis.call('ZCARD', KEYS[7]) + redis.call('ZCARD', KEYS[1]), redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf'),
   tostring(measured), wait_ms, tonumber(s[1]) or tonumber(ARGV[1]), tonumber(s[2]) or tonumber(ARGV[2]),
   ((s[3] or ARGV[3]) == '1') and 1 or 0, tonumber(s[4]) or 0, opens and tostring(opens) or '',
-  redis.call('ZCARD', KEYS[6]), s[5] or '', tonumber(s[6]) or 0}
+  redis.call('ZCARD', KEYS[6]), s[5] or '', tonumber(s[6]) or 0, line_capacity(KEYS[3], ARGV[4])}
 `
 
 /**

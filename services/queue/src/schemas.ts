@@ -50,6 +50,8 @@ export const SettingsChange = Type.Object(
     admitPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     maxActive: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
     paused: Type.Optional(Type.Boolean()),
+    /** Most users in line, pre-queue included; lowering it below the line refuses joins, drops no one. */
+    capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
     /** Proof-of-work difficulty for new places (leading zero bits); 0 turns it off. */
     powDifficulty: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DIFFICULTY })),
     /** The opening: users who join before it are drawn in random order at it; null cancels it. */
@@ -72,4 +74,8 @@ export const QueueStats = Type.Object({
   opensAt: Type.Union([Type.String(), Type.Null()]),
   preQueue: Type.Integer(),
   lastDraw: Type.Union([Type.Object({ opensAt: Type.String(), users: Type.Integer() }), Type.Null()]),
+  /** Most users in line (waiting + preQueue) before new joins are refused 503 QUEUE_FULL. */
+  capacity: Type.Integer(),
+  /** The line is at its capacity: new joins are refused, users in line keep their places. */
+  full: Type.Boolean(),
 })

@@ -7,9 +7,10 @@ import {
   ProofReplayedError,
   ProofRequiredError,
   ProofTooEasyError,
+  QueueFullError,
 } from './errors.js'
 import { proofMarkKey, type QueueKeys, queueKeys } from './keys.js'
-import { ADMIT, CHALLENGE_TERMS, CHANGE_SETTINGS, JOIN, REVOKE, STATS, STATUS } from './lua.js'
+import { ADMIT, CHALLENGE_TERMS, CHANGE_SETTINGS, JOIN, REVOKE, STATS, STATUS, SWEEP } from './lua.js'
 import type { ChallengeClaims } from './proof-of-work.js'
 
 export type TokenStatus = 'WAITING' | 'ACTIVE'
@@ -28,12 +29,16 @@ export interface AdmissionDefaults {
   maxActive: number
   activeTtlSeconds: number
   abandonAfterSeconds: number
+  /** Most users in line (pre-queue included) before new joins are refused (default until changed). */
+  lineCapacity: number
 }
 
 export interface AdmissionSettings {
   admitPerSecond: number
   maxActive: number
   paused: boolean
+  /** Most users in line, pre-queue included: a full line makes no new place. */
+  capacity: number
 }
 
 /** What operators change at runtime: admission, proof of work, and the scheduled opening. */
@@ -52,6 +57,11 @@ export interface TickResult extends AdmissionSettings {
   /** Admissions per second over the last ten seconds (0 when none). */
   measuredRate: number
   oldestWaitSeconds: number
+  /** Users waiting for the opening's draw (they count against the capacity too). */
+  preQueue: number
+  /** Sweep batches run this tick, and whether they cleared everything due within the budget. */
+  sweepBatches: number
+  sweepFinished: boolean
 }
 
 export interface QueueStats extends AdmissionSettings {
@@ -65,10 +75,19 @@ export interface QueueStats extends AdmissionSettings {
   /** Users waiting for the opening's draw. */
   preQueue: number
   lastDraw: { opensAt: number; users: number } | null
+  /** Whether the line (pre-queue included) is at its capacity: new joins are refused. */
+  full: boolean
 }
 
-const SWEEP_LIMIT = 1000
+/** Expired tokens and abandoned users cleared per sweep call: keeps each script call short. */
+const SWEEP_BATCH = 1000
+/** Drawn users an admission may pass over (never polled after the opening) in one tick. */
+const PASS_OVER_LIMIT = 1000
 const BATCH_LIMIT = 2000
+/** How long a tick may spend sweeping when more is due than one batch, unless told otherwise. */
+const DEFAULT_SWEEP_BUDGET_MS = 50
+/** The longest Retry-After a full line answers with. */
+const MAX_RETRY_AFTER_SECONDS = 60
 
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>
 
@@ -142,9 +161,31 @@ export function joinKeys(keys: QueueKeys, proofMark: string): string[] {
   ]
 }
 
-/** The JOIN script's arguments after the keys. */
-export function joinArgs(userId: number, proof?: ChallengeClaims): Array<string | number> {
-  return [userId, drawKey(), proof?.id ?? '', proof?.difficulty ?? 0, proof?.expiresAt ?? 0]
+/** The JOIN script's arguments after the keys; the defaults apply until operators change them. */
+export function joinArgs(
+  userId: number,
+  defaults: Pick<AdmissionDefaults, 'lineCapacity' | 'admitPerSecond'>,
+  proof?: ChallengeClaims,
+): Array<string | number> {
+  const { lineCapacity, admitPerSecond } = defaults
+  return [
+    userId,
+    drawKey(),
+    proof?.id ?? '',
+    proof?.difficulty ?? 0,
+    proof?.expiresAt ?? 0,
+    lineCapacity,
+    admitPerSecond,
+  ]
+}
+
+/**
+ * When a refused joiner should try again: the time admission takes to free a hundredth of the
+ * line's capacity at the current rate, between 1 s and a minute. Room frees up gradually, so
+ * sending every refused client back after the same second would only repeat the flood.
+ */
+export function retryAfterSeconds(capacity: number, admitPerSecond: number): number {
+  return Math.min(Math.max(Math.ceil(capacity / 100 / admitPerSecond), 1), MAX_RETRY_AFTER_SECONDS)
 }
 
 const PROOF_REFUSALS = {
@@ -219,12 +260,34 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
   const keys: QueueKeys = queueKeys(redisPrefix)
   const join = script(redis, 'queueJoin', 11, JOIN)
   const admit = script(redis, 'queueAdmit', 11, ADMIT)
+  const sweep = script(redis, 'queueSweep', 6, SWEEP)
   const stats = script(redis, 'queueStats', 7, STATS)
   const revoke = script(redis, 'queueRevoke', 4, REVOKE)
   const applySettings = script(redis, 'queueChangeSettings', 3, CHANGE_SETTINGS)
   const challengeTerms = script(redis, 'queueChallengeTerms', 1, CHALLENGE_TERMS)
   const readStatus = readStatusScript(redis, keys)
   const defaultArgs = () => [defaults.admitPerSecond, defaults.maxActive, '0']
+  const sweepKeys = [keys.waiting, keys.lastSeen, keys.active, keys.activeTokens, keys.drawn, keys.drawnTokens]
+
+  /**
+   * Clears what is due (expired tokens, abandoned users) batch by batch, until a batch comes back
+   * short or `budgetMs` is spent: however fast users arrive and leave, a tick clears at the rate
+   * Redis deletes (see docs/queue.md), not a fixed number.
+   */
+  async function sweepDue(budgetMs: number) {
+    const deadline = performance.now() + budgetMs
+    const swept = { expired: 0, abandoned: 0, batches: 0, finished: false }
+    for (;;) {
+      const [expired, abandoned] = (await inQueueStore(() =>
+        sweep(...sweepKeys, defaults.abandonAfterSeconds * 1000, SWEEP_BATCH),
+      )) as [number, number]
+      swept.expired += expired
+      swept.abandoned += abandoned
+      swept.batches++
+      swept.finished = expired < SWEEP_BATCH && abandoned < SWEEP_BATCH
+      if (swept.finished || performance.now() >= deadline) return swept
+    }
+  }
   // The latest tick's view, so estimates cost no extra Redis work per status call.
   let admissionRate = { measured: 0, configured: defaults.admitPerSecond }
 
@@ -240,13 +303,16 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
      */
     async joinLine(userId: number, proof?: ChallengeClaims): Promise<{ ticket: Ticket; joined: boolean }> {
       const mark = proofMarkKey(redisPrefix, proof?.id ?? '-')
-      const reply = (await inQueueStore(() => join(...joinKeys(keys, mark), ...joinArgs(userId, proof)))) as [
+      const reply = (await inQueueStore(() => join(...joinKeys(keys, mark), ...joinArgs(userId, defaults, proof)))) as [
         string,
         string,
         string | number,
-        string,
+        string | number,
         number,
       ]
+      if (reply[0] === 'REFUSED' && reply[1] === 'QUEUE_FULL') {
+        throw new QueueFullError(Number(reply[2]), retryAfterSeconds(Number(reply[2]), Number(reply[3])))
+      }
       if (reply[0] === 'REFUSED') {
         throw PROOF_REFUSALS[reply[1] as keyof typeof PROOF_REFUSALS](Number(reply[2]), proof)
       }
@@ -275,7 +341,11 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
       return Math.ceil((queueOrder + 1) / rate)
     },
 
-    async admitWaitingUsers(): Promise<TickResult> {
+    /**
+     * One tick: the sweep (batches within `sweepBudgetMs` when more than one is due), then admission.
+     */
+    async admitWaitingUsers(sweepBudgetMs = DEFAULT_SWEEP_BUDGET_MS): Promise<TickResult> {
+      const swept = await sweepDue(sweepBudgetMs)
       const reply = (await inQueueStore(() =>
         admit(
           keys.waiting,
@@ -292,16 +362,20 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
           ...defaultArgs(),
           defaults.activeTtlSeconds * 1000,
           defaults.abandonAfterSeconds * 1000,
-          SWEEP_LIMIT,
+          PASS_OVER_LIMIT,
           BATCH_LIMIT,
+          defaults.lineCapacity,
         ),
-      )) as [number, number, number, number, number, string, number, number, number, number]
-      const [admitted, expired, abandoned, active, waiting, measured, waitMs, admitPerSecond, maxActive, paused] = reply
+      )) as [number, number, number, number, string, number, number, number, number, number, number]
+      const [admitted, dropped, active, waiting, measured, waitMs, admitPerSecond, maxActive, paused] = reply
+      const [, , , , , , , , , capacity, preQueue] = reply
       admissionRate = { measured: Number(measured), configured: admitPerSecond }
       return {
         admitted,
-        expired,
-        abandoned,
+        expired: swept.expired,
+        abandoned: swept.abandoned + dropped,
+        sweepBatches: swept.batches,
+        sweepFinished: swept.finished,
         active,
         waiting,
         measuredRate: Number(measured),
@@ -309,6 +383,8 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
         admitPerSecond,
         maxActive,
         paused: paused === 1,
+        capacity,
+        preQueue,
       }
     },
 
@@ -331,10 +407,11 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
           keys.preQueue,
           keys.drawn,
           ...defaultArgs(),
+          defaults.lineCapacity,
         ),
-      )) as [number, number, string, number, number, number, number, number, string, number, string, number]
+      )) as [number, number, string, number, number, number, number, number, string, number, string, number, number]
       const [waiting, active, measured, waitMs, admitPerSecond, maxActive, paused, powDifficulty] = reply
-      const [, , , , , , , , opensAt, preQueue, lastDrawAt, lastDrawUsers] = reply
+      const [, , , , , , , , opensAt, preQueue, lastDrawAt, lastDrawUsers, capacity] = reply
       return {
         waiting,
         active,
@@ -347,6 +424,8 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
         opensAt: opensAt === '' ? null : Number(opensAt),
         preQueue,
         lastDraw: lastDrawAt === '' ? null : { opensAt: Number(lastDrawAt), users: lastDrawUsers },
+        capacity,
+        full: waiting + preQueue >= capacity,
       }
     },
 
@@ -359,6 +438,7 @@ export function createQueueStore(redis: Redis, redisPrefix: string, defaults: Ad
       if (change.admitPerSecond !== undefined) fields.push('admitPerSecond', String(change.admitPerSecond))
       if (change.maxActive !== undefined) fields.push('maxActive', String(change.maxActive))
       if (change.paused !== undefined) fields.push('paused', change.paused ? '1' : '0')
+      if (change.capacity !== undefined) fields.push('capacity', String(change.capacity))
       if (change.powDifficulty !== undefined) fields.push('powDifficulty', String(change.powDifficulty))
       if (change.opensAt !== undefined) fields.push('opensAt', change.opensAt === null ? '' : String(change.opensAt))
       if (!fields.length) return

@@ -23,6 +23,7 @@ export function queueConfig(t: Test, overrides: Partial<QueueConfig> = {}): Queu
     QUEUE_ABANDON_AFTER_SECONDS: 120,
     QUEUE_TICK_MS: 50,
     QUEUE_POW_CHALLENGE_TTL_SECONDS: 120,
+    QUEUE_LINE_CAPACITY: 1_000_000,
     ...overrides,
   }
 }
@@ -44,6 +45,7 @@ export function inspectQueue(t: Test, config: QueueConfig) {
     maxActive: config.QUEUE_MAX_ACTIVE,
     activeTtlSeconds: config.QUEUE_ACTIVE_TTL_SECONDS,
     abandonAfterSeconds: config.QUEUE_ABANDON_AFTER_SECONDS,
+    lineCapacity: config.QUEUE_LINE_CAPACITY,
   })
   return { redis, store, keys: store.keys }
 }

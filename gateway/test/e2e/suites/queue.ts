@@ -1,6 +1,6 @@
 import { EventPublisher } from '@stagepass/events'
 import { parseQueueTokenKeys } from '@stagepass/kit'
-import { createChallengeSigner, solveChallenge } from '@stagepass/queue'
+import { createChallengeSigner, queueKeys, solveChallenge } from '@stagepass/queue'
 import {
   type ApiClient,
   apiClient,
@@ -11,6 +11,7 @@ import {
   type TestSystem,
   tally,
 } from '@stagepass/testkit'
+import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { ROUTE_TABLE } from '../../../src/route-table.js'
 
@@ -161,6 +162,43 @@ export async function queueSuite(t: Test, shared: TestSystem) {
     t.equal(after, before + 1, 'one more user waiting')
     await changeAdmission({ paused: false })
   })
+
+  await t.test(
+    'a flood of new users against a full line: 503 QUEUE_FULL, and the line in Redis stays put',
+    async (t) => {
+      await changeAdmission({ paused: true })
+      const before = (await admin.get('/admin/queue', { headers: adminHeaders })).body.data
+      const capacity = before.waiting + before.preQueue + 40
+      await changeAdmission({ capacity })
+      t.teardown(() => changeAdmission({ capacity: 1_000_000, paused: false }))
+      const redis = new Redis(system.redisUrl)
+      t.teardown(() => redis.quit())
+      const keys = queueKeys(system.redisPrefix)
+      const lineSize = async () =>
+        (await redis.zcard(keys.waiting)) + (await redis.zcard(keys.drawn)) + (await redis.zcard(keys.preQueue))
+
+      const joins = await concurrently(400, (i) => api.post('/queue/tokens', { userId: 30_000 + i }))
+      t.same(tally(joins.map((r) => r.status)), { 200: 40, 503: 360 }, 'the 40 free places are taken, no more')
+      const refused = joins.filter((r) => r.status === 503)
+      t.ok(
+        refused.every((r) => r.body.code === 'QUEUE_FULL' && Number(r.headers['retry-after']) >= 1),
+        'each refusal is QUEUE_FULL with Retry-After, through the gateway',
+      )
+      t.equal(await lineSize(), capacity, 'Redis holds exactly capacity users in line')
+      const sequence = await redis.get(keys.sequence)
+      const again = await concurrently(400, (i) => api.post('/queue/tokens', { userId: 40_000 + i }))
+      t.same(tally(again.map((r) => r.status)), { 503: 400 })
+      t.equal(await lineSize(), capacity, 'a second flood adds nobody')
+      t.equal(await redis.get(keys.sequence), sequence, 'and spends no place number')
+
+      const inLine = joins.find((r) => r.status === 200)
+      const rejoin = await api.post('/queue/tokens', { userId: inLine?.body.data.userId })
+      t.equal(rejoin.status, 200, 'a user in line joining again keeps the place')
+      t.equal(rejoin.body.data.token, inLine?.body.data.token)
+      const stats = await admin.get('/admin/queue', { headers: adminHeaders })
+      t.match(stats.body.data, { capacity, full: true })
+    },
+  )
 
   await t.test('status by user and by token', async (t) => {
     const missing = await api.get('/queue/tokens/status/777777')

@@ -14,6 +14,8 @@ export async function openScratchStore(redisUrl: string, prefix: string) {
     maxActive: 1000,
     activeTtlSeconds: 600,
     abandonAfterSeconds: 120,
+    // Measurements load millions: the line's limit is not what they measure.
+    lineCapacity: 100_000_000,
   })
   const allKeys = Object.values(store.keys)
   if (await redis.exists(...allKeys)) {
