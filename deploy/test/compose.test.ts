@@ -1,4 +1,5 @@
 import { SERVICES } from '@stagepass/launcher'
+import { queueConfigSchema } from '@stagepass/queue'
 import t from 'tap'
 import { APPS, CONTEXTS, launcherPorts } from './support/apps.js'
 import {
@@ -112,6 +113,13 @@ t.test('infrastructure: MySQL 8, Redis 7 with noeviction and AOF, Prometheus, Gr
   const redis = ((services.redis?.command ?? []) as string[]).join(' ')
   t.match(redis, /--maxmemory-policy noeviction/)
   t.match(redis, /--appendonly yes/)
+  // A limit, so a flood fails writes (503s) instead of growing Redis until it is killed. It must hold
+  // the default line at ≈203 bytes a user (docs/queue.md) with as much again to spare for the rest.
+  const limit = /--maxmemory (\d+)(mb|gb)\b/.exec(redis)
+  t.ok(limit, `a maxmemory limit in mb or gb (${redis})`)
+  const bytes = Number(limit?.[1]) * (limit?.[2] === 'gb' ? 2 ** 30 : 2 ** 20)
+  const capacity = queueConfigSchema.properties.QUEUE_LINE_CAPACITY.default as number
+  t.ok(bytes >= capacity * 203 * 2, `${limit?.[0]} holds a full default line (${capacity} users) twice over`)
   t.ok(services.prometheus, 'Prometheus')
   t.ok(services.grafana, 'Grafana')
   t.notOk(services.mysql?.profiles, 'MySQL starts without a profile (npm start uses it)')

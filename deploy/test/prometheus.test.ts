@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { startSystem } from '@stagepass/testkit'
 import t from 'tap'
 import { parse } from 'yaml'
 import { APPS, DEPLOY_DIR } from './support/apps.js'
 import { type ComposeService, interpolate, readCompose } from './support/compose.js'
+import { metricNamesIn } from './support/promql.js'
 
 interface ScrapeConfig {
   job_name: string
@@ -11,9 +13,22 @@ interface ScrapeConfig {
   static_configs?: Array<{ targets: string[] }>
 }
 
+interface AlertRule {
+  alert: string
+  expr: string
+  for?: string
+  labels?: { severity?: string }
+  annotations?: { summary?: string; description?: string }
+}
+
 const prometheus = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as {
   scrape_configs: ScrapeConfig[]
+  rule_files?: string[]
 }
+const alerts = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'alerts.yml'), 'utf8')) as {
+  groups: Array<{ name: string; rules: AlertRule[] }>
+}
+const rules = alerts.groups.flatMap((group) => group.rules)
 const services = readCompose().services
 /** Compose services that run an app process (migrate exits; it serves nothing). */
 const processes = Object.entries(services).filter(([name, s]) => s.build?.args?.APP && name !== 'migrate')
@@ -45,4 +60,50 @@ t.test('every scrape target is a compose service', async (t) => {
   const volumes = (services.prometheus?.volumes ?? []) as string[]
   const mounted = volumes.some((v) => v.startsWith('./prometheus/prometheus.yml:'))
   t.ok(mounted, 'the compose Prometheus reads this file')
+})
+
+t.test('the compose Prometheus loads the alert rules', async (t) => {
+  t.same(prometheus.rule_files, ['alerts.yml'], 'prometheus.yml names the rules file, beside itself')
+  const volumes = (services.prometheus?.volumes ?? []) as string[]
+  const config = volumes.find((v) => v.startsWith('./prometheus/prometheus.yml:'))?.split(':')[1] ?? ''
+  const rulesAt = volumes.find((v) => v.startsWith('./prometheus/alerts.yml:'))?.split(':')[1]
+  t.equal(rulesAt, join(config, '..', 'alerts.yml'), 'mounted where a path relative to the config points')
+})
+
+t.test('alerts before Redis runs out of memory and before the line is full, each saying what it means', async (t) => {
+  t.ok(rules.length > 0, 'there are rules')
+  for (const rule of rules) {
+    t.match(rule.alert, /^[A-Z][A-Za-z]+$/, `${rule.alert}: a name`)
+    t.ok(rule.expr && metricNamesIn(rule.expr).length > 0, `${rule.alert}: an expression over a metric`)
+    t.match(rule.for, /^\d+[smh]$/, `${rule.alert}: fires only when it lasts`)
+    t.match(rule.labels?.severity, /^(warning|critical)$/, `${rule.alert}: a severity`)
+    t.ok(rule.annotations?.summary, `${rule.alert}: a summary`)
+  }
+  const reading = (metric: string) => rules.filter((rule) => metricNamesIn(rule.expr).includes(metric))
+  t.ok(
+    reading('queue_redis_memory_bytes').some((rule) => /kind="used"/.test(rule.expr) && /kind="max"/.test(rule.expr)),
+    'Redis memory against its limit',
+  )
+  t.ok(
+    reading('queue_redis_memory_bytes').some((rule) => /== 0/.test(rule.expr)),
+    'a Redis without a limit (a managed one, in Kubernetes, is configured outside these files)',
+  )
+  t.ok(reading('queue_line_capacity').length > 0, 'the line against its capacity')
+})
+
+/** Metric names a /metrics page declares (every series name of a counter or gauge is its own). */
+function exportedNames(page: string): Set<string> {
+  return new Set([...page.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] as string))
+}
+
+t.test('every metric an alert reads is exported by a running process', async (t) => {
+  const system = await startSystem(t, { mode: 'split' })
+  const exported = new Set<string>()
+  for (const proc of system.processes) {
+    const res = await fetch(`http://127.0.0.1:${proc.spec.port}/metrics`)
+    for (const name of exportedNames(await res.text())) exported.add(name)
+  }
+  for (const rule of rules) {
+    for (const name of metricNamesIn(rule.expr)) t.ok(exported.has(name), `${rule.alert}: ${name} is exported`)
+  }
 })

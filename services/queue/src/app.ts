@@ -11,7 +11,7 @@ import { adminListener } from './admin-listener.js'
 import { startAdmissionTicker } from './admission.js'
 import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_TOKEN_KEYS, type QueueConfig } from './config.js'
 import { QueueFullError } from './errors.js'
-import { fullLineRefusals } from './metrics.js'
+import { fullLineRefusals, reportRedisMemory } from './metrics.js'
 import { createChallengeSigner } from './proof-of-work.js'
 import { revokeTokensOnPayment } from './revocation.js'
 import { adminRoutes } from './routes/admin.js'
@@ -54,6 +54,7 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
     fastify.log.warn('queue: development token or admin key in use; set QUEUE_TOKEN_KEYS and QUEUE_ADMIN_KEY')
   }
   fastify.readiness.add('redis', () => redis.ping())
+  const stopMemoryReport = reportRedisMemory(() => redis.info('memory'))
   // During an outage every request fails the same way: one warning every few seconds, not one error each.
   let lastOutageLogged = 0
   fastify.setErrorHandler<FastifyError>((err, request, reply) => {
@@ -97,6 +98,7 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
     )
   })
   fastify.addHook('onClose', async () => {
+    stopMemoryReport()
     await ticker?.stop()
     // A worker waits for its running job; with Redis gone that could take long, so it gets a limit.
     if (consumer) await Promise.race([consumer.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())])

@@ -24,3 +24,28 @@ export const unfinishedSweeps = counter(
 export const tokensIssued = counter('queue_tokens_issued_total', 'New places in line')
 export const statusPolls = counter('queue_status_polls_total', 'Status reads, by how the user was named', ['by'])
 
+/**
+ * Redis's memory, read from INFO when scraped: `used` and `max` (maxmemory, 0 when unset). With
+ * noeviction, writes fail once `used` reaches `max`; the alerts in deploy/prometheus warn before.
+ */
+let readRedisMemory: (() => Promise<string>) | undefined
+export const redisMemory = gauge(
+  'queue_redis_memory_bytes',
+  'Memory of the queue Redis by kind: used, and max (maxmemory, 0 = no limit)',
+  ['kind'],
+  async function collect() {
+    const info = await readRedisMemory?.().catch(() => undefined)
+    if (info === undefined) return
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN)
+    this.set({ kind: 'used' }, field('used_memory'))
+    this.set({ kind: 'max' }, field('maxmemory'))
+  },
+)
+
+/** Points the Redis memory gauge at this process's queue Redis; the returned function lets go again. */
+export function reportRedisMemory(read: () => Promise<string>): () => void {
+  readRedisMemory = read
+  return () => {
+    if (readRedisMemory === read) readRedisMemory = undefined
+  }
+}

@@ -82,6 +82,11 @@ t.test('a flood of new users against a small line: exactly capacity get places, 
   const metrics = String((await instances[0]?.api.get('/metrics'))?.body)
   const refusals = Number(/^queue_full_refusals_total (\d+)/m.exec(metrics)?.[1])
   t.ok(refusals > 0, `refusals counted (${refusals} on this instance)`)
+  // What the Redis memory alerts read: Redis's own numbers, taken when scraped.
+  const used = Number(/^queue_redis_memory_bytes\{kind="used"\} (\d+)/m.exec(metrics)?.[1])
+  const max = Number(/^queue_redis_memory_bytes\{kind="max"\} (\d+)/m.exec(metrics)?.[1])
+  t.ok(used > 0, `Redis memory used: ${used} bytes`)
+  t.ok(Number.isInteger(max), `Redis maxmemory: ${max} (0 = no limit)`)
 })
 
 t.test('the pre-queue counts against the capacity, checked in the same step as the place', async (t) => {
