@@ -16,6 +16,26 @@ export const mysqlConfigSchema = {
     default: 1000,
     description: 'Give up connecting after this long, so requests fail fast with 503',
   }),
+  MYSQL_QUEUE_LIMIT: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 500,
+    description:
+      'Most requests waiting for a pool connection; beyond it a request is refused at once with 503 DATABASE_BUSY',
+  }),
+  MYSQL_QUEUE_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 60_000,
+    default: 2000,
+    description: 'Longest wait for a pool connection before a request is refused with 503 DATABASE_BUSY',
+  }),
+  MYSQL_STATEMENT_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    maximum: 600_000,
+    default: 5000,
+    description:
+      'Longest a statement may run, lock waits included (MariaDB max_statement_time, MySQL max_execution_time and innodb_lock_wait_timeout); then 503 DATABASE_BUSY',
+  }),
 }
 
 const MysqlConfig = Type.Object(mysqlConfigSchema)

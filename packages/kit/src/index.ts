@@ -8,7 +8,11 @@ export {
 } from './config.js'
 export { type ErrorBody, errorBody, handleError, handleNotFound } from './error-handler.js'
 export {
+  DATABASE_BUSY_RETRY_AFTER_SECONDS,
+  DatabaseBusyError,
+  type DatabaseBusyReason,
   DatabaseUnavailableError,
+  databaseBusyReason,
   isDatabaseConnectionError,
   NotFoundError,
   UpstreamUnavailableError,
