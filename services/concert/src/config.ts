@@ -6,14 +6,14 @@ import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
 export const seatCacheConfigSchema = {
   SEAT_CACHE_ENABLED: Type.Boolean({
     default: true,
-    description: 'Serve seat lists and date availability from Redis (false: every read goes to MySQL)',
+    description: 'Serve seat lists, date availability and catalog pages from Redis (false: every read goes to MySQL)',
   }),
   SEAT_CACHE_TTL_MS: Type.Integer({
     minimum: 1,
     maximum: 60_000,
     default: 1000,
     description:
-      'Longest life of a cached availability view, counted from its database read; events invalidate sooner. Keep it at most 1000 to bound staleness at 1 s even when events are late',
+      'Longest life of a cached availability view or catalog page, counted from its database read; events invalidate sooner. Keep it at most 1000 to bound staleness at 1 s even when events are late',
   }),
 }
 
