@@ -26,8 +26,9 @@ export const mysqlConfigSchema = {
   MYSQL_QUEUE_TIMEOUT_MS: Type.Integer({
     minimum: 10,
     maximum: 60_000,
-    default: 2000,
-    description: 'Longest wait for a pool connection before a request is refused with 503 DATABASE_BUSY',
+    default: 10_000,
+    description:
+      'Longest wait for a pool connection before a request is refused with 503 DATABASE_BUSY; past the gateway timeout (PROXY_TIMEOUT_MS) nobody waits for the answer',
   }),
   MYSQL_STATEMENT_TIMEOUT_MS: Type.Integer({
     minimum: 1000,
