@@ -23,12 +23,8 @@ const ENTRIES = {
 } as const
 type App = keyof typeof ENTRIES
 
-/** The values published in this repository, which anyone can read. */
-const PUBLISHED = {
-  QUEUE_TOKEN_KEYS: 'dev:stagepass-development-token-key',
-  QUEUE_ADMIN_KEY: 'stagepass-development-admin-key',
-  USER_TOKEN_SECRET: 'stagepass-development-user-token-secret',
-}
+/** The development queue token key published in this repository, which anyone can read. */
+const PUBLISHED_QUEUE_KEY = 'dev:stagepass-development-token-key'
 
 const redis = createTestRedisPrefix(t)
 // MySQL where nothing listens: a refused process must say so before it connects anywhere, and one
@@ -136,16 +132,14 @@ const PUBLISHED_USER: Case = ['USER_TOKEN_SECRET', undefined, /is the published 
 const REFUSALS: Record<App, Case[]> = {
   point: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
   concert: [EMPTY_MYSQL],
-  booking: [EMPTY_MYSQL, ['MYSQL_PASSWORD', 'changeme', /is a placeholder/]],
+  booking: [EMPTY_MYSQL],
   queue: [
     PUBLISHED_KEYS,
-    ['QUEUE_TOKEN_KEYS', `k2:the-operators-new-signing-key,${PUBLISHED.QUEUE_TOKEN_KEYS}`, /holds the published/],
-    ['QUEUE_TOKEN_KEYS', 'k1:<your-signing-key-here>', /holds a placeholder/],
+    ['QUEUE_TOKEN_KEYS', `k2:the-operators-new-signing-key,${PUBLISHED_QUEUE_KEY}`, /holds the published/],
     PUBLISHED_ADMIN,
-    ['QUEUE_ADMIN_KEY', PUBLISHED.QUEUE_ADMIN_KEY, /is the published development secret/],
     ['REDIS_URL', `redis://:replace-me@127.0.0.1:6379`, /holds a placeholder/],
   ],
-  gateway: [PUBLISHED_KEYS, PUBLISHED_USER, ['USER_TOKEN_SECRET', PUBLISHED.USER_TOKEN_SECRET, /is the published/]],
+  gateway: [PUBLISHED_KEYS, PUBLISHED_USER],
   monolith: [EMPTY_MYSQL, PLACEHOLDER_MYSQL, PUBLISHED_KEYS, PUBLISHED_ADMIN, PUBLISHED_USER],
   migrate: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
   seed: [EMPTY_MYSQL],
