@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import type { SecretSetting } from '@stagepass/kit'
 
 export const mysqlConfigSchema = {
   MYSQL_HOST: Type.String({ default: '127.0.0.1', description: 'MySQL/MariaDB host' }),
@@ -41,3 +42,6 @@ export const mysqlConfigSchema = {
 
 const MysqlConfig = Type.Object(mysqlConfigSchema)
 export type MysqlConfig = Static<typeof MysqlConfig>
+
+/** The MySQL password is a secret: empty (the development default) or a placeholder is refused in production. */
+export const mysqlSecrets: readonly SecretSetting[] = [{ variable: 'MYSQL_PASSWORD', developmentValues: [''] }]

@@ -3,9 +3,20 @@ export {
   type HttpConfig,
   httpConfigSchema,
   loadConfig,
+  nodeEnvConfigSchema,
   type RedisConfig,
   redisConfigSchema,
+  redisSecrets,
 } from './config.js'
+export {
+  developmentSecretsIn,
+  isPlaceholderSecret,
+  keyListSecrets,
+  refuseDevelopmentSecretsInProduction,
+  type SecretSetting,
+  urlPassword,
+  warnAboutDevelopmentSecrets,
+} from './development-secrets.js'
 export { type ErrorBody, errorBody, handleError, handleNotFound } from './error-handler.js'
 export {
   DATABASE_BUSY_RETRY_AFTER_SECONDS,
@@ -65,4 +76,6 @@ export {
   signUserToken,
   type UserAuthConfig,
   userAuthConfigSchema,
+  userTokenSecret,
+  userTokenSecretInUse,
 } from './user-token.js'

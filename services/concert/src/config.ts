@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
+import { httpConfigSchema, loadConfig, redisConfigSchema, redisSecrets, type SecretSetting } from '@stagepass/kit'
 
 /** The availability cache; the gateway takes the same variables for the monolith. */
 export const seatCacheConfigSchema = {
@@ -25,5 +25,9 @@ export const concertConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3300, description: 'Concert service port' }),
 })
 
-export const loadConcertConfig = (env?: NodeJS.ProcessEnv) => loadConfig(concertConfigSchema, env)
+/** What the concert process refuses in production and warns about elsewhere. */
+export const concertServiceSecrets: readonly SecretSetting[] = [...mysqlSecrets, ...redisSecrets]
+
+export const loadConcertConfig = (env?: NodeJS.ProcessEnv) =>
+  loadConfig(concertConfigSchema, env, concertServiceSecrets)
 export type ConcertConfig = ReturnType<typeof loadConcertConfig>
