@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import { ConfigError, type HttpConfig } from './config.js'
+import { type SecretSetting, warnAboutDevelopmentSecrets } from './development-secrets.js'
 import { handleError, handleNotFound } from './error-handler.js'
 import { healthPlugin } from './health.js'
 import { loggerOptions } from './logger.js'
@@ -13,19 +14,24 @@ import { validatorCompiler } from './validation.js'
 export interface ServerOptions {
   /** Name in logs and metrics: `point`, `gateway`, `monolith`… */
   service: string
-  config: Pick<HttpConfig, 'LOG_LEVEL' | 'LOG_PRETTY'>
+  config: Pick<HttpConfig, 'LOG_LEVEL' | 'LOG_PRETTY'> & Record<string, unknown>
   /**
    * Peers (IPs or CIDRs) whose `X-Forwarded-For` names the client: `request.ip` is then the address
    * the nearest untrusted hop gave. None by default, so a client cannot choose its own address.
    */
   trustedProxies?: readonly string[]
+  /**
+   * The secrets the process reads (its config loader refused development ones where
+   * NODE_ENV=production): any still a development value or a placeholder is warned about at start-up.
+   */
+  secrets?: readonly SecretSetting[]
 }
 
 /**
  * A Fastify instance with what every process shares: logging, request ids, validation without
  * body coercion, the error shape, metrics and health routes. Services register their plugin on it.
  */
-export function createServer({ service, config, trustedProxies = [] }: ServerOptions) {
+export function createServer({ service, config, trustedProxies = [], secrets = [] }: ServerOptions) {
   const app = Fastify({
     logger: loggerOptions({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
     genReqId: requestIdFrom,
@@ -50,6 +56,7 @@ export function createServer({ service, config, trustedProxies = [] }: ServerOpt
   })
   app.register(metricsPlugin)
   app.register(healthPlugin)
+  warnAboutDevelopmentSecrets(app.log, config, secrets)
   return app
 }
 
