@@ -14,7 +14,7 @@ export {
   UpstreamUnavailableError,
   ValidationError,
 } from './errors.js'
-export { healthPlugin, Readiness, type ReadinessCheck } from './health.js'
+export { healthPlugin, Readiness, type ReadinessCheck, type ReadinessOptions, type ReadinessReport } from './health.js'
 export {
   type Counter,
   counter,
@@ -22,11 +22,11 @@ export {
   gauge,
   type Histogram,
   histogram,
-  metricsPlugin,
   registry,
   type Tally,
   tallyCounter,
 } from './metrics.js'
+export { createOperationsServer } from './operations.js'
 export {
   bearerToken,
   createQueueTokenSigner,
@@ -47,7 +47,8 @@ export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
 export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
-export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'
+export { createServer, type ListenAddress, listen, listenAside, runMain, type Server } from './server.js'
+export { createSideServer, type ServerOptions } from './side-server.js'
 export {
   assertSignedInUser,
   signedInUserOf,

@@ -1,55 +1,28 @@
 import { createServer as createHttpServer, type Server as HttpServer, type RequestListener } from 'node:http'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import closeWithGrace from 'close-with-grace'
-import Fastify, { type FastifyInstance, LogController } from 'fastify'
-import { ConfigError, type HttpConfig } from './config.js'
-import { handleError, handleNotFound } from './error-handler.js'
-import { healthPlugin } from './health.js'
-import { loggerOptions } from './logger.js'
+import type { FastifyInstance } from 'fastify'
+import { ConfigError } from './config.js'
+import { healthPlugin, Readiness } from './health.js'
 import { metricsPlugin } from './metrics.js'
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
-import { validatorCompiler } from './validation.js'
-
-export interface ServerOptions {
-  /** Name in logs and metrics: `point`, `gateway`, `monolith`… */
-  service: string
-  config: Pick<HttpConfig, 'LOG_LEVEL' | 'LOG_PRETTY'>
-  /**
-   * Peers (IPs or CIDRs) whose `X-Forwarded-For` names the client: `request.ip` is then the address
-   * the nearest untrusted hop gave. None by default, so a client cannot choose its own address.
-   */
-  trustedProxies?: readonly string[]
-}
+import { createOperationsServer } from './operations.js'
+import { createSideServer, type ServerOptions } from './side-server.js'
 
 /**
- * A Fastify instance with what every process shares: logging, request ids, validation without
- * body coercion, the error shape, metrics and health routes. Services register their plugin on it.
+ * A process's public server: the side server plus the request-duration histogram, `/health/live`,
+ * and `readiness` for contexts to add their checks to. Its `operations` server (operations.ts) serves
+ * `/metrics` and `/health/ready` on a port of its own and closes with it; `listen` starts both.
+ * Services register their plugin on it.
  */
-export function createServer({ service, config, trustedProxies = [] }: ServerOptions) {
-  const app = Fastify({
-    logger: loggerOptions({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
-    genReqId: requestIdFrom,
-    requestIdHeader: false,
-    // Per-request access lines cost throughput; the duration histogram records every request instead.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-    connectionTimeout: 30_000,
-    keepAliveTimeout: 65_000,
-    bodyLimit: 64 * 1024,
-    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
-  }).withTypeProvider<TypeBoxTypeProvider>()
-
-  app.setValidatorCompiler(validatorCompiler)
-  app.setErrorHandler(handleError)
-  app.setNotFoundHandler(handleNotFound)
-  // Callback-style hooks on the hot path: no promise per request.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id)
-    done()
+export function createServer(options: ServerOptions) {
+  const app = createSideServer(options)
+  const readiness = new Readiness()
+  const operations = createOperationsServer(readiness, options)
+  app.decorate('operations', operations)
+  app.addHook('onClose', async () => {
+    await operations.close()
   })
   app.register(metricsPlugin)
-  app.register(healthPlugin)
+  app.register(healthPlugin, { readiness })
   return app
 }
 
@@ -78,10 +51,29 @@ async function listenOnIpv6Loopback(app: FastifyInstance, port: number): Promise
  */
 export const LISTEN_BACKLOG = 4096
 
-/** Listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests, closes pools, exits 0. */
+export interface ListenAddress {
+  host: string
+  port: number
+}
+
+/**
+ * Listens on a process's second port (operations, admin). `localhost` is IPv4 loopback here: these
+ * ports are reached by probes, scrapers and operators' tools, not by browsers. Returns the port (the
+ * one the OS chose for port 0).
+ */
+export async function listenAside(server: FastifyInstance, { host, port }: ListenAddress): Promise<number> {
+  await server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port, backlog: LISTEN_BACKLOG })
+  const address = server.server.address()
+  return typeof address === 'object' && address ? address.port : port
+}
+
+/**
+ * Listens on the public port, then on the operations port (`app.operations`), and on SIGTERM/SIGINT
+ * stops accepting, drains in-flight requests, closes pools, exits 0.
+ */
 export async function listen(
   app: FastifyInstance,
-  { host, port, graceMs }: { host: string; port: number; graceMs: number },
+  { host, port, graceMs, operations }: ListenAddress & { graceMs: number; operations: ListenAddress },
 ) {
   let ipv6: HttpServer | undefined
   // A stray rejected promise (a Redis client flushing its queue as a connection drops) is logged,
@@ -115,11 +107,13 @@ export async function listen(
   }
   if (host !== 'localhost') {
     await app.listen({ host, port, backlog: LISTEN_BACKLOG })
-    return
+  } else {
+    await app.listen({ host: '127.0.0.1', port, backlog: LISTEN_BACKLOG })
+    ipv6 = await listenOnIpv6Loopback(app, port)
+    if (ipv6) app.log.info(`Server listening at http://[::1]:${port}`)
   }
-  await app.listen({ host: '127.0.0.1', port, backlog: LISTEN_BACKLOG })
-  ipv6 = await listenOnIpv6Loopback(app, port)
-  if (ipv6) app.log.info(`Server listening at http://[::1]:${port}`)
+  // Last: whoever waits for the operations port (the launcher, a probe) finds the public one open too.
+  await listenAside(app.operations, operations)
 }
 
 /** Runs a process entry point; a configuration problem ends it with one readable line. */
