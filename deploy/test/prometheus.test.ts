@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 import { APPS, DEPLOY_DIR } from './support/apps.js'
-import { type ComposeService, interpolate, readCompose } from './support/compose.js'
+import { type ComposeService, environmentOf, interpolate, readCompose } from './support/compose.js'
 
 interface ScrapeConfig {
   job_name: string
@@ -17,9 +17,9 @@ const prometheus = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'prometheus
 const services = readCompose().services
 /** Compose services that run an app process (migrate exits; it serves nothing). */
 const processes = Object.entries(services).filter(([name, s]) => s.build?.args?.APP && name !== 'migrate')
-const portOf = (service: ComposeService) => Number(interpolate(String(service.environment?.PORT)))
+const opsPortOf = (service: ComposeService) => Number(interpolate(String(environmentOf(service).OPS_PORT)))
 
-t.test('every app process is scraped, by its service name, on its port', async (t) => {
+t.test('every app process is scraped, by its service name, on its operations port', async (t) => {
   for (const [name, service] of processes) {
     const job = prometheus.scrape_configs.find((c) => c.job_name === name)
     t.ok(job, `a ${name} job`)
@@ -27,8 +27,8 @@ t.test('every app process is scraped, by its service name, on its port', async (
     // DNS discovery finds every replica of a scaled service.
     t.same(sd?.names, [name], `${name}: discovered by its service name`)
     t.equal(sd?.type, 'A')
-    t.equal(sd?.port, portOf(service), `${name}: scraped on the port it listens on`)
-    t.equal(sd?.port, APPS[name]?.port)
+    t.equal(sd?.port, opsPortOf(service), `${name}: scraped on the operations port it listens on`)
+    t.equal(sd?.port, APPS[name]?.opsPort)
   }
 })
 
