@@ -26,7 +26,7 @@ export {
   type Tally,
   tallyCounter,
 } from './metrics.js'
-export { createOperationsServer } from './operations.js'
+export { operationsRoutes } from './operations.js'
 export {
   bearerToken,
   createQueueTokenSigner,
@@ -47,8 +47,16 @@ export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
 export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
-export { createServer, type ListenAddress, listen, listenAside, runMain, type Server } from './server.js'
-export { createSideServer, type ServerOptions } from './side-server.js'
+export {
+  createServer,
+  createSideServer,
+  type ListenAddress,
+  listen,
+  listenAside,
+  runMain,
+  type Server,
+  type ServerOptions,
+} from './server.js'
 export {
   assertSignedInUser,
   signedInUserOf,

@@ -1,22 +1,69 @@
 import { createServer as createHttpServer, type Server as HttpServer, type RequestListener } from 'node:http'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import closeWithGrace from 'close-with-grace'
-import type { FastifyInstance } from 'fastify'
-import { ConfigError } from './config.js'
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
+import { ConfigError, type HttpConfig } from './config.js'
+import { handleError, handleNotFound } from './error-handler.js'
 import { healthPlugin, Readiness } from './health.js'
+import { loggerOptions } from './logger.js'
 import { metricsPlugin } from './metrics.js'
-import { createOperationsServer } from './operations.js'
-import { createSideServer, type ServerOptions } from './side-server.js'
+import { operationsRoutes } from './operations.js'
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
+import { validatorCompiler } from './validation.js'
+
+export interface ServerOptions {
+  /** Name in logs and metrics: `point`, `gateway`, `monolith`… */
+  service: string
+  config: Pick<HttpConfig, 'LOG_LEVEL' | 'LOG_PRETTY'>
+  /**
+   * Peers (IPs or CIDRs) whose `X-Forwarded-For` names the client: `request.ip` is then the address
+   * the nearest untrusted hop gave. None by default, so a client cannot choose its own address.
+   */
+  trustedProxies?: readonly string[]
+}
 
 /**
- * A process's public server: the side server plus the request-duration histogram, `/health/live`,
- * and `readiness` for contexts to add their checks to. Its `operations` server (operations.ts) serves
- * `/metrics` and `/health/ready` on a port of its own and closes with it; `listen` starts both.
- * Services register their plugin on it.
+ * A Fastify instance with what every listener shares: logging, request ids, validation without body
+ * coercion, the error shape; no routes. On its own, the server of a process's second port (the
+ * operations port, the monolith's queue admin port).
+ */
+export function createSideServer({ service, config, trustedProxies = [] }: ServerOptions) {
+  const app = Fastify({
+    logger: loggerOptions({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
+    genReqId: requestIdFrom,
+    requestIdHeader: false,
+    // Per-request access lines cost throughput; the duration histogram records every request instead.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 65_000,
+    bodyLimit: 64 * 1024,
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(handleNotFound)
+  // Callback-style hooks on the hot path: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+    done()
+  })
+  return app
+}
+
+/**
+ * A process's public server: what every process shares (above), the request-duration histogram,
+ * `/health/live`, and `readiness` for contexts to add their checks to. Its `operations` server serves
+ * `/metrics` and `/health/ready` (operations.ts) on a port of its own and closes with it; `listen`
+ * opens both. Services register their plugin on it.
  */
 export function createServer(options: ServerOptions) {
   const app = createSideServer(options)
   const readiness = new Readiness()
-  const operations = createOperationsServer(readiness, options)
+  const operations = createSideServer({ service: `${options.service}-ops`, config: options.config })
+  operationsRoutes(operations, readiness)
   app.decorate('operations', operations)
   app.addHook('onClose', async () => {
     await operations.close()
