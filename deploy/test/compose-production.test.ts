@@ -1,9 +1,9 @@
-import { bookingConfigSchema } from '@stagepass/booking'
-import { concertConfigSchema } from '@stagepass/concert'
+import { loadBookingConfig } from '@stagepass/booking'
+import { loadConcertConfig } from '@stagepass/concert'
 import { loadGatewayConfig } from '@stagepass/gateway'
-import { loadConfig } from '@stagepass/kit'
-import { pointConfigSchema } from '@stagepass/point'
-import { queueConfigSchema } from '@stagepass/queue'
+import { loadLauncherConfig } from '@stagepass/launcher'
+import { loadPointConfig } from '@stagepass/point'
+import { loadQueueConfig } from '@stagepass/queue'
 import t from 'tap'
 import { APPS, CONTEXTS } from './support/apps.js'
 import {
@@ -16,6 +16,7 @@ import {
   productionComposePath,
   readCompose,
   type Shell,
+  STORE_PASSWORDS,
 } from './support/compose.js'
 
 const base = readCompose()
@@ -24,6 +25,7 @@ const merged: ComposeFile = mergeCompose(base, override)
 
 /** What an operator exports before `docker compose … -f deploy/docker-compose.production.yml up`. */
 const OPERATOR: Shell = {
+  ...STORE_PASSWORDS,
   USER_TOKEN_JWKS_URL: 'https://identity.example.com/.well-known/jwks.json',
   USER_TOKEN_ISSUER: 'https://identity.example.com/',
   QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key',
@@ -87,18 +89,28 @@ t.test('every app runs with NODE_ENV=production; the gateway and the monolith ch
 })
 
 t.test('each context starts with its production environment', async (t) => {
-  const schemas = {
-    point: pointConfigSchema,
-    queue: queueConfigSchema,
-    concert: concertConfigSchema,
-    booking: bookingConfigSchema,
+  const loaders = {
+    point: loadPointConfig,
+    queue: loadQueueConfig,
+    concert: loadConcertConfig,
+    booking: loadBookingConfig,
   }
-  for (const [name, schema] of Object.entries(schemas)) {
-    const config = loadConfig(schema, processEnvironment(merged.services[name] ?? {}, OPERATOR))
+  for (const [name, load] of Object.entries(loaders)) {
+    // The loaders refuse development secrets and an empty MySQL password where NODE_ENV=production.
+    const config = load(processEnvironment(merged.services[name] ?? {}, OPERATOR))
     t.equal(config.NODE_ENV, 'production', `${name}: NODE_ENV`)
   }
+  const migrate = loadLauncherConfig(processEnvironment(merged.services.migrate ?? {}, OPERATOR))
+  t.equal(migrate.NODE_ENV, 'production', 'migrate: NODE_ENV')
+  t.equal(migrate.MYSQL_PASSWORD, OPERATOR.MYSQL_ROOT_PASSWORD, 'migrate: the operator’s MySQL password')
   const queue = processEnvironment(merged.services.queue ?? {}, { ...OPERATOR, QUEUE_TOKEN_KEYS: 'k1:short' })
-  t.throws(() => loadConfig(queueConfigSchema, queue), /QUEUE_TOKEN_KEYS/, 'a signing key that is too short is refused')
+  t.throws(() => loadQueueConfig(queue), /QUEUE_TOKEN_KEYS/, 'a signing key that is too short is refused')
+  const published = { ...OPERATOR, QUEUE_TOKEN_KEYS: 'dev:stagepass-development-token-key' }
+  t.throws(
+    () => loadQueueConfig(processEnvironment(merged.services.queue ?? {}, published)),
+    /QUEUE_TOKEN_KEYS holds the published development secret/,
+    'the published development key, set in the shell, is refused',
+  )
 })
 
 t.test('Compose refuses to start without the identity provider’s settings and the queue’s keys', async (t) => {
@@ -137,11 +149,11 @@ t.test('the production gateway refuses what would let anyone act as any user', a
   )
 })
 
-t.test('without the override, user tokens are off and NODE_ENV is not production', async (t) => {
+t.test('without the override, user tokens are off and NODE_ENV is development', async (t) => {
   for (const name of ENTRY_POINTS) {
     const environment = environmentOf(base.services[name] ?? {}, OPERATOR)
     t.notOk('USER_AUTH' in environment, `${name}: USER_AUTH is not set`)
-    t.notOk('NODE_ENV' in environment, `${name}: NODE_ENV is not set`)
+    t.equal(environment.NODE_ENV, 'development', `${name}: NODE_ENV=development (the image says production)`)
     const config = gatewayConfigOf(base, name)
     t.equal(config.USER_AUTH, 'off', `${name}: user tokens off`)
     t.equal(config.NODE_ENV, 'development', `${name}: development`)

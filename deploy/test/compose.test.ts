@@ -1,3 +1,4 @@
+import { createRedis } from '@stagepass/kit'
 import { OPERATIONS_PORT_OFFSET, SERVICES } from '@stagepass/launcher'
 import t from 'tap'
 import { APPS, CONTEXTS, launcherPorts } from './support/apps.js'
@@ -5,8 +6,10 @@ import {
   type ComposeService,
   composeSchemaValidator,
   environmentOf,
+  InterpolationError,
   interpolate,
   readCompose,
+  STORE_PASSWORDS,
 } from './support/compose.js'
 
 const compose = readCompose()
@@ -38,15 +41,15 @@ t.test('every context, the gateway and the monolith run from the one Dockerfile'
     t.equal(service.build?.context, '..', `${name} builds from the repository root`)
   }
   t.equal(services.monolith?.build?.args?.APP, 'gateway', 'the monolith is the gateway image')
-  t.equal(environmentOf(services.monolith as ComposeService).MODE, 'monolith')
-  t.equal(environmentOf(services.gateway as ComposeService).MODE, 'split')
+  t.equal(environmentOf(services.monolith as ComposeService, STORE_PASSWORDS).MODE, 'monolith')
+  t.equal(environmentOf(services.gateway as ComposeService, STORE_PASSWORDS).MODE, 'split')
 })
 
 t.test('ports match the launcher topology and nothing pins a scalable service', async (t) => {
   for (const name of CONTEXTS) {
     const service = services[name] as ComposeService
-    const port = Number(environmentOf(service).PORT)
-    const opsPort = Number(environmentOf(service).OPS_PORT)
+    const port = Number(environmentOf(service, STORE_PASSWORDS).PORT)
+    const opsPort = Number(environmentOf(service, STORE_PASSWORDS).OPS_PORT)
     t.equal(port, APPS[name]?.port, `${name} listens on its documented port`)
     t.equal(opsPort, APPS[name]?.opsPort, `${name} serves operations on its documented port`)
     if (name in launcherPorts) {
@@ -60,8 +63,8 @@ t.test('ports match the launcher topology and nothing pins a scalable service', 
   }
   for (const name of ['gateway', 'monolith']) {
     const service = services[name] as ComposeService
-    t.equal(environmentOf(service).PORT, '8080')
-    t.equal(environmentOf(service).OPS_PORT, '9080')
+    t.equal(environmentOf(service, STORE_PASSWORDS).PORT, '8080')
+    t.equal(environmentOf(service, STORE_PASSWORDS).OPS_PORT, '9080')
     t.notOk(
       service.ports?.some((p) => interpolate(p).includes('9080')),
       `${name} does not publish its operations port on the host`,
@@ -78,14 +81,14 @@ t.test('every variable a container receives is in its app’s config schema', as
     const app = APPS[name === 'monolith' ? 'monolith' : String(service.build?.args?.APP)]
     t.ok(app, `${name} is a known app`)
     if (!app) continue
-    for (const variable of Object.keys(environmentOf(service))) {
+    for (const variable of Object.keys(environmentOf(service, STORE_PASSWORDS))) {
       t.ok(app.variables.has(variable), `${name}: ${variable} is in its config schema`)
     }
   }
 })
 
 t.test('the gateway names every context by its service name and port', async (t) => {
-  const env = environmentOf(services.gateway as ComposeService)
+  const env = environmentOf(services.gateway as ComposeService, STORE_PASSWORDS)
   for (const name of CONTEXTS) {
     const url = new URL(String(env[`${name.toUpperCase()}_URLS`]))
     t.equal(url.hostname, name, `${name.toUpperCase()}_URLS names the ${name} service (Docker DNS, every replica)`)
@@ -94,7 +97,7 @@ t.test('the gateway names every context by its service name and port', async (t)
     t.equal(ops.hostname, name, `${name.toUpperCase()}_OPS_URLS names the ${name} service`)
     t.equal(Number(ops.port), APPS[name]?.opsPort, `${name.toUpperCase()}_OPS_URLS: its operations port`)
   }
-  t.equal(environmentOf(services.booking as ComposeService).POINT_URLS, 'http://point:3100')
+  t.equal(environmentOf(services.booking as ComposeService, STORE_PASSWORDS).POINT_URLS, 'http://point:3100')
 })
 
 t.test('health checks ask each app whether it is ready, on its own operations port', async (t) => {
@@ -103,7 +106,11 @@ t.test('health checks ask each app whether it is ready, on its own operations po
     const command = service.healthcheck?.test.join(' ') ?? ''
     t.match(command, /'\/health\/ready'/, `${name} checks /health/ready`)
     t.match(command, /process\.env\.OPS_PORT/, `${name} checks its own OPS_PORT`)
-    t.equal(environmentOf(service).OPS_HOST, '0.0.0.0', `${name}: Prometheus and the gateway reach its operations port`)
+    t.equal(
+      environmentOf(service, STORE_PASSWORDS).OPS_HOST,
+      '0.0.0.0',
+      `${name}: Prometheus and the gateway reach its operations port`,
+    )
   }
   t.ok(services.mysql?.healthcheck, 'MySQL has a health check')
   t.ok(services.redis?.healthcheck, 'Redis has a health check')
@@ -130,4 +137,83 @@ t.test('infrastructure: MySQL 8, Redis 7 with noeviction and AOF, Prometheus, Gr
   t.ok(services.grafana, 'Grafana')
   t.notOk(services.mysql?.profiles, 'MySQL starts without a profile (npm start uses it)')
   t.notOk(services.redis?.profiles, 'Redis starts without a profile')
+})
+
+/** Every value of a service as Compose interpolates it: its environment, its command, its health check. */
+const interpolated = (service: ComposeService, shell: Record<string, string | undefined>) => ({
+  environment: environmentOf(service, shell),
+  command: ((service.command ?? []) as string[]).map((part) => interpolate(part, shell)),
+  healthcheck: (service.healthcheck?.test ?? []).map((part) => interpolate(part, shell)),
+})
+
+t.test('no store or dashboard runs without a password of the operator’s', async (t) => {
+  const users: Record<keyof typeof STORE_PASSWORDS, string[]> = {
+    MYSQL_ROOT_PASSWORD: ['mysql', 'migrate', 'point', 'concert', 'booking', 'monolith'],
+    REDIS_PASSWORD: ['redis', 'queue', 'concert', 'booking', 'gateway', 'monolith'],
+    GRAFANA_ADMIN_PASSWORD: ['grafana'],
+  }
+  for (const [variable, names] of Object.entries(users)) {
+    for (const name of names) {
+      const service = services[name] as ComposeService
+      const { [variable]: _unset, ...without } = STORE_PASSWORDS as Record<string, string>
+      t.throws(
+        () => interpolated(service, without),
+        new InterpolationError(`required variable ${variable} is missing a value: set ${variable}`),
+        `${name}: refused while ${variable} is unset`,
+      )
+      t.throws(
+        () => interpolated(service, { ...STORE_PASSWORDS, [variable]: '' }),
+        InterpolationError,
+        `${name}: empty`,
+      )
+    }
+  }
+})
+
+t.test('MySQL: the operator’s root password, never an empty one; every app logs in with it', async (t) => {
+  const mysql = interpolated(services.mysql as ComposeService, STORE_PASSWORDS).environment
+  t.equal(mysql.MYSQL_ROOT_PASSWORD, STORE_PASSWORDS.MYSQL_ROOT_PASSWORD)
+  for (const allowance of ['MYSQL_ALLOW_EMPTY_PASSWORD', 'MYSQL_RANDOM_ROOT_PASSWORD']) {
+    t.notOk(allowance in mysql, `no ${allowance}`)
+  }
+  for (const [name, service] of appServices) {
+    const env = environmentOf(service, STORE_PASSWORDS)
+    if ('MYSQL_USER' in env) t.equal(env.MYSQL_PASSWORD, STORE_PASSWORDS.MYSQL_ROOT_PASSWORD, `${name}: MYSQL_PASSWORD`)
+  }
+})
+
+t.test('Redis requires the password, its health check uses it, and every REDIS_URL carries it', async (t) => {
+  const redis = interpolated(services.redis as ComposeService, STORE_PASSWORDS)
+  const requirepass = redis.command.indexOf('--requirepass')
+  t.ok(requirepass > 0, 'redis-server --requirepass')
+  t.equal(redis.command[requirepass + 1], STORE_PASSWORDS.REDIS_PASSWORD, 'the operator’s password')
+  t.equal(redis.environment.REDISCLI_AUTH, STORE_PASSWORDS.REDIS_PASSWORD, 'redis-cli authenticates')
+  // `redis-cli ping` exits 0 even when refused (NOAUTH): only a PONG is healthy.
+  t.match(redis.healthcheck.join(' '), /redis-cli ping \| grep -q PONG/)
+  const withRedis = appServices.filter(([, service]) => 'REDIS_URL' in environmentOf(service, STORE_PASSWORDS))
+  t.ok(withRedis.length >= 5, 'the queue, concert, booking, gateway and monolith read Redis')
+  for (const [name, service] of withRedis) {
+    const url = String(environmentOf(service, STORE_PASSWORDS).REDIS_URL)
+    t.equal(new URL(url).hostname, 'redis', `${name}: the redis service`)
+    // What the apps' client (ioredis, also under BullMQ) takes from the URL.
+    const client = createRedis(url, { lazyConnect: true })
+    t.equal(client.options.password, STORE_PASSWORDS.REDIS_PASSWORD, `${name}: REDIS_URL carries the password`)
+    client.disconnect()
+  }
+})
+
+t.test('Grafana: anonymous viewers, an admin only with the operator’s password', async (t) => {
+  const grafana = environmentOf(services.grafana as ComposeService, STORE_PASSWORDS)
+  t.equal(grafana.GF_SECURITY_ADMIN_PASSWORD, STORE_PASSWORDS.GRAFANA_ADMIN_PASSWORD)
+  t.equal(grafana.GF_AUTH_ANONYMOUS_ORG_ROLE, 'Viewer', 'anonymous users only view')
+})
+
+t.test('the apps run the development defaults here, saying so (the image defaults to production)', async (t) => {
+  for (const [name, service] of appServices) {
+    t.equal(environmentOf(service, STORE_PASSWORDS).NODE_ENV, 'development', name)
+  }
+})
+
+t.test('the store images are pinned by digest', async (t) => {
+  t.match(services.redis?.image, /^redis:7[\w.-]*@sha256:[0-9a-f]{64}$/)
 })

@@ -71,6 +71,34 @@ t.test('multi-stage, pruned with turbo, and the runtime runs as an unprivileged 
   )
 })
 
+t.test('the application code belongs to root and the runtime user cannot change it', async (t) => {
+  const lastFrom = instructions.findLastIndex((l) => /^FROM /i.test(l))
+  const runtime = instructions.slice(lastFrom)
+  const copies = runtime.filter((l) => /^COPY /i.test(l))
+  t.ok(copies.length > 0, 'the runtime copies the build')
+  for (const copy of copies) t.notMatch(copy, /--chown/, `root-owned: ${copy}`)
+  const user = runtime.findIndex((l) => /^USER /i.test(l))
+  t.ok(
+    copies.every((copy) => runtime.indexOf(copy) < user),
+    'copied before the switch to the unprivileged user',
+  )
+  // What is copied carries the builder's modes: nothing writable by group or others.
+  const builderRuns = instructions.slice(0, lastFrom).filter((l) => /^RUN /.test(l))
+  t.match(builderRuns.at(-1), /chmod -R go-w \.$/, 'the builder removes group and other write bits last')
+})
+
+t.test('the base image is pinned by digest', async (t) => {
+  const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1] ?? ''
+  t.match(image, /^node:[\w.-]+@sha256:[0-9a-f]{64}$/, 'a tag for people, a digest for the build')
+  // Every stage starts from the pinned image or from an earlier stage.
+  const named: string[] = []
+  for (const stage of instructions.filter((l) => /^FROM /i.test(l))) {
+    const [, from = '', name = ''] = /^FROM (\S+) AS (\w+)$/.exec(stage) ?? []
+    t.ok(/^\$\{NODE_IMAGE\}$/.test(from) || named.includes(from), `${stage}: the pinned image or an earlier stage`)
+    named.push(name)
+  }
+})
+
 t.test('the runtime sets no variable an app does not read', async (t) => {
   const lastFrom = instructions.findLastIndex((l) => /^FROM /i.test(l))
   const variables = instructions
@@ -79,8 +107,6 @@ t.test('the runtime sets no variable an app does not read', async (t) => {
     .flatMap((l) => [...l.slice(4).matchAll(/(\w+)=/g)].map((m) => m[1] as string))
   t.ok(variables.length > 0, 'the runtime sets variables')
   for (const variable of variables) {
-    // NODE_ENV is read by libraries, not by the apps' config.
-    if (variable === 'NODE_ENV') continue
     for (const app of Object.values(APPS).filter((a) => a.port !== undefined)) {
       t.ok(app.variables.has(variable), `${variable} is in the ${app.name} config schema`)
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { loadGatewayConfig } from '@stagepass/gateway'
 import t from 'tap'
 import { stringify } from 'yaml'
-import { DEPLOY_DIR } from './support/apps.js'
+import { DEPLOY_DIR, LOADERS } from './support/apps.js'
 import { containerEnvironment, type K8sObject, kustomizeBuild } from './support/kustomize.js'
 
 /** Each overlay's entry point, and whether it runs with production settings (it reaches production data). */
@@ -55,14 +55,32 @@ const deployment = (objects: K8sObject[], name: string) =>
 const environmentOf = (objects: K8sObject[], name: string) =>
   containerEnvironment(objects, deployment(objects, name).spec.template.spec.containers[0])
 
+/** Every app's container environment, by app name (the migration Job is `migrate`). */
+const appEnvironments = (objects: K8sObject[]) =>
+  objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'Job')
+    .map((o) => {
+      const name = o.kind === 'Job' ? 'migrate' : o.metadata.name
+      return [name, containerEnvironment(objects, o.spec.template.spec.containers[0])] as const
+    })
+
 for (const [overlay, { entry, production }] of Object.entries(OVERLAYS)) {
   t.test(`overlays/${overlay}`, async (t) => {
     const objects = kustomizeBuild(overlayDir(overlay))
     const apps = objects.filter((o) => o.kind === 'Deployment')
 
     if (!production) {
-      t.test('development settings: user tokens off, NODE_ENV unset', async (t) => {
-        for (const app of apps) t.notOk('NODE_ENV' in environmentOf(objects, app.metadata.name), app.metadata.name)
+      t.test('development settings: user tokens off, NODE_ENV=development', async (t) => {
+        // The image defaults to production, which would refuse the overlay's development values.
+        for (const app of apps)
+          t.equal(environmentOf(objects, app.metadata.name).NODE_ENV, 'development', app.metadata.name)
+        const migrate = objects.find((o) => o.kind === 'Job') as K8sObject
+        t.equal(
+          containerEnvironment(objects, migrate.spec.template.spec.containers[0]).NODE_ENV,
+          'development',
+          'migrate',
+        )
+        for (const [name, env] of appEnvironments(objects)) t.doesNotThrow(() => LOADERS[name]?.(env), `${name} starts`)
         t.notOk(
           objects.some((o) => o.metadata.name === 'stagepass-user-auth'),
           'no identity provider ConfigMap',
@@ -84,7 +102,33 @@ for (const [overlay, { entry, production }] of Object.entries(OVERLAYS)) {
     t.test(`the ${entry} refuses to start while the identity provider is a placeholder`, async (t) => {
       t.throws(() => loadGatewayConfig(environmentOf(objects, entry)), 'as rendered')
       const secretsOnly = withOperatorValues(overlay, SECRETS)
-      t.throws(() => loadGatewayConfig(environmentOf(secretsOnly, entry)), /USER_TOKEN_JWKS_URL|TRUSTED_PROXIES/, 'secrets replaced')
+      t.throws(
+        () => loadGatewayConfig(environmentOf(secretsOnly, entry)),
+        /USER_TOKEN_JWKS_URL|TRUSTED_PROXIES/,
+        'secrets replaced',
+      )
+    })
+
+    t.test('every app reading the MySQL password refuses its placeholder, naming it', async (t) => {
+      const { 'Secret/stagepass-mysql-credentials': _kept, ...others } = SECRETS
+      const placeholder = withOperatorValues(overlay, { ...others, ...IDENTITY })
+      const readers = appEnvironments(placeholder).filter(([, env]) => 'MYSQL_PASSWORD' in env)
+      t.ok(
+        readers.some(([name]) => name === 'migrate'),
+        'the migration Job among them',
+      )
+      for (const [name, env] of readers) {
+        t.equal(env.MYSQL_PASSWORD, 'replace-me', `${name}: the placeholder as rendered`)
+        t.throws(() => LOADERS[name]?.(env), /MYSQL_PASSWORD is a placeholder/, `${name} refuses to start`)
+      }
+    })
+
+    t.test('with the operator’s values every app starts in production', async (t) => {
+      const replaced = withOperatorValues(overlay, { ...SECRETS, ...IDENTITY })
+      for (const [name, env] of appEnvironments(replaced)) {
+        t.equal(env.NODE_ENV, 'production', `${name}: NODE_ENV`)
+        t.doesNotThrow(() => LOADERS[name]?.(env), `${name} starts`)
+      }
     })
 
     t.test(`with the operator's values, the ${entry} checks user tokens in production`, async (t) => {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 import { APPS, DEPLOY_DIR } from './support/apps.js'
-import { type ComposeService, environmentOf, interpolate, readCompose } from './support/compose.js'
+import { type ComposeService, interpolate, readCompose } from './support/compose.js'
 
 interface ScrapeConfig {
   job_name: string
@@ -17,7 +17,7 @@ const prometheus = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'prometheus
 const services = readCompose().services
 /** Compose services that run an app process (migrate exits; it serves nothing). */
 const processes = Object.entries(services).filter(([name, s]) => s.build?.args?.APP && name !== 'migrate')
-const opsPortOf = (service: ComposeService) => Number(interpolate(String(environmentOf(service).OPS_PORT)))
+const opsPortOf = (service: ComposeService) => Number(interpolate(String(service.environment?.OPS_PORT)))
 
 t.test('every app process is scraped, by its service name, on its operations port', async (t) => {
   for (const [name, service] of processes) {

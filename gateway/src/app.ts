@@ -1,5 +1,5 @@
 import { createServer, QUEUE_USER_HEADER, USER_HEADER } from '@stagepass/kit'
-import { type GatewayConfig, trustedProxies } from './config.js'
+import { type GatewayConfig, gatewaySecrets, trustedProxies } from './config.js'
 import { queueGuardPlugin } from './guard/plugin.js'
 import { registerMonolithMode } from './monolith.js'
 import { rateLimitPlugin } from './rate-limit/plugin.js'
@@ -17,6 +17,7 @@ export async function buildGateway(config: GatewayConfig, routes: readonly Route
     service: config.MODE === 'monolith' ? 'monolith' : 'gateway',
     config,
     trustedProxies: trustedProxies(config),
+    secrets: gatewaySecrets(config),
   })
   // Only the guard and the user-token check may name a user; whatever a client sent is dropped at the edge.
   app.addHook('onRequest', (request, _reply, done) => {

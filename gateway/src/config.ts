@@ -2,10 +2,21 @@ import { isIP } from 'node:net'
 import { type Static, Type } from '@sinclair/typebox'
 import { bookingSettingsSchema } from '@stagepass/booking'
 import { seatCacheConfigSchema } from '@stagepass/concert'
-import { mysqlConfigSchema } from '@stagepass/db'
-import { ConfigError, httpConfigSchema, loadConfig, redisConfigSchema, userAuthConfigSchema } from '@stagepass/kit'
+import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
+import {
+  ConfigError,
+  httpConfigSchema,
+  loadConfig,
+  redisConfigSchema,
+  redisSecrets,
+  refuseDevelopmentSecretsInProduction,
+  type SecretSetting,
+  userAuthConfigSchema,
+  userTokenSecret,
+  userTokenSecretInUse,
+} from '@stagepass/kit'
 import { pointSettingsFields } from '@stagepass/point'
-import { queueConfigFields } from '@stagepass/queue'
+import { queueConfigFields, queueSecrets, queueTokenKeysSecret } from '@stagepass/queue'
 import { LIMIT_RULES_PATTERN } from './rate-limit/limit-rules.js'
 import { SERVICE_NAMES } from './route-table.js'
 import { refuseUnsafeUserAuthInProduction } from './user-auth/production.js'
@@ -101,12 +112,25 @@ export const gatewayConfigSchema = Type.Object({
 })
 
 export type GatewayConfig = Static<typeof gatewayConfigSchema>
-/** The gateway's settings; a production environment also refuses unsafe user-token settings. */
+/** The gateway's settings; a production environment also refuses unsafe user-token settings and development secrets. */
 export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
   const config = loadConfig(gatewayConfigSchema, env)
   refuseUnsafeUserAuthInProduction(config)
+  refuseDevelopmentSecretsInProduction(config, gatewaySecrets(config))
   trustedProxies(config)
   return config
+}
+
+/**
+ * The secrets the gateway uses: the guard's token keys, the user-token secret when it verifies user
+ * tokens, and in monolith mode every context's (the split gateway reads no MySQL and serves no admin route).
+ */
+export function gatewaySecrets(
+  config: Pick<GatewayConfig, 'MODE' | 'USER_AUTH' | 'USER_TOKEN_JWKS_URL' | 'USER_TOKEN_PUBLIC_KEY'>,
+): SecretSetting[] {
+  const userTokens = userTokenSecretInUse(config) ? [userTokenSecret] : []
+  if (config.MODE === 'monolith') return [...mysqlSecrets, ...redisSecrets, ...queueSecrets, ...userTokens]
+  return [...redisSecrets, queueTokenKeysSecret, ...userTokens]
 }
 
 /** TRUSTED_PROXIES as a list; an entry that is not an IP address or CIDR block stops the start. */

@@ -5,6 +5,7 @@ import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
 import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
 import { forwardedHeaders } from './forwarded-headers.js'
 import { ROUTE_TABLE, type ServiceName } from './route-table.js'
+import { cancelUpstreamWithClient } from './upstream-cancellation.js'
 
 /** One keep-alive pool per upstream instance; several instances are balanced (undici BalancedPool). */
 function createDispatcher(urls: string[], config: GatewayConfig): Dispatcher {
@@ -25,6 +26,8 @@ const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'F
 /** An upstream that is down gives a fast 503 (or 502/504) in the documented shape, never a hang. */
 function upstreamError(service: ServiceName) {
   return (reply: FastifyReply, { error }: { error: Error }) => {
+    // The client hung up and its upstream request was cancelled: nobody is left to answer.
+    if (reply.raw.destroyed) return reply
     const { code: ownCode, cause } = error as Error & { code?: string; cause?: { code?: string } }
     const code = cause?.code ?? ownCode ?? ''
     reply.request.log.warn({ err: error, service }, 'upstream request failed')
@@ -70,6 +73,7 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
   fastify.addHook('onClose', async () => {
     await Promise.all([...dispatchers.values()].map((d) => d.close()))
   })
+  const cancellable = cancelUpstreamWithClient(fastify)
 
   for (const route of ROUTE_TABLE) {
     const urls = upstreams[route.service]
@@ -77,7 +81,7 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
       upstream: urls[0] as string,
       prefix: route.prefix,
       rewritePrefix: route.prefix,
-      undici: dispatchers.get(route.service) as Pool,
+      undici: cancellable(dispatchers.get(route.service) as Dispatcher) as unknown as Pool,
       disableRequestLogging: true,
       replyOptions: {
         rewriteRequestHeaders: (request, headers) => forwardedHeaders(request as FastifyRequest, headers),

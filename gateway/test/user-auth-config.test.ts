@@ -11,7 +11,8 @@ import { createUserTokenVerifier } from '../src/user-auth/user-token-verifier.js
 const run = promisify(execFile)
 
 t.test('production refuses user tokens off and the development secret, naming the variable', async (t) => {
-  const production = { NODE_ENV: 'production' }
+  // The operator's own queue keys: the published ones are refused in production too.
+  const production = { NODE_ENV: 'production', QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key' }
   t.throws(() => loadGatewayConfig(production), /USER_AUTH=off is refused where NODE_ENV=production/)
   t.throws(() => loadGatewayConfig({ ...production, USER_AUTH: 'jwt' }), /USER_TOKEN_SECRET is the published/)
   t.equal(loadGatewayConfig({ ...production, USER_AUTH: 'jwt', USER_TOKEN_SECRET: 'q'.repeat(40) }).USER_AUTH, 'jwt')

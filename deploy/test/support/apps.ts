@@ -1,9 +1,9 @@
-import { bookingConfigSchema } from '@stagepass/booking'
-import { concertConfigSchema } from '@stagepass/concert'
-import { gatewayConfigSchema } from '@stagepass/gateway'
-import { fromRoot, SERVICE_BASE_PORTS } from '@stagepass/launcher'
-import { pointConfigSchema } from '@stagepass/point'
-import { queueConfigSchema } from '@stagepass/queue'
+import { bookingConfigSchema, loadBookingConfig } from '@stagepass/booking'
+import { concertConfigSchema, loadConcertConfig } from '@stagepass/concert'
+import { gatewayConfigSchema, loadGatewayConfig } from '@stagepass/gateway'
+import { fromRoot, loadLauncherConfig, SERVICE_BASE_PORTS } from '@stagepass/launcher'
+import { loadPointConfig, pointConfigSchema } from '@stagepass/point'
+import { loadQueueConfig, queueConfigSchema } from '@stagepass/queue'
 
 /** The deployable apps: what each is called in deploy/, the variables its config schema reads, its port. */
 export interface App {
@@ -54,14 +54,28 @@ export const APPS: Record<string, App> = {
     opsPort: 9080,
     image: 'stagepass/gateway',
   },
-  // The one-shot preparation reads the MySQL settings every MySQL app reads.
+  // The one-shot preparation reads the MySQL settings every MySQL app reads, and NODE_ENV.
   migrate: {
     name: 'migrate',
-    variables: mysqlVariables,
+    variables: new Set([...mysqlVariables, 'NODE_ENV']),
     port: undefined,
     opsPort: undefined,
     image: 'stagepass/migrate',
   },
+}
+
+/**
+ * Each app's own configuration loader, as its process calls it at start-up: where NODE_ENV=production
+ * it refuses development secrets, an empty MySQL password and placeholders.
+ */
+export const LOADERS: Record<string, (env: NodeJS.ProcessEnv) => unknown> = {
+  point: loadPointConfig,
+  queue: loadQueueConfig,
+  concert: loadConcertConfig,
+  booking: loadBookingConfig,
+  gateway: loadGatewayConfig,
+  monolith: loadGatewayConfig,
+  migrate: loadLauncherConfig,
 }
 
 /** The launcher's base ports must be the ones the deploy files use. */

@@ -26,6 +26,13 @@ export interface ComposeFile {
 /** The operator's shell, as Compose sees it when it interpolates the files. */
 export type Shell = Record<string, string | undefined>
 
+/** What every Compose run needs (the shell or deploy/.env): the stores' and Grafana's passwords. */
+export const STORE_PASSWORDS = {
+  MYSQL_ROOT_PASSWORD: 'mysql-root-password-of-the-operator',
+  REDIS_PASSWORD: '5f3c0a9e1b7d4c2a8e6f0b3d9a1c7e5f',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password-of-the-operator',
+} as const satisfies Shell
+
 export const composePath = join(DEPLOY_DIR, 'docker-compose.yml')
 export const productionComposePath = join(DEPLOY_DIR, 'docker-compose.production.yml')
 

@@ -1,4 +1,4 @@
-export { type MysqlConfig, mysqlConfigSchema } from './config.js'
+export { type MysqlConfig, mysqlConfigSchema, mysqlSecrets } from './config.js'
 export type { Database } from './database.js'
 export { createDb, createServerConnection, type Db, ensureDatabase, migrateToLatest, pingDb } from './mysql.js'
 export { dbPlugin } from './plugin.js'

@@ -1,5 +1,6 @@
-import { Kysely, Migrator, MysqlDialect, sql } from 'kysely'
+import { CompiledQuery, type DatabaseConnection, Kysely, Migrator, MysqlDialect, sql } from 'kysely'
 import { createPool } from 'mysql2'
+import { boundedPool } from './bounded-pool.js'
 import type { MysqlConfig } from './config.js'
 import type { Database } from './database.js'
 import { migrationProvider } from './migrations/index.js'
@@ -21,15 +22,41 @@ function poolOptions(config: MysqlConfig) {
   } as const
 }
 
+/**
+ * Every statement of a pooled connection gets a time limit, lock waits included, so a pile-up on
+ * one row ends in `DATABASE_BUSY` instead of holding the connection for InnoDB's default 50 s.
+ * MariaDB limits any statement (`max_statement_time`, seconds); MySQL only reads
+ * (`max_execution_time`, ms), so its writes are bounded by the lock wait timeout alone.
+ */
+async function limitStatementTime(connection: DatabaseConnection, timeoutMs: number): Promise<void> {
+  const { rows } = await connection.executeQuery<{ version: string }>(CompiledQuery.raw('select version() as version'))
+  const mariadb = /mariadb/i.test(rows[0]?.version ?? '')
+  const limit = mariadb ? `max_statement_time = ${timeoutMs / 1000}` : `max_execution_time = ${timeoutMs}`
+  const lockWaitSeconds = Math.max(1, Math.floor(timeoutMs / 1000))
+  await connection.executeQuery(
+    CompiledQuery.raw(`set session ${limit}, innodb_lock_wait_timeout = ${lockWaitSeconds}`),
+  )
+}
+
+/**
+ * The pool every context queries through: a bounded waiting line (length and time) and a time
+ * limit on every statement, all refused as 503 `DATABASE_BUSY` (see docs/architecture.md).
+ */
 export function createDb(config: MysqlConfig): Db {
   const pool = createPool({
     ...poolOptions(config),
     database: config.MYSQL_DATABASE,
     connectionLimit: config.MYSQL_POOL_SIZE,
     maxIdle: config.MYSQL_POOL_SIZE,
+    queueLimit: config.MYSQL_QUEUE_LIMIT,
     enableKeepAlive: true,
   })
-  return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) })
+  return new Kysely<Database>({
+    dialect: new MysqlDialect({
+      pool: boundedPool(pool, { queueTimeoutMs: config.MYSQL_QUEUE_TIMEOUT_MS }),
+      onCreateConnection: (connection) => limitStatementTime(connection, config.MYSQL_STATEMENT_TIMEOUT_MS),
+    }),
+  })
 }
 
 /** Connects without a database, so the database itself can be created or dropped. */

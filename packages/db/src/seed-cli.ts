@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { Type } from '@sinclair/typebox'
-import { ConfigError, loadConfig } from '@stagepass/kit'
-import { mysqlConfigSchema } from './config.js'
+import { ConfigError, loadConfig, nodeEnvConfigSchema } from '@stagepass/kit'
+import { mysqlConfigSchema, mysqlSecrets } from './config.js'
 import { createDb, ensureDatabase, migrateToLatest } from './mysql.js'
 import { CatalogNotEmptyError, checkDemoDataSize, DEFAULT_DEMO_DATA, type DemoDataSize, seedDemoData } from './seed.js'
 
@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage)
     return 0
   }
-  const config = loadConfig(Type.Object(mysqlConfigSchema))
+  const config = loadConfig(Type.Object({ ...nodeEnvConfigSchema, ...mysqlConfigSchema }), process.env, mysqlSecrets)
   await ensureDatabase(config)
   const db = createDb({ ...config, MYSQL_POOL_SIZE: 2 })
   try {

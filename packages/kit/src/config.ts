@@ -1,30 +1,44 @@
 import { type Static, type TObject, Type } from '@sinclair/typebox'
 import envSchema from 'env-schema'
+import { ConfigError } from './config-error.js'
+import { refuseDevelopmentSecretsInProduction, type SecretSetting, urlPassword } from './development-secrets.js'
 
-/** Raised when the environment does not satisfy a process's config schema. */
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
+export { ConfigError }
 
 /**
  * Reads and validates configuration from environment variables. A bad value stops the process at
- * start-up with a message naming the variable, instead of failing later under load.
+ * start-up with a message naming the variable, instead of failing later under load. Where the
+ * schema reads NODE_ENV and it is `production`, the `secrets` the process declares must be real ones.
  */
-export function loadConfig<S extends TObject>(schema: S, env: NodeJS.ProcessEnv = process.env): Static<S> {
+export function loadConfig<S extends TObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+  secrets: readonly SecretSetting[] = [],
+): Static<S> {
+  let config: Static<S>
   try {
-    return envSchema<Static<S>>({ schema, data: env, dotenv: false })
+    config = envSchema<Static<S>>({ schema, data: env, dotenv: false })
   } catch (err) {
     const message = (err as Error).message.replaceAll('env/', '').replaceAll('env ', '')
     throw new ConfigError(`invalid configuration: ${message}`)
   }
+  const settings = config as Record<string, unknown>
+  const nodeEnv = String(settings.NODE_ENV ?? env.NODE_ENV ?? process.env.NODE_ENV ?? '')
+  refuseDevelopmentSecretsInProduction({ ...settings, NODE_ENV: nodeEnv }, secrets)
+  return config
+}
+
+/** Whether the process runs in production: every process that reads a secret reads this too. */
+export const nodeEnvConfigSchema = {
+  NODE_ENV: Type.String({
+    default: 'development',
+    description: 'production refuses development secrets, placeholders and unsafe switches at start-up',
+  }),
 }
 
 /** Variables every HTTP process understands. */
 export const httpConfigSchema = {
-  NODE_ENV: Type.String({
-    default: 'development',
-    description: 'production refuses development secrets and unsafe switches at start-up',
-  }),
+  ...nodeEnvConfigSchema,
   HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),
   OPS_HOST: Type.String({
     default: '127.0.0.1',
@@ -49,6 +63,11 @@ export const redisConfigSchema = {
     description: 'Prefix of every Redis key and BullMQ queue this deployment owns',
   }),
 }
+
+/** A password in REDIS_URL is a secret: a placeholder is refused in production (none at all is allowed). */
+export const redisSecrets: readonly SecretSetting[] = [
+  { variable: 'REDIS_URL', developmentValues: [], secretsOf: urlPassword },
+]
 
 export type HttpConfig = Static<ReturnType<typeof Type.Object<typeof httpConfigSchema>>>
 export type RedisConfig = Static<ReturnType<typeof Type.Object<typeof redisConfigSchema>>>

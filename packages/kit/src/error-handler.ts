@@ -1,6 +1,25 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { isDatabaseConnectionError } from './errors.js'
+import {
+  DATABASE_BUSY_RETRY_AFTER_SECONDS,
+  type DatabaseBusyReason,
+  databaseBusyReason,
+  isDatabaseConnectionError,
+} from './errors.js'
+import { tallyCounter } from './metrics.js'
+
+const BUSY_REASONS: readonly DatabaseBusyReason[] = [
+  'queue_full',
+  'queue_timeout',
+  'lock_wait_timeout',
+  'statement_timeout',
+]
+const databaseBusy = tallyCounter(
+  'db_busy_total',
+  'Requests refused with 503 DATABASE_BUSY, by reason: queue_full, queue_timeout (no pool connection in time), lock_wait_timeout, statement_timeout',
+  'reason',
+  BUSY_REASONS,
+)
 
 export interface ErrorBody {
   statusCode: number
@@ -31,6 +50,16 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
       err.statusCode === 415 ? `unsupported content type: ${request.headers['content-type'] ?? 'none'}` : err.message
     const status = err.statusCode === 413 ? 413 : 400
     return reply.code(status).send(errorBody(status, 'VALIDATION_ERROR', message))
+  }
+  const busy = databaseBusyReason(err)
+  if (busy) {
+    databaseBusy.add(busy)
+    // Counted, not logged: a flood of refusals would flood the log too.
+    request.log.debug({ reason: busy }, 'database busy')
+    return reply
+      .code(503)
+      .header('retry-after', DATABASE_BUSY_RETRY_AFTER_SECONDS)
+      .send(errorBody(503, 'DATABASE_BUSY', `database is busy; retry in ${DATABASE_BUSY_RETRY_AFTER_SECONDS} s`))
   }
   if (isDatabaseConnectionError(err)) {
     request.log.error({ err }, 'database unavailable')

@@ -3,12 +3,27 @@ export {
   type HttpConfig,
   httpConfigSchema,
   loadConfig,
+  nodeEnvConfigSchema,
   type RedisConfig,
   redisConfigSchema,
+  redisSecrets,
 } from './config.js'
+export {
+  developmentSecretsIn,
+  isPlaceholderSecret,
+  keyListSecrets,
+  refuseDevelopmentSecretsInProduction,
+  type SecretSetting,
+  urlPassword,
+  warnAboutDevelopmentSecrets,
+} from './development-secrets.js'
 export { type ErrorBody, errorBody, handleError, handleNotFound } from './error-handler.js'
 export {
+  DATABASE_BUSY_RETRY_AFTER_SECONDS,
+  DatabaseBusyError,
+  type DatabaseBusyReason,
   DatabaseUnavailableError,
+  databaseBusyReason,
   isDatabaseConnectionError,
   NotFoundError,
   UpstreamUnavailableError,
@@ -70,4 +85,6 @@ export {
   signUserToken,
   type UserAuthConfig,
   userAuthConfigSchema,
+  userTokenSecret,
+  userTokenSecretInUse,
 } from './user-token.js'

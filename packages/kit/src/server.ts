@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import { ConfigError, type HttpConfig } from './config.js'
+import { type SecretSetting, warnAboutDevelopmentSecrets } from './development-secrets.js'
 import { handleError, handleNotFound } from './error-handler.js'
 import { healthPlugin, Readiness } from './health.js'
 import { loggerOptions } from './logger.js'
@@ -14,12 +15,17 @@ import { validatorCompiler } from './validation.js'
 export interface ServerOptions {
   /** Name in logs and metrics: `point`, `gateway`, `monolith`… */
   service: string
-  config: Pick<HttpConfig, 'LOG_LEVEL' | 'LOG_PRETTY'>
+  config: Pick<HttpConfig, 'LOG_LEVEL' | 'LOG_PRETTY'> & Record<string, unknown>
   /**
    * Peers (IPs or CIDRs) whose `X-Forwarded-For` names the client: `request.ip` is then the address
    * the nearest untrusted hop gave. None by default, so a client cannot choose its own address.
    */
   trustedProxies?: readonly string[]
+  /**
+   * The secrets the process reads (its config loader refused development ones where
+   * NODE_ENV=production): any still a development value or a placeholder is warned about at start-up.
+   */
+  secrets?: readonly SecretSetting[]
 }
 
 /**
@@ -70,6 +76,7 @@ export function createServer(options: ServerOptions) {
   })
   app.register(metricsPlugin)
   app.register(healthPlugin, { readiness })
+  warnAboutDevelopmentSecrets(app.log, options.config, options.secrets ?? [])
   return app
 }
 

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { SignJWT } from 'jose'
+import type { SecretSetting } from './development-secrets.js'
 
 /**
  * User tokens: JWTs from the identity provider, which the gateway verifies on the unguarded routes
@@ -43,6 +44,17 @@ export const userAuthConfigSchema = {
 
 const userAuthSchema = Type.Object(userAuthConfigSchema)
 export type UserAuthConfig = Static<typeof userAuthSchema>
+
+/** The shared secret, as a secret a process declares (see development-secrets.ts). */
+export const userTokenSecret: SecretSetting = {
+  variable: 'USER_TOKEN_SECRET',
+  developmentValues: [DEVELOPMENT_USER_TOKEN_SECRET],
+}
+
+/** The shared secret verifies user tokens only when they are on and no provider key is configured. */
+export const userTokenSecretInUse = (
+  config: Pick<UserAuthConfig, 'USER_AUTH' | 'USER_TOKEN_JWKS_URL' | 'USER_TOKEN_PUBLIC_KEY'>,
+) => config.USER_AUTH === 'jwt' && !config.USER_TOKEN_JWKS_URL && !config.USER_TOKEN_PUBLIC_KEY
 
 /** The key settings a gateway has when none are set: development tokens, for tests and benchmarks. */
 export const DEVELOPMENT_USER_TOKENS = {

@@ -1,12 +1,13 @@
-import { Type } from '@sinclair/typebox'
-import { type MysqlConfig, mysqlConfigSchema } from '@stagepass/db'
-import { loadConfig, type RedisConfig, redisConfigSchema } from '@stagepass/kit'
+import { type Static, Type } from '@sinclair/typebox'
+import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
+import { loadConfig, nodeEnvConfigSchema, redisConfigSchema, redisSecrets } from '@stagepass/kit'
 
-export const launcherConfigSchema = Type.Object({ ...mysqlConfigSchema, ...redisConfigSchema })
-export type LauncherConfig = MysqlConfig & RedisConfig
+export const launcherConfigSchema = Type.Object({ ...nodeEnvConfigSchema, ...mysqlConfigSchema, ...redisConfigSchema })
+export type LauncherConfig = Static<typeof launcherConfigSchema>
 
+/** The launcher and the one-shot database preparation read the stores' secrets: refused in production like the apps'. */
 export const loadLauncherConfig = (env: NodeJS.ProcessEnv = process.env): LauncherConfig =>
-  loadConfig(launcherConfigSchema, env)
+  loadConfig(launcherConfigSchema, env, [...mysqlSecrets, ...redisSecrets])
 
 /** The variables the launcher hands to every process it starts. */
 export function sharedEnv(config: LauncherConfig): Record<string, string> {

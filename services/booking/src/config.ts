@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
+import { httpConfigSchema, loadConfig, redisConfigSchema, redisSecrets, type SecretSetting } from '@stagepass/kit'
 
 /** How booking behaves, wherever it runs (its own process, or the monolith). */
 export const bookingSettingsSchema = {
@@ -72,5 +72,9 @@ export const bookingConfigSchema = Type.Object({
   POINT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000, description: 'Point service response timeout' }),
 })
 
-export const loadBookingConfig = (env?: NodeJS.ProcessEnv) => loadConfig(bookingConfigSchema, env)
+/** What the booking process refuses in production and warns about elsewhere. */
+export const bookingServiceSecrets: readonly SecretSetting[] = [...mysqlSecrets, ...redisSecrets]
+
+export const loadBookingConfig = (env?: NodeJS.ProcessEnv) =>
+  loadConfig(bookingConfigSchema, env, bookingServiceSecrets)
 export type BookingConfig = ReturnType<typeof loadBookingConfig>

@@ -1,11 +1,11 @@
 import { createServer, listen, runMain } from '@stagepass/kit'
 import { bookingApp } from './app.js'
-import { loadBookingConfig } from './config.js'
+import { bookingServiceSecrets, loadBookingConfig } from './config.js'
 import { createHttpPointClient } from './points.js'
 
 await runMain(async () => {
   const config = loadBookingConfig()
-  const app = createServer({ service: 'booking', config })
+  const app = createServer({ service: 'booking', config, secrets: bookingServiceSecrets })
   const points = createHttpPointClient(config.POINT_URLS.split(','), { timeoutMs: config.POINT_TIMEOUT_MS })
   app.addHook('onClose', async () => points.close?.())
   await app.register(bookingApp, {

@@ -3,8 +3,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { availabilityReads } from './metrics.js'
 
-/** The cached availability views: a performance's seat list, and a concert's dates with free-seat counts. */
-export type AvailabilityViewName = 'seats' | 'dates'
+/**
+ * The cached views: a performance's seat list, a concert's dates with free-seat counts, and pages
+ * of the catalog (`concerts`, keyed by cursor and page size).
+ */
+export type AvailabilityViewName = 'seats' | 'dates' | 'concerts'
 
 export interface LoadedView {
   /** The serialized response. */
@@ -84,7 +87,7 @@ export class AvailabilityCache {
   }
 
   /** Both keys share a hash tag, so the store script works on Redis Cluster too. */
-  #keys(view: AvailabilityViewName, id: number) {
+  #keys(view: AvailabilityViewName, id: number | string) {
     const value = `${this.#prefix}concert:{${view}:${id}}`
     return { value, version: `${value}:v` }
   }
@@ -93,7 +96,7 @@ export class AvailabilityCache {
    * The view's serialized body: from Redis when it is there, else from `load`. Either way it
    * reflects the database as of no earlier than `ttlMs` before this call.
    */
-  async read(view: AvailabilityViewName, id: number, load: () => Promise<LoadedView>): Promise<string> {
+  async read(view: AvailabilityViewName, id: number | string, load: () => Promise<LoadedView>): Promise<string> {
     const redis = this.#redis
     if (!redis) {
       availabilityReads.inc({ view, source: 'uncached' })
@@ -132,7 +135,7 @@ export class AvailabilityCache {
    */
   async #loadOnce(
     view: AvailabilityViewName,
-    id: number,
+    id: number | string,
     load: () => Promise<LoadedView>,
   ): Promise<{ loaded: LoadedView; readStartedAt: number; first: boolean }> {
     const key = `${view}:${id}`
@@ -149,7 +152,7 @@ export class AvailabilityCache {
     }
   }
 
-  async #bypass(view: AvailabilityViewName, id: number, load: () => Promise<LoadedView>): Promise<string> {
+  async #bypass(view: AvailabilityViewName, id: number | string, load: () => Promise<LoadedView>): Promise<string> {
     availabilityReads.inc({ view, source: 'bypass' })
     return (await this.#loadOnce(view, id, load)).loaded.body
   }

@@ -57,21 +57,37 @@ const dateOnly = (value: Date | string) =>
   typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10)
 const epochMs = (value: Date | string | null | undefined) => (value == null ? undefined : new Date(value).getTime())
 
-export async function listConcerts(db: Db): Promise<ConcertSummary[]> {
+export interface ConcertPage {
+  concerts: ConcertSummary[]
+  /** The `cursor` of the next page; null on the last one. */
+  nextCursor: string | null
+}
+
+/**
+ * The concerts after `after` (an id; 0 for the first page) in id order, at most `limit` of them.
+ * One more row is read to tell whether a next page exists, so the last page says so itself.
+ */
+export async function listConcerts(db: Db, { after, limit }: { after: number; limit: number }): Promise<ConcertPage> {
   const rows = await db
     .selectFrom('concert')
     .select(['id', 'name', 'singer', 'start_date', 'end_date', 'reserve_start_at', 'reserve_end_at'])
+    .where('id', '>', after)
     .orderBy('id')
+    .limit(limit + 1)
     .execute()
-  return rows.map((row) => ({
-    id: Number(row.id),
-    concertName: row.name,
-    singer: row.singer,
-    startDate: dateOnly(row.start_date),
-    endDate: dateOnly(row.end_date),
-    reserveStartDate: row.reserve_start_at.toISOString(),
-    reserveEndDate: row.reserve_end_at.toISOString(),
-  }))
+  const page = rows.slice(0, limit)
+  return {
+    concerts: page.map((row) => ({
+      id: Number(row.id),
+      concertName: row.name,
+      singer: row.singer,
+      startDate: dateOnly(row.start_date),
+      endDate: dateOnly(row.end_date),
+      reserveStartDate: row.reserve_start_at.toISOString(),
+      reserveEndDate: row.reserve_end_at.toISOString(),
+    })),
+    nextCursor: rows.length > limit ? String(page.at(-1)?.id) : null,
+  }
 }
 
 async function concertExists(db: Db, concertId: number): Promise<boolean> {

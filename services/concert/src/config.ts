@@ -1,19 +1,19 @@
 import { Type } from '@sinclair/typebox'
-import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
+import { httpConfigSchema, loadConfig, redisConfigSchema, redisSecrets, type SecretSetting } from '@stagepass/kit'
 
 /** The availability cache; the gateway takes the same variables for the monolith. */
 export const seatCacheConfigSchema = {
   SEAT_CACHE_ENABLED: Type.Boolean({
     default: true,
-    description: 'Serve seat lists and date availability from Redis (false: every read goes to MySQL)',
+    description: 'Serve seat lists, date availability and catalog pages from Redis (false: every read goes to MySQL)',
   }),
   SEAT_CACHE_TTL_MS: Type.Integer({
     minimum: 1,
     maximum: 60_000,
     default: 1000,
     description:
-      'Longest life of a cached availability view, counted from its database read; events invalidate sooner. Keep it at most 1000 to bound staleness at 1 s even when events are late',
+      'Longest life of a cached availability view or catalog page, counted from its database read; events invalidate sooner. Keep it at most 1000 to bound staleness at 1 s even when events are late',
   }),
 }
 
@@ -31,5 +31,9 @@ export const concertConfigSchema = Type.Object({
   }),
 })
 
-export const loadConcertConfig = (env?: NodeJS.ProcessEnv) => loadConfig(concertConfigSchema, env)
+/** What the concert process refuses in production and warns about elsewhere. */
+export const concertServiceSecrets: readonly SecretSetting[] = [...mysqlSecrets, ...redisSecrets]
+
+export const loadConcertConfig = (env?: NodeJS.ProcessEnv) =>
+  loadConfig(concertConfigSchema, env, concertServiceSecrets)
 export type ConcertConfig = ReturnType<typeof loadConcertConfig>

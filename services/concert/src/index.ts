@@ -1,2 +1,2 @@
 export { type ConcertAppOptions, concertApp } from './app.js'
-export { concertConfigSchema, seatCacheConfigSchema } from './config.js'
+export { concertConfigSchema, loadConcertConfig, seatCacheConfigSchema } from './config.js'

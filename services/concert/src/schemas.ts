@@ -6,6 +6,20 @@ export const ConcertOptionParams = Type.Object({ concertOptionId: Id }, { additi
 /** These routes take no query parameters; any given is a client mistake worth a 400. */
 export const NoQuery = Type.Object({}, { additionalProperties: false })
 
+/** Most concerts on one page of `GET /concerts`, and the size of a page when none is asked for. */
+export const CONCERT_PAGE_MAX = 100
+
+/** `GET /concerts` pages (extension): without parameters it is the first page, as the original list was. */
+export const ConcertListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: CONCERT_PAGE_MAX, default: CONCERT_PAGE_MAX }),
+    cursor: Type.Optional(
+      Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: "the previous page's nextCursor" }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
 const Day = Type.String({ description: 'YYYY-MM-DD (UTC)' })
 const Instant = Type.String({ description: 'ISO-8601 UTC' })
 
@@ -21,6 +35,9 @@ export const ConcertList = Type.Object({
       reserveEndDate: Instant,
     }),
   ),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description: '(extra) cursor of the next page; null on the last',
+  }),
 })
 
 /** Historical names: the performances are listed under `concerts`. */

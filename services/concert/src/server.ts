@@ -1,10 +1,10 @@
 import { createServer, listen, runMain } from '@stagepass/kit'
 import { concertApp } from './app.js'
-import { loadConcertConfig } from './config.js'
+import { concertServiceSecrets, loadConcertConfig } from './config.js'
 
 await runMain(async () => {
   const config = loadConcertConfig()
-  const app = createServer({ service: 'concert', config })
+  const app = createServer({ service: 'concert', config, secrets: concertServiceSecrets })
   await app.register(concertApp, {
     mysql: config,
     redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },

@@ -12,6 +12,17 @@ export interface ConcertServiceOptions {
   consumeEvents?: boolean
 }
 
+/** The fields of a concert in `GET /concerts`, sorted: the contract's, and no others. */
+export const CONCERT_FIELDS = [
+  'concertName',
+  'endDate',
+  'id',
+  'reserveEndDate',
+  'reserveStartDate',
+  'singer',
+  'startDate',
+]
+
 /** The concert service in this process, on a real port, as its server runs it. */
 export async function startConcertService(
   t: Test,

@@ -63,7 +63,8 @@ async function explain(query: CompiledQuery): Promise<PlanRow[]> {
 
 const now = new Date()
 const cases: Array<[string, (db: Db) => Promise<unknown>]> = [
-  ['GET /concerts', (db) => listConcerts(db)],
+  ['GET /concerts', (db) => listConcerts(db, { after: 0, limit: 100 })],
+  ['GET /concerts?cursor=', (db) => listConcerts(db, { after: 50, limit: 100 })],
   ['GET /concerts/:concertId/available-dates', (db) => listConcertDates(db, 1, now)],
   ['GET /concerts/:concertId/available-dates (no performances)', (db) => listConcertDates(db, 102, now)],
   ['GET /concerts/:concertOptionId/available-seats', (db) => listAvailableSeats(db, 1, now)],
@@ -81,7 +82,7 @@ for (const [name, work] of cases) {
         `${query.sql}\n${plan.map((r) => `${r.table} ${r.type} ${r.key} rows=${r.rows} ${r.Extra}`).join('\n')}`,
       )
       for (const row of plan) {
-        // Listing every concert reads the whole primary key, in order, by design.
+        // The first page may read the primary key from its start, in order; it stops after a page.
         const wholeList = name === 'GET /concerts' && row.type === 'index' && row.key === 'PRIMARY'
         if (!wholeList) t.not(row.type, 'ALL', `${row.table} is not scanned`)
         if (!wholeList) t.not(row.type, 'index', `${row.table} is not read whole`)

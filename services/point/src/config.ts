@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { mysqlConfigSchema } from '@stagepass/db'
+import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
 import { httpConfigSchema, loadConfig } from '@stagepass/kit'
 
 /** The point context's settings; the monolith reads them from the same environment. */
@@ -25,7 +25,10 @@ export const pointConfigSchema = Type.Object({
   }),
 })
 
-export const loadPointConfig = (env?: NodeJS.ProcessEnv) => loadConfig(pointConfigSchema, env)
+/** What the point process refuses in production and warns about elsewhere. */
+export const pointServiceSecrets = mysqlSecrets
+
+export const loadPointConfig = (env?: NodeJS.ProcessEnv) => loadConfig(pointConfigSchema, env, pointServiceSecrets)
 export type PointConfig = ReturnType<typeof loadPointConfig>
 
 const pointSettingsSchema = Type.Object(pointSettingsFields)

@@ -1,3 +1,3 @@
 export { type PointAppOptions, pointApp } from './app.js'
-export { pointConfigSchema, pointSettingsFields } from './config.js'
+export { loadPointConfig, pointConfigSchema, pointSettingsFields } from './config.js'
 export { type Balance, createPointLedger, type LedgerEntry, type PointLedger } from './ledger.js'

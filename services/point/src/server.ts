@@ -1,10 +1,10 @@
 import { createServer, listen, runMain } from '@stagepass/kit'
 import { pointApp } from './app.js'
-import { loadPointConfig } from './config.js'
+import { loadPointConfig, pointServiceSecrets } from './config.js'
 
 await runMain(async () => {
   const config = loadPointConfig()
-  const app = createServer({ service: 'point', config })
+  const app = createServer({ service: 'point', config, secrets: pointServiceSecrets })
   await app.register(pointApp, { mysql: config, settings: config, internalRoutes: true })
   await listen(app, {
     host: config.HOST,

@@ -9,7 +9,7 @@ import {
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { adminListener } from './admin-listener.js'
 import { startAdmissionTicker } from './admission.js'
-import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_TOKEN_KEYS, type QueueConfig } from './config.js'
+import type { QueueConfig } from './config.js'
 import { createChallengeSigner } from './proof-of-work.js'
 import { revokeTokensOnPayment } from './revocation.js'
 import { adminRoutes } from './routes/admin.js'
@@ -47,9 +47,6 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
   const signer = createQueueTokenSigner(tokenKeys)
   // Challenges are signed with the token keys: one secret to rotate, the same way.
   const challenges = createChallengeSigner(tokenKeys)
-  if (config.QUEUE_TOKEN_KEYS === DEVELOPMENT_TOKEN_KEYS || config.QUEUE_ADMIN_KEY === DEVELOPMENT_ADMIN_KEY) {
-    fastify.log.warn('queue: development token or admin key in use; set QUEUE_TOKEN_KEYS and QUEUE_ADMIN_KEY')
-  }
   fastify.readiness.add('redis', () => redis.ping())
   // During an outage every request fails the same way: one warning every few seconds, not one error each.
   let lastOutageLogged = 0

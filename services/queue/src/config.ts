@@ -1,9 +1,35 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { httpConfigSchema, loadConfig, QUEUE_TOKEN_KEYS_PATTERN, redisConfigSchema } from '@stagepass/kit'
+import {
+  httpConfigSchema,
+  keyListSecrets,
+  loadConfig,
+  QUEUE_TOKEN_KEYS_PATTERN,
+  redisConfigSchema,
+  redisSecrets,
+  type SecretSetting,
+} from '@stagepass/kit'
 
-/** Development defaults: a deployment sets its own secrets (the process warns while these are in use). */
+/**
+ * Development defaults: a deployment sets its own secrets (refused where NODE_ENV=production, warned
+ * about elsewhere). The local Kubernetes overlay's keys are published too.
+ */
 export const DEVELOPMENT_TOKEN_KEYS = 'dev:stagepass-development-token-key'
 export const DEVELOPMENT_ADMIN_KEY = 'stagepass-development-admin-key'
+const LOCAL_OVERLAY_TOKEN_KEYS = 'local:stagepass-local-development-key'
+const LOCAL_OVERLAY_ADMIN_KEY = 'stagepass-local-admin-key'
+
+/** Every listed key verifies tokens, so a published one anywhere in the list is refused. */
+export const queueTokenKeysSecret: SecretSetting = {
+  variable: 'QUEUE_TOKEN_KEYS',
+  developmentValues: keyListSecrets(`${DEVELOPMENT_TOKEN_KEYS},${LOCAL_OVERLAY_TOKEN_KEYS}`),
+  secretsOf: keyListSecrets,
+}
+export const queueAdminKeySecret: SecretSetting = {
+  variable: 'QUEUE_ADMIN_KEY',
+  developmentValues: [DEVELOPMENT_ADMIN_KEY, LOCAL_OVERLAY_ADMIN_KEY],
+}
+/** The queue context's own secrets, wherever it runs. */
+export const queueSecrets: readonly SecretSetting[] = [queueTokenKeysSecret, queueAdminKeySecret]
 
 /**
  * The waiting room's settings. The monolith reads them from the same environment as every other
@@ -71,4 +97,7 @@ const queueSettingsSchema = Type.Object({ ...redisConfigSchema, ...queueConfigFi
 /** What the queue plugin needs, whichever process hosts it. */
 export type QueueConfig = Static<typeof queueSettingsSchema>
 
-export const loadQueueConfig = (env?: NodeJS.ProcessEnv) => loadConfig(queueConfigSchema, env)
+/** What the queue process refuses in production and warns about elsewhere. */
+export const queueServiceSecrets: readonly SecretSetting[] = [...redisSecrets, ...queueSecrets]
+
+export const loadQueueConfig = (env?: NodeJS.ProcessEnv) => loadConfig(queueConfigSchema, env, queueServiceSecrets)

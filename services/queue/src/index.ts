@@ -1,5 +1,13 @@
 export { type QueueAppOptions, queueApp } from './app.js'
-export { type QueueConfig, queueConfigFields, queueConfigSchema } from './config.js'
+export {
+  loadQueueConfig,
+  type QueueConfig,
+  queueConfigFields,
+  queueConfigSchema,
+  queueSecrets,
+  queueServiceSecrets,
+  queueTokenKeysSecret,
+} from './config.js'
 export { type QueueKeys, queueKeys } from './keys.js'
 export {
   type ChallengeClaims,

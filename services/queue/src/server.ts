@@ -1,10 +1,10 @@
 import { createServer, listen, runMain } from '@stagepass/kit'
 import { queueApp } from './app.js'
-import { loadQueueConfig } from './config.js'
+import { loadQueueConfig, queueServiceSecrets } from './config.js'
 
 await runMain(async () => {
   const config = loadQueueConfig()
-  const app = createServer({ service: 'queue', config })
+  const app = createServer({ service: 'queue', config, secrets: queueServiceSecrets })
   await app.register(queueApp, { config, adminRoutes: true })
   await listen(app, {
     host: config.HOST,

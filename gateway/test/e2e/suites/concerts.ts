@@ -73,6 +73,35 @@ export async function concertSuite(t: Test, system: TestSystem) {
     })
   })
 
+  await t.test('GET /concerts pages through the catalog once; bad paging parameters are 400', async (t) => {
+    const first = await get('/concerts')
+    t.equal(first.body.data.nextCursor, null, 'the demo catalog fits on the first page')
+    const ids: number[] = []
+    let cursor: string | null = null
+    let pages = 0
+    do {
+      const res = await get(cursor === null ? '/concerts?limit=30' : `/concerts?limit=30&cursor=${cursor}`)
+      t.equal(res.status, 200)
+      ids.push(...res.body.data.concerts.map((c: { id: number }) => c.id))
+      cursor = res.body.data.nextCursor
+      pages++
+    } while (cursor !== null && pages < 10)
+    t.equal(pages, 4)
+    t.same(
+      ids,
+      first.body.data.concerts.map((c: { id: number }) => c.id),
+      'the pages hold the first page, once each',
+    )
+    for (const [query, field] of [
+      ['limit=101', 'limit'],
+      ['cursor=x1', 'cursor'],
+    ] as const) {
+      const res = await get(`/concerts?${query}`)
+      t.equal(res.status, 400, query)
+      t.match(res.body, { code: 'VALIDATION_ERROR', message: new RegExp(field) })
+    }
+  })
+
   await t.test('available-dates lists the performances with their free seats', async (t) => {
     const res = await get(`/concerts/${concertId}/available-dates`)
     t.equal(res.status, 200)

@@ -1,14 +1,15 @@
 import { Type } from '@sinclair/typebox'
 import {
   ConfigError,
-  DEVELOPMENT_USER_TOKEN_SECRET,
   loadConfig,
+  nodeEnvConfigSchema,
   signUserToken,
   userAuthConfigSchema,
+  userTokenSecret,
 } from '@stagepass/kit'
 
 const settingsSchema = Type.Object({
-  NODE_ENV: Type.String({ default: 'development' }),
+  ...nodeEnvConfigSchema,
   USER_TOKEN_SECRET: userAuthConfigSchema.USER_TOKEN_SECRET,
   USER_TOKEN_ISSUER: userAuthConfigSchema.USER_TOKEN_ISSUER,
   USER_TOKEN_AUDIENCE: userAuthConfigSchema.USER_TOKEN_AUDIENCE,
@@ -26,10 +27,7 @@ export async function userToken(args: string[]): Promise<number> {
   if (!userId || !/^[1-9][0-9]{0,15}$/.test(userId) || !Number.isSafeInteger(Number(userId))) {
     throw new ConfigError('usage: npm run -s user-token -- <userId> (a positive integer)')
   }
-  const settings = loadConfig(settingsSchema)
-  if (settings.NODE_ENV === 'production' && settings.USER_TOKEN_SECRET === DEVELOPMENT_USER_TOKEN_SECRET) {
-    throw new ConfigError('refused: NODE_ENV=production and USER_TOKEN_SECRET is the development secret')
-  }
+  const settings = loadConfig(settingsSchema, process.env, [userTokenSecret])
   const token = await signUserToken(settings, Number(userId), settings.USER_TOKEN_TTL_SECONDS)
   process.stdout.write(`${token}\n`)
   return 0

@@ -3,7 +3,15 @@ import { responses } from '@stagepass/kit'
 import type { FastifyReply } from 'fastify'
 import type { AvailabilityCache } from '../availability-cache.js'
 import { listAvailableSeats, listConcertDates, listConcerts } from '../catalog.js'
-import { AvailableSeats, ConcertDates, ConcertList, ConcertOptionParams, ConcertParams, NoQuery } from '../schemas.js'
+import {
+  AvailableSeats,
+  ConcertDates,
+  ConcertList,
+  ConcertListQuery,
+  ConcertOptionParams,
+  ConcertParams,
+  NoQuery,
+} from '../schemas.js'
 
 /** Sends a body the route's own response schema already serialized (see `reply.serialize`). */
 function sendSerialized(reply: FastifyReply, body: string) {
@@ -15,9 +23,20 @@ function sendSerialized(reply: FastifyReply, body: string) {
  * response schema, and cached as bytes: a cache hit is one Redis read and no serialization.
  */
 export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache }> = async (fastify, { cache }) => {
-  fastify.get('/concerts', { schema: { querystring: NoQuery, response: responses(ConcertList) } }, async () => ({
-    data: { concerts: await listConcerts(fastify.db) },
-  }))
+  // Pages of the catalog are cached like availability (same switch, same TTL; no event changes them).
+  fastify.get(
+    '/concerts',
+    { schema: { querystring: ConcertListQuery, response: responses(ConcertList) } },
+    async (request, reply) => {
+      const after = Number(request.query.cursor ?? 0)
+      const { limit } = request.query
+      const body = await cache.read('concerts', `${after}:${limit}`, async () => {
+        const page = await listConcerts(fastify.db, { after, limit })
+        return { body: reply.serialize({ data: page }) as string, nextLapseAt: undefined }
+      })
+      return sendSerialized(reply, body)
+    },
+  )
 
   fastify.get(
     '/concerts/:concertId/available-dates',

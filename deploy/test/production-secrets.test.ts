@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import { fromRoot } from '@stagepass/launcher'
+import { createTestDatabase, createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
+import t, { type Test } from 'tap'
+
+/**
+ * What an operator meets at start-up: every process, started from its real entry point with
+ * NODE_ENV=production, refuses a development secret, an empty MySQL password or a placeholder with
+ * one line naming the variable; with the operator's own secrets it starts. In development the same
+ * defaults start, with a warning naming each.
+ */
+
+const ENTRIES = {
+  point: 'services/point/dist/src/server.js',
+  queue: 'services/queue/dist/src/server.js',
+  concert: 'services/concert/dist/src/server.js',
+  booking: 'services/booking/dist/src/server.js',
+  gateway: 'gateway/dist/src/server.js',
+  monolith: 'gateway/dist/src/server.js',
+  migrate: 'deploy/dist/src/prepare-database.js',
+  seed: 'packages/db/dist/src/seed-cli.js',
+} as const
+type App = keyof typeof ENTRIES
+
+/** The development queue token key published in this repository, which anyone can read. */
+const PUBLISHED_QUEUE_KEY = 'dev:stagepass-development-token-key'
+
+const redis = createTestRedisPrefix(t)
+// MySQL where nothing listens: a refused process must say so before it connects anywhere, and one
+// that starts answers /health/live without a database.
+const closedMysqlPort = await freePort()
+
+/** The operator's own secrets, in production. */
+const OPERATOR: Record<string, string> = {
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  LOG_PRETTY: 'false',
+  HOST: '127.0.0.1',
+  MYSQL_HOST: '127.0.0.1',
+  MYSQL_PORT: String(closedMysqlPort),
+  MYSQL_PASSWORD: 'the-operators-database-password',
+  MYSQL_CONNECT_TIMEOUT_MS: '200',
+  REDIS_URL: redis.url,
+  REDIS_PREFIX: redis.prefix,
+  QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key',
+  QUEUE_ADMIN_KEY: 'the-operators-admin-key',
+  USER_AUTH: 'jwt',
+  USER_TOKEN_SECRET: 'the-operators-own-user-token-secret-of-40-chars',
+}
+const MODES: Partial<Record<App, Record<string, string>>> = {
+  gateway: { MODE: 'split' },
+  monolith: { MODE: 'monolith', QUEUE_ADMIN_PORT: '0' },
+}
+
+interface Start {
+  /** Exit code, when the process ended by itself. */
+  code: number | null
+  /** Whether it answered /health/live (it is then stopped). */
+  live: boolean
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Starts an app's entry point with exactly `env` (and PATH): resolves when it exits by itself or
+ * answers /health/live, whichever comes first (a live process is then stopped).
+ */
+async function start(app: App, env: Record<string, string | undefined>): Promise<Start> {
+  const [port, opsPort] = [await freePort(), await freePort()]
+  const ports = { PORT: String(port), OPS_PORT: String(opsPort) }
+  const variables = Object.entries({ ...MODES[app], ...env, ...ports, PATH: process.env.PATH })
+  const child = spawn(process.execPath, [fromRoot(ENTRIES[app])], {
+    env: Object.fromEntries(variables.filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const stdout = collected(child.stdout)
+  const stderr = collected(child.stderr)
+  let code: number | null = null
+  let exited = false
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (status) => {
+      code = status
+      exited = true
+      resolve()
+    }),
+  )
+  const answersLive = () =>
+    fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(1000) }).then(
+      (res) => res.ok,
+      () => false,
+    )
+  let live = false
+  await eventually(
+    async () => {
+      if (!exited) live = await answersLive()
+      return exited || live
+    },
+    30_000,
+    100,
+  )
+  if (!exited) child.kill('SIGTERM')
+  await exit
+  return { code: live ? null : code, live, stdout: stdout(), stderr: stderr() }
+}
+
+/** Everything a stream has carried so far. */
+function collected(stream: Readable): () => string {
+  const chunks: Buffer[] = []
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+  return () => Buffer.concat(chunks).toString('utf8')
+}
+
+/** A refusal: exit code 1 and one line on stderr naming the variable. */
+function assertRefused(t: Test, result: Start, variable: string, what: RegExp) {
+  t.notOk(result.live, 'does not start')
+  t.equal(result.code, 1, 'exits 1')
+  const lines = result.stderr.trim().split('\n')
+  t.equal(lines.length, 1, 'one line')
+  t.match(lines[0], /^invalid configuration: /)
+  t.match(lines[0], new RegExp(`${variable} ${what.source}`), `names ${variable}`)
+  t.match(lines[0], /refused where NODE_ENV=production/)
+}
+
+type Case = [variable: string, value: string | undefined, what: RegExp]
+const EMPTY_MYSQL: Case = ['MYSQL_PASSWORD', '', /is empty/]
+const PLACEHOLDER_MYSQL: Case = ['MYSQL_PASSWORD', 'replace-me', /is a placeholder/]
+const PUBLISHED_KEYS: Case = ['QUEUE_TOKEN_KEYS', undefined, /holds the published development secret/]
+const PUBLISHED_ADMIN: Case = ['QUEUE_ADMIN_KEY', undefined, /is the published development secret/]
+const PUBLISHED_USER: Case = ['USER_TOKEN_SECRET', undefined, /is the published development secret/]
+
+/** Each app and what it must refuse: the variable left unset means its development default. */
+const REFUSALS: Record<App, Case[]> = {
+  point: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
+  concert: [EMPTY_MYSQL],
+  booking: [EMPTY_MYSQL],
+  queue: [
+    PUBLISHED_KEYS,
+    ['QUEUE_TOKEN_KEYS', `k2:the-operators-new-signing-key,${PUBLISHED_QUEUE_KEY}`, /holds the published/],
+    PUBLISHED_ADMIN,
+    ['REDIS_URL', `redis://:replace-me@127.0.0.1:6379`, /holds a placeholder/],
+  ],
+  gateway: [PUBLISHED_KEYS, PUBLISHED_USER],
+  monolith: [EMPTY_MYSQL, PLACEHOLDER_MYSQL, PUBLISHED_KEYS, PUBLISHED_ADMIN, PUBLISHED_USER],
+  migrate: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
+  seed: [EMPTY_MYSQL],
+}
+
+/** The apps that serve HTTP: with the operator's secrets they start in production. */
+const SERVERS: App[] = ['point', 'queue', 'concert', 'booking', 'gateway', 'monolith']
+
+/** Runs `work` over `items`, a few processes at a time (the machine is shared). */
+async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>, size = 4): Promise<R[]> {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(work))))
+  return results
+}
+
+t.test(
+  'in production, every process refuses development secrets, an empty MySQL password and placeholders',
+  async (t) => {
+    const cases = Object.entries(REFUSALS).flatMap(([app, list]) => list.map((c) => [app as App, ...c] as const))
+    const results = await inBatches(cases, ([app, variable, value]) => start(app, { ...OPERATOR, [variable]: value }))
+    cases.forEach(([app, variable, value, what], i) => {
+      const shown = value === undefined ? 'unset (the development default)' : JSON.stringify(value)
+      t.test(`${app}: ${variable} ${shown}`, async (t) => assertRefused(t, results[i] as Start, variable, what))
+    })
+  },
+)
+
+t.test('in production, with the operator’s own secrets, every server starts', async (t) => {
+  const results = await inBatches(SERVERS, (app) => start(app, OPERATOR))
+  SERVERS.forEach((app, i) => {
+    const result = results[i] as Start
+    t.ok(result.live, `${app} answers /health/live`, { stderr: result.stderr })
+    t.notMatch(result.stdout, /development secret|placeholder/, `${app}: no warning about its secrets`)
+  })
+})
+
+t.test('in development the defaults start, with a warning naming each development secret', async (t) => {
+  const { config: mysql } = await createTestDatabase(t)
+  const development = {
+    LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
+    HOST: '127.0.0.1',
+    MYSQL_HOST: mysql.MYSQL_HOST,
+    MYSQL_PORT: String(mysql.MYSQL_PORT),
+    MYSQL_USER: mysql.MYSQL_USER,
+    MYSQL_PASSWORD: mysql.MYSQL_PASSWORD,
+    MYSQL_DATABASE: mysql.MYSQL_DATABASE,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
+  }
+  const expected: Array<[App, Record<string, string>, string[]]> = [
+    ['queue', {}, ['QUEUE_TOKEN_KEYS holds', 'QUEUE_ADMIN_KEY is']],
+    ['gateway', { USER_AUTH: 'jwt' }, ['QUEUE_TOKEN_KEYS holds', 'USER_TOKEN_SECRET is']],
+    ['monolith', { USER_AUTH: 'jwt' }, ['QUEUE_TOKEN_KEYS holds', 'QUEUE_ADMIN_KEY is', 'USER_TOKEN_SECRET is']],
+  ]
+  const results = await inBatches(expected, ([app, env]) => start(app, { ...development, ...env }))
+  expected.forEach(([app, , warnings], i) => {
+    const result = results[i] as Start
+    t.ok(result.live, `${app} starts`, { stderr: result.stderr })
+    const logged = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((entry) => entry.level === 40)
+      .map((entry) => entry.msg)
+    for (const warning of warnings) {
+      t.ok(
+        logged.some((msg) => msg.startsWith(`${warning} the published development secret`)),
+        `${app} warns: ${warning} the published development secret`,
+      )
+    }
+  })
+  // The monolith reads MySQL: an empty password is the development default, and said so.
+  const monolith = results[2] as Start
+  t.match(monolith.stdout, /MYSQL_PASSWORD is empty/, 'monolith warns: MYSQL_PASSWORD is empty')
+})

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify'
+import type { Dispatcher } from 'undici'
+
+/** Carries a request's key from the gateway to its dispatcher; removed before the request leaves. */
+const CANCEL_KEY_HEADER = 'x-stagepass-cancel-key'
+
+/**
+ * Upstream work stops when the client stops waiting. `@fastify/reply-from` gives undici no abort
+ * signal, so a client that hangs up used to leave its request running upstream until the context
+ * answered. Every proxied request gets an AbortController, aborted when the client's connection
+ * closes before the answer was written; the dispatcher returned here hands that signal to undici,
+ * which closes the upstream connection (HTTP/1.1 has no other way to cancel one request), so the
+ * context sees its request closed. A request that runs out of `PROXY_TIMEOUT_MS` is closed upstream
+ * by undici itself.
+ */
+export function cancelUpstreamWithClient(fastify: FastifyInstance) {
+  const signals = new Map<string, AbortSignal>()
+  let sequence = 0
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER
+    const key = String(sequence)
+    const controller = new AbortController()
+    signals.set(key, controller.signal)
+    // Whatever a client sent under this name is replaced: it can only name its own request.
+    request.headers[CANCEL_KEY_HEADER] = key
+    reply.raw.once('close', () => {
+      signals.delete(key)
+      if (!reply.raw.writableFinished) controller.abort()
+    })
+    done()
+  })
+
+  /** `dispatcher`, with each request's signal attached. reply-from takes any object with `request`. */
+  return (dispatcher: Dispatcher) => ({
+    request(options: Dispatcher.RequestOptions, callback: (err: Error | null, data: Dispatcher.ResponseData) => void) {
+      const headers = options.headers as Record<string, string | undefined>
+      const key = headers[CANCEL_KEY_HEADER]
+      delete headers[CANCEL_KEY_HEADER]
+      // The dispatcher is bound to its upstream(s): a BalancedPool must not be given an origin.
+      const { origin: _origin, ...rest } = options
+      const signal = key === undefined ? undefined : signals.get(key)
+      return dispatcher.request(signal ? { ...rest, signal } : rest, callback)
+    },
+    close: () => dispatcher.close(),
+  })
+}
