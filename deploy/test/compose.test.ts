@@ -1,5 +1,5 @@
 import { createRedis } from '@stagepass/kit'
-import { SERVICES } from '@stagepass/launcher'
+import { OPERATIONS_PORT_OFFSET, SERVICES } from '@stagepass/launcher'
 import { queueConfigSchema } from '@stagepass/queue'
 import t from 'tap'
 import { APPS, CONTEXTS, launcherPorts } from './support/apps.js'
@@ -50,9 +50,14 @@ t.test('ports match the launcher topology and nothing pins a scalable service', 
   for (const name of CONTEXTS) {
     const service = services[name] as ComposeService
     const port = Number(environmentOf(service, STORE_PASSWORDS).PORT)
+    const opsPort = Number(environmentOf(service, STORE_PASSWORDS).OPS_PORT)
     t.equal(port, APPS[name]?.port, `${name} listens on its documented port`)
-    if (name in launcherPorts) t.equal(port, launcherPorts[name], `${name}: same port as npm start`)
-    t.same(service.expose, [String(port)], `${name} exposes its port`)
+    t.equal(opsPort, APPS[name]?.opsPort, `${name} serves operations on its documented port`)
+    if (name in launcherPorts) {
+      t.equal(port, launcherPorts[name], `${name}: same port as npm start`)
+      t.equal(opsPort, (launcherPorts[name] as number) + OPERATIONS_PORT_OFFSET, `${name}: same operations port`)
+    }
+    t.same(service.expose, [String(port), String(opsPort)], `${name} exposes its port and its operations port`)
     t.notOk(service.container_name, `${name} has no fixed container name (it can be scaled)`)
     // A fixed host port would stop `--scale`: only a range may be published.
     for (const mapping of service.ports ?? []) t.match(mapping, /:\d+-\d+:/, `${name} publishes a port range only`)
@@ -60,6 +65,11 @@ t.test('ports match the launcher topology and nothing pins a scalable service', 
   for (const name of ['gateway', 'monolith']) {
     const service = services[name] as ComposeService
     t.equal(environmentOf(service, STORE_PASSWORDS).PORT, '8080')
+    t.equal(environmentOf(service, STORE_PASSWORDS).OPS_PORT, '9080')
+    t.notOk(
+      service.ports?.some((p) => interpolate(p).includes('9080')),
+      `${name} does not publish its operations port on the host`,
+    )
     t.ok(
       service.ports?.some((p) => interpolate(p).endsWith(':8080') && interpolate(p).startsWith('8080')),
       `${name} publishes 8080`,
@@ -84,16 +94,24 @@ t.test('the gateway names every context by its service name and port', async (t)
     const url = new URL(String(env[`${name.toUpperCase()}_URLS`]))
     t.equal(url.hostname, name, `${name.toUpperCase()}_URLS names the ${name} service (Docker DNS, every replica)`)
     t.equal(Number(url.port), APPS[name]?.port)
+    const ops = new URL(String(env[`${name.toUpperCase()}_OPS_URLS`]))
+    t.equal(ops.hostname, name, `${name.toUpperCase()}_OPS_URLS names the ${name} service`)
+    t.equal(Number(ops.port), APPS[name]?.opsPort, `${name.toUpperCase()}_OPS_URLS: its operations port`)
   }
   t.equal(environmentOf(services.booking as ComposeService, STORE_PASSWORDS).POINT_URLS, 'http://point:3100')
 })
 
-t.test('health checks ask each app whether it is ready, on its own port', async (t) => {
+t.test('health checks ask each app whether it is ready, on its own operations port', async (t) => {
   for (const [name, service] of appServices) {
     if (name === 'migrate') continue
     const command = service.healthcheck?.test.join(' ') ?? ''
     t.match(command, /'\/health\/ready'/, `${name} checks /health/ready`)
-    t.match(command, /process\.env\.PORT/, `${name} checks its own PORT`)
+    t.match(command, /process\.env\.OPS_PORT/, `${name} checks its own OPS_PORT`)
+    t.equal(
+      environmentOf(service, STORE_PASSWORDS).OPS_HOST,
+      '0.0.0.0',
+      `${name}: Prometheus and the gateway reach its operations port`,
+    )
   }
   t.ok(services.mysql?.healthcheck, 'MySQL has a health check')
   t.ok(services.redis?.healthcheck, 'Redis has a health check')

@@ -82,8 +82,8 @@ t.test('every metric a dashboard queries is exported by a running process', asyn
   const system = await startSystem(t, { mode: 'split' })
   const exported = new Set<string>()
   for (const proc of system.processes) {
-    const res = await fetch(`http://127.0.0.1:${proc.spec.port}/metrics`)
-    t.equal(res.status, 200, `${proc.spec.name} serves /metrics (what Prometheus scrapes)`)
+    const res = await fetch(`http://127.0.0.1:${proc.spec.opsPort}/metrics`)
+    t.equal(res.status, 200, `${proc.spec.name} serves /metrics on its operations port (what Prometheus scrapes)`)
     for (const name of exportedNames(await res.text())) exported.add(name)
   }
   t.ok(exported.has('http_request_duration_seconds_bucket'), 'the scrape found the request histogram')
@@ -101,9 +101,13 @@ t.test('every metric a dashboard queries is exported by a running process', asyn
 
   // The health checks of the compose file and the probes of the manifests, against the real processes.
   for (const proc of system.processes) {
-    for (const route of ['/health/live', '/health/ready']) {
-      const res = await fetch(`http://127.0.0.1:${proc.spec.port}${route}`)
-      t.equal(res.status, 200, `${proc.spec.name} answers ${route}`)
+    const probes = [
+      ['/health/live', proc.spec.port, 'its port'],
+      ['/health/ready', proc.spec.opsPort, 'its operations port'],
+    ] as const
+    for (const [route, port, where] of probes) {
+      const res = await fetch(`http://127.0.0.1:${port}${route}`)
+      t.equal(res.status, 200, `${proc.spec.name} answers ${route} on ${where}`)
     }
   }
 })

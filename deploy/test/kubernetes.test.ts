@@ -70,18 +70,23 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
           t.match(container.image, new RegExp(`${app?.image}(:|$)`), `${name} runs the ${app?.image} image`)
           const port = container.ports.find((p: { name: string }) => p.name === 'http')
           t.equal(port?.containerPort, app?.port, `${name} listens on ${app?.port}`)
-          t.equal(
-            container.env.find((e: { name: string }) => e.name === 'PORT')?.value,
-            String(app?.port),
-            `${name}: PORT matches the container port`,
-          )
+          const envValue = (variable: string) => container.env.find((e: { name: string }) => e.name === variable)?.value
+          t.equal(envValue('PORT'), String(app?.port), `${name}: PORT matches the container port`)
+          const opsPort = container.ports.find((p: { name: string }) => p.name === 'ops')
+          t.equal(opsPort?.containerPort, app?.opsPort, `${name} serves operations on ${app?.opsPort}`)
+          t.equal(envValue('OPS_PORT'), String(app?.opsPort), `${name}: OPS_PORT matches the container port`)
           for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
             const get = container[probe]?.httpGet
             t.ok(HEALTH_ROUTES.has(get?.path), `${name} ${probe} on ${get?.path}`)
-            t.equal(get?.port, 'http', `${name} ${probe} on the app's port`)
           }
           t.equal(container.readinessProbe.httpGet.path, '/health/ready', `${name}: ready only when its stores answer`)
+          t.equal(container.readinessProbe.httpGet.port, 'ops', `${name}: readiness on the operations port`)
           t.equal(container.livenessProbe.httpGet.path, '/health/live', `${name}: a store outage does not restart it`)
+          t.equal(container.livenessProbe.httpGet.port, 'http', `${name}: alive while its public port answers`)
+          t.equal(container.startupProbe.httpGet.port, 'http', `${name}: started once its public port answers`)
+          const annotations = pod.metadata.annotations as Record<string, string>
+          t.equal(annotations['prometheus.io/port'], String(app?.opsPort), `${name}: scraped on the operations port`)
+          t.equal(annotations['prometheus.io/path'], '/metrics')
           for (const bound of ['requests', 'limits']) {
             t.ok(container.resources?.[bound]?.cpu && container.resources?.[bound]?.memory, `${name} ${bound}`)
           }
@@ -93,6 +98,8 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
           t.ok(selects(service.spec.selector), `${name}: the Service selects its pods`)
           t.equal(service.spec.ports[0].port, app?.port, `${name}: Service port`)
           t.equal(service.spec.ports[0].targetPort, 'http')
+          const opsService = service.spec.ports.find((p: { name: string }) => p.name === 'ops')
+          t.same(opsService, { name: 'ops', port: app?.opsPort, targetPort: 'ops' }, `${name}: Service operations port`)
 
           const hpa = find(objects, 'HorizontalPodAutoscaler', name) as K8sObject
           t.same(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name }, `${name}: HPA target`)
@@ -123,7 +130,15 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
         const url = new URL(env.value)
         const upstream = find(objects, 'Service', url.hostname)
         t.ok(upstream, `${env.name} names the ${url.hostname} Service`)
-        t.equal(upstream?.spec.ports[0].port, Number(url.port), `${env.name}: on its port`)
+        // Proxied routes go to the public port; readiness checks to the operations port.
+        const portName = env.name.endsWith('_OPS_URLS') ? 'ops' : 'http'
+        const port = upstream?.spec.ports.find((p: { name: string }) => p.name === portName)
+        t.equal(port?.port, Number(url.port), `${env.name}: on its ${portName} port`)
+      }
+      const configured = (gateway?.spec.template.spec.containers[0].env ?? []).map((e: { name: string }) => e.name)
+      for (const context of CONTEXTS) {
+        if (!expected.apps.includes('gateway')) break
+        t.ok(configured.includes(`${context.toUpperCase()}_OPS_URLS`), `the gateway asks ${context}'s readiness`)
       }
     })
 

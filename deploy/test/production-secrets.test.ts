@@ -67,8 +67,9 @@ interface Start {
  * answers /health/live, whichever comes first (a live process is then stopped).
  */
 async function start(app: App, env: Record<string, string | undefined>): Promise<Start> {
-  const port = await freePort()
-  const variables = Object.entries({ ...MODES[app], ...env, PORT: String(port), PATH: process.env.PATH })
+  const [port, opsPort] = [await freePort(), await freePort()]
+  const ports = { PORT: String(port), OPS_PORT: String(opsPort) }
+  const variables = Object.entries({ ...MODES[app], ...env, ...ports, PATH: process.env.PATH })
   const child = spawn(process.execPath, [fromRoot(ENTRIES[app])], {
     env: Object.fromEntries(variables.filter((entry): entry is [string, string] => entry[1] !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],

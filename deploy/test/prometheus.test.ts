@@ -32,9 +32,9 @@ const rules = alerts.groups.flatMap((group) => group.rules)
 const services = readCompose().services
 /** Compose services that run an app process (migrate exits; it serves nothing). */
 const processes = Object.entries(services).filter(([name, s]) => s.build?.args?.APP && name !== 'migrate')
-const portOf = (service: ComposeService) => Number(interpolate(String(service.environment?.PORT)))
+const opsPortOf = (service: ComposeService) => Number(interpolate(String(service.environment?.OPS_PORT)))
 
-t.test('every app process is scraped, by its service name, on its port', async (t) => {
+t.test('every app process is scraped, by its service name, on its operations port', async (t) => {
   for (const [name, service] of processes) {
     const job = prometheus.scrape_configs.find((c) => c.job_name === name)
     t.ok(job, `a ${name} job`)
@@ -42,8 +42,8 @@ t.test('every app process is scraped, by its service name, on its port', async (
     // DNS discovery finds every replica of a scaled service.
     t.same(sd?.names, [name], `${name}: discovered by its service name`)
     t.equal(sd?.type, 'A')
-    t.equal(sd?.port, portOf(service), `${name}: scraped on the port it listens on`)
-    t.equal(sd?.port, APPS[name]?.port)
+    t.equal(sd?.port, opsPortOf(service), `${name}: scraped on the operations port it listens on`)
+    t.equal(sd?.port, APPS[name]?.opsPort)
   }
 })
 
@@ -100,7 +100,7 @@ t.test('every metric an alert reads is exported by a running process', async (t)
   const system = await startSystem(t, { mode: 'split' })
   const exported = new Set<string>()
   for (const proc of system.processes) {
-    const res = await fetch(`http://127.0.0.1:${proc.spec.port}/metrics`)
+    const res = await fetch(`http://127.0.0.1:${proc.spec.opsPort}/metrics`)
     for (const name of exportedNames(await res.text())) exported.add(name)
   }
   for (const rule of rules) {

@@ -17,5 +17,10 @@ await runMain(async () => {
     guardOff ? ROUTE_TABLE.map((route) => ({ ...route, guarded: false })) : ROUTE_TABLE,
   )
   registerGuardProbe(app)
-  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+  await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    operations: { host: config.OPS_HOST, port: config.OPS_PORT },
+  })
 })

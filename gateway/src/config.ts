@@ -21,12 +21,16 @@ import { LIMIT_RULES_PATTERN } from './rate-limit/limit-rules.js'
 import { SERVICE_NAMES } from './route-table.js'
 import { refuseUnsafeUserAuthInProduction } from './user-auth/production.js'
 
-const UpstreamList = (service: string, port: number) =>
+const UrlList = (port: number, description: string) =>
   Type.String({
     default: `http://127.0.0.1:${port}`,
     pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$',
-    description: `Comma-separated base URLs of the ${service} instances (split mode)`,
+    description,
   })
+const UpstreamList = (service: string, port: number) =>
+  UrlList(port, `Comma-separated base URLs of the ${service} instances (split mode)`)
+const OperationsList = (service: string, port: number) =>
+  UrlList(port, `Comma-separated operations URLs of the ${service} instances: their readiness (split mode)`)
 
 const GroupLimits = (routes: string, fallback: string) =>
   Type.String({
@@ -65,6 +69,12 @@ export const gatewayConfigSchema = Type.Object({
   }),
   HOST: Type.String({ default: 'localhost', description: 'Address to listen on (localhost = IPv4 and IPv6 loopback)' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Public port' }),
+  OPS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 9080,
+    description: 'Operations port: /metrics, /health/ready, /health/live (never on the public port)',
+  }),
   MODE: Type.Union([Type.Literal('split'), Type.Literal('monolith')], {
     default: 'split',
     description: 'split: proxy to service processes; monolith: every context in this process',
@@ -73,6 +83,10 @@ export const gatewayConfigSchema = Type.Object({
   CONCERT_URLS: UpstreamList('concert', 3300),
   QUEUE_URLS: UpstreamList('queue', 3200),
   BOOKING_URLS: UpstreamList('booking', 3400),
+  POINT_OPS_URLS: OperationsList('point', 4100),
+  CONCERT_OPS_URLS: OperationsList('concert', 4300),
+  QUEUE_OPS_URLS: OperationsList('queue', 4200),
+  BOOKING_OPS_URLS: OperationsList('booking', 4400),
   PROXY_CONNECTIONS: Type.Integer({
     minimum: 1,
     maximum: 4096,
@@ -138,10 +152,20 @@ export function rateLimitsEnabled(config: Pick<GatewayConfig, 'RATE_LIMITS' | 'U
   return config.RATE_LIMITS === 'on' || (config.RATE_LIMITS === 'auto' && config.USER_AUTH === 'jwt')
 }
 
-export function upstreamUrls(config: GatewayConfig): Record<(typeof SERVICE_NAMES)[number], string[]> {
+/** `<CONTEXT>_URLS`: where each context's public routes are proxied to. */
+export function upstreamUrls(config: GatewayConfig) {
+  return urlLists(config, '_URLS')
+}
+
+/** `<CONTEXT>_OPS_URLS`: where the readiness of each context's instances is asked. */
+export function upstreamOperationsUrls(config: GatewayConfig) {
+  return urlLists(config, '_OPS_URLS')
+}
+
+function urlLists(config: GatewayConfig, suffix: string): Record<(typeof SERVICE_NAMES)[number], string[]> {
   return Object.fromEntries(
     SERVICE_NAMES.map((service) => {
-      const key = `${service.toUpperCase()}_URLS` as keyof GatewayConfig
+      const key = `${service.toUpperCase()}${suffix}` as keyof GatewayConfig
       return [service, String(config[key]).split(',')]
     }),
   ) as Record<(typeof SERVICE_NAMES)[number], string[]>

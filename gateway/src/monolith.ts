@@ -16,9 +16,7 @@ export async function registerMonolithMode(fastify: FastifyInstance, config: Gat
   await fastify.register(queueApp, {
     config,
     adminRoutes: false,
-    adminListener: config.QUEUE_ADMIN_PORT
-      ? { host: config.HOST === 'localhost' ? '127.0.0.1' : config.HOST, port: config.QUEUE_ADMIN_PORT }
-      : undefined,
+    adminListener: config.QUEUE_ADMIN_PORT ? { host: config.HOST, port: config.QUEUE_ADMIN_PORT } : undefined,
   })
   await fastify.register(concertApp, {
     mysql: config,

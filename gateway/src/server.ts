@@ -5,5 +5,10 @@ import { loadGatewayConfig } from './config.js'
 await runMain(async () => {
   const config = loadGatewayConfig()
   const app = await buildGateway(config)
-  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+  await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    operations: { host: config.OPS_HOST, port: config.OPS_PORT },
+  })
 })

@@ -2,7 +2,7 @@ import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import { errorBody } from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
-import { type GatewayConfig, upstreamUrls } from './config.js'
+import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
 import { forwardedHeaders } from './forwarded-headers.js'
 import { ROUTE_TABLE, type ServiceName } from './route-table.js'
 import { cancelUpstreamWithClient } from './upstream-cancellation.js'
@@ -54,14 +54,16 @@ async function isReady(dispatcher: Dispatcher, url: string): Promise<boolean> {
 /** Split mode: each prefix in the route table is proxied to its context's instances. */
 export async function registerSplitMode(fastify: FastifyInstance, config: GatewayConfig) {
   const upstreams = upstreamUrls(config)
+  const operations = upstreamOperationsUrls(config)
   const dispatchers = new Map<ServiceName, Dispatcher>()
   for (const [service, urls] of Object.entries(upstreams) as Array<[ServiceName, string[]]>) {
     dispatchers.set(service, createDispatcher(urls, config))
-    const probe = new Pool(urls[0] as string, { connections: 2 })
-    const probes = urls.map((url) => (url === urls[0] ? probe : new Pool(url, { connections: 2 })))
+    // Readiness is asked on each instance's operations port: the public one does not serve it.
+    const readinessUrls = operations[service]
+    const probes = readinessUrls.map((url) => new Pool(url, { connections: 2 }))
     // Ready when at least one instance of the context is ready.
     fastify.readiness.add(service, async () => {
-      const results = await Promise.all(urls.map((url, i) => isReady(probes[i] as Dispatcher, url)))
+      const results = await Promise.all(readinessUrls.map((url, i) => isReady(probes[i] as Dispatcher, url)))
       if (!results.some(Boolean)) throw new Error(`${service} has no ready instance`)
     })
     fastify.addHook('onClose', async () => {

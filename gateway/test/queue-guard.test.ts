@@ -4,11 +4,11 @@ import { createQueueTokenSigner, createServer, loadConfig, QUEUE_USER_HEADER } f
 import { createQueueStore, queueApp, queueConfigSchema } from '@stagepass/queue'
 import {
   type ApiClient,
-  apiClient,
   createTestDatabase,
   createTestRedisPrefix,
   eventually,
   freePort,
+  serveOnFreePort,
   sleep,
   startTcpProxy,
   type TcpProxy,
@@ -39,6 +39,8 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 interface Scene {
   api: ApiClient
+  /** The gateway's operations port. */
+  ops: ApiClient
   proxy: TcpProxy
   store: ReturnType<typeof createQueueStore>
   publisher: EventPublisher
@@ -65,14 +67,7 @@ function gatewayEnv(scene: { proxy: TcpProxy; redisPrefix: string }, extra: Reco
 async function listenWithProbe(t: Test, env: Record<string, string | number>) {
   const app = await buildGateway(loadGatewayConfig(env as NodeJS.ProcessEnv))
   app.get(PROBE, async (request) => ({ data: { user: request.headers[QUEUE_USER_HEADER] ?? null } }))
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const api = apiClient(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`)
-  t.teardown(async () => {
-    await api.close()
-    await app.close()
-  })
-  return api
+  return serveOnFreePort(t, app)
 }
 
 /** A queue service process stand-in for split mode, reaching Redis through the same proxy. */
@@ -80,10 +75,8 @@ async function startQueueUpstream(t: Test, env: Record<string, string>) {
   const config = loadConfig(queueConfigSchema, env)
   const app = createServer({ service: 'queue', config })
   await app.register(queueApp, { config, adminRoutes: true })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  t.teardown(() => app.close())
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const { port, opsPort } = await serveOnFreePort(t, app)
+  return { QUEUE_URLS: `http://127.0.0.1:${port}`, QUEUE_OPS_URLS: `http://127.0.0.1:${opsPort}` }
 }
 
 /** A gateway in `mode` with its queue, both with `settings` on top of the usual environment. */
@@ -95,14 +88,8 @@ async function buildScene(t: Test, mode: 'split' | 'monolith', settings: Record<
   const closed = `http://127.0.0.1:${await freePort()}`
   let env: Record<string, string>
   if (mode === 'split') {
-    const queueUrl = await startQueueUpstream(t, gatewayEnv(scene, settings))
-    env = gatewayEnv(scene, {
-      ...settings,
-      MODE: 'split',
-      QUEUE_URLS: queueUrl,
-      POINT_URLS: closed,
-      CONCERT_URLS: closed,
-    })
+    const queue = await startQueueUpstream(t, gatewayEnv(scene, settings))
+    env = gatewayEnv(scene, { ...settings, MODE: 'split', ...queue, POINT_URLS: closed, CONCERT_URLS: closed })
   } else {
     const { config } = await createTestDatabase(t)
     env = gatewayEnv(scene, {
@@ -115,7 +102,7 @@ async function buildScene(t: Test, mode: 'split' | 'monolith', settings: Record<
       MYSQL_DATABASE: config.MYSQL_DATABASE,
     })
   }
-  const api = await listenWithProbe(t, env)
+  const { api, ops } = await listenWithProbe(t, env)
   const redis = new Redis(url)
   t.teardown(() => redis.quit())
   const store = createQueueStore(redis, prefix, {
@@ -127,7 +114,7 @@ async function buildScene(t: Test, mode: 'split' | 'monolith', settings: Record<
   })
   const publisher = new EventPublisher({ redisUrl: url, redisPrefix: prefix })
   t.teardown(() => publisher.close())
-  return { api, proxy, store, publisher, redisUrl: url, redisPrefix: prefix }
+  return { api, ops, proxy, store, publisher, redisUrl: url, redisPrefix: prefix }
 }
 
 /** Joins through the gateway and waits until the user is ACTIVE. */
@@ -154,7 +141,7 @@ function tamper(token: string, part: number, value: string) {
 
 async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   const scene = await buildScene(t, mode)
-  const { api, store } = scene
+  const { api, ops, store } = scene
   const expectRejection = async (t: Test, token: string | undefined, status: number, code: string, label: string) => {
     const headers: Record<string, string> = token === undefined ? {} : { authorization: token }
     const res = await api.get(PROBE, { headers })
@@ -228,7 +215,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   await t.test('a token in use is read from Redis once, not every second; a revocation still shows fast', async (t) => {
     const token = await activeToken(api, 27)
     const reads = async () => {
-      const text = String((await api.get('/metrics')).body)
+      const text = String((await ops.get('/metrics')).body)
       return Number(/^gateway_queue_guard_reads_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
     }
     t.equal((await api.get(PROBE, { token })).status, 200)
@@ -318,7 +305,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
       t.equal(join.status, 503)
       t.equal(join.body.code, 'QUEUE_UNAVAILABLE')
       t.ok(joinMs < 1000, `queue routes answered 503 in ${joinMs.toFixed(0)} ms`)
-      const ready = await api.get('/health/ready')
+      const ready = await ops.get('/health/ready')
       t.equal(ready.status, 503, 'not ready while the queue store is unreachable')
 
       await scene.proxy.enable()
@@ -382,19 +369,19 @@ t.test('key rotation: tokens signed by an older key pass while that key is still
   const proxy = await startTcpProxy(t, target.hostname, Number(target.port || 6379))
   const scene = { proxy, redisPrefix: prefix }
   const closed = `http://127.0.0.1:${await freePort()}`
-  const queueUrl = await startQueueUpstream(t, gatewayEnv(scene))
-  const split = { MODE: 'split', QUEUE_URLS: queueUrl, POINT_URLS: closed, CONCERT_URLS: closed }
-  const before = await listenWithProbe(t, gatewayEnv(scene, split))
+  const queue = await startQueueUpstream(t, gatewayEnv(scene))
+  const split = { MODE: 'split', ...queue, POINT_URLS: closed, CONCERT_URLS: closed }
+  const { api: before } = await listenWithProbe(t, gatewayEnv(scene, split))
   const oldToken = await activeToken(before, 71)
   t.match(oldToken, /^q1\.k1\./)
 
-  const rotated = await listenWithProbe(t, gatewayEnv(scene, { ...split, QUEUE_TOKEN_KEYS: ROTATED }))
+  const { api: rotated } = await listenWithProbe(t, gatewayEnv(scene, { ...split, QUEUE_TOKEN_KEYS: ROTATED }))
   t.same((await rotated.get(PROBE, { token: oldToken })).body, { data: { user: '71' } }, 'old key still listed')
   const newSigner = createQueueTokenSigner([{ kid: 'k2', secret: 'second-signing-secret-0123456789' }])
   const reissued = newSigner.sign(71, Number(oldToken.split('.')[3]))
   t.equal((await rotated.get(PROBE, { token: reissued })).status, 200, 'the new key signs the same token id')
 
-  const retired = await listenWithProbe(
+  const { api: retired } = await listenWithProbe(
     t,
     gatewayEnv(scene, { ...split, QUEUE_TOKEN_KEYS: 'k2:second-signing-secret-0123456789' }),
   )

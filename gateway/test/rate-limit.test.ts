@@ -35,6 +35,8 @@ const userTokens = loadGatewayConfig({})
 interface Scene {
   /** One client per gateway instance; every instance shares the scene's Redis and upstreams. */
   gateways: ApiClient[]
+  /** The operations port of each (its metrics). */
+  operations: ApiClient[]
   redisProxy: TcpProxy
 }
 
@@ -79,12 +81,15 @@ async function buildScene(t: Test, mode: Mode, database: TestDatabase, env: Reco
   }
   const upstreams = mode === 'split' ? await startUpstreams(t, { ...shared, REDIS_URL: url }, database) : {}
   const gateways: ApiClient[] = []
+  const operations: ApiClient[] = []
   for (let i = 0; i < instances; i++) {
     const app = await buildGateway(loadGatewayConfig({ ...shared, ...upstreams, MODE: mode, ...env }))
     app.get(PROBE, async (request) => ({ data: { user: request.headers[QUEUE_USER_HEADER] ?? null } }))
-    gateways.push((await serveOnFreePort(t, app)).api)
+    const { api, ops } = await serveOnFreePort(t, app)
+    gateways.push(api)
+    operations.push(ops)
   }
-  return { gateways, redisProxy } satisfies Scene
+  return { gateways, operations, redisProxy } satisfies Scene
 }
 
 /** Joins the line (as the signed-in user, where user tokens are on) until ACTIVE; the queue token. */
@@ -108,8 +113,8 @@ function assertRefused(t: Test, res: ApiResponse, limit: number, label: string) 
   t.equal(res.headers['ratelimit-reset'], res.headers['retry-after'], `${label}: RateLimit-Reset = Retry-After`)
 }
 
-async function limitedCount(api: ApiClient, group: string, key: string): Promise<number> {
-  const text = String((await api.get('/metrics')).body)
+async function limitedCount(ops: ApiClient, group: string, key: string): Promise<number> {
+  const text = String((await ops.get('/metrics')).body)
   const line = text.split('\n').find((l) => l.startsWith(`gateway_rate_limited_total{group="${group}",key="${key}"}`))
   return Number(line?.split(' ').pop() ?? 0)
 }
@@ -118,9 +123,16 @@ async function limitSuite(t: Test, mode: Mode) {
   const database = await createTestDatabase(t)
 
   await t.test('two gateway instances share one budget per address; health and metrics stay open', async (t) => {
-    const { gateways } = await buildScene(t, mode, database, { RATE_LIMITS: 'on', RATE_LIMIT_STATUS: 'ip:5/1m' }, 2)
+    const { gateways, operations } = await buildScene(
+      t,
+      mode,
+      database,
+      { RATE_LIMITS: 'on', RATE_LIMIT_STATUS: 'ip:5/1m' },
+      2,
+    )
     const [a, b] = gateways as [ApiClient, ApiClient]
-    const before = await limitedCount(a, 'status', 'ip')
+    const opsA = operations[0] as ApiClient
+    const before = await limitedCount(opsA, 'status', 'ip')
     const allowed: ApiResponse[] = []
     for (let i = 0; i < 5; i++) allowed.push(await (i % 2 ? b : a).get('/queue/tokens/status/7001'))
     t.same(
@@ -139,7 +151,7 @@ async function limitSuite(t: Test, mode: Mode) {
     )
     assertRefused(t, await b.get('/queue/tokens/status/7001'), 5, 'the sixth poll, on the other instance')
     assertRefused(t, await a.get('/queue/tokens/status/7002'), 5, 'another user from the same address')
-    t.equal(await limitedCount(a, 'status', 'ip'), before + 2, 'refusals are counted by group and key kind')
+    t.equal(await limitedCount(opsA, 'status', 'ip'), before + 2, 'refusals are counted by group and key kind')
 
     const join = await a.post('/queue/tokens', { userId: 7001 })
     t.equal(join.status, 200, 'joining has a budget of its own')
@@ -340,7 +352,7 @@ t.test('a spent budget comes back when its window ends', async (t) => {
 
 t.test('Redis down: limited routes pass unchecked rather than fail; limits return with Redis', async (t) => {
   const database = await createTestDatabase(t)
-  const { gateways, redisProxy } = await buildScene(t, 'split', database, {
+  const { gateways, operations, redisProxy } = await buildScene(t, 'split', database, {
     RATE_LIMITS: 'on',
     RATE_LIMIT_POINTS: 'ip:1/1m',
   })
@@ -352,7 +364,7 @@ t.test('Redis down: limited routes pass unchecked rather than fail; limits retur
   const during = await api.get('/points/current/7601')
   t.equal(during.status, 200, 'points (MySQL only) keep working through a Redis outage')
   t.equal(during.headers['ratelimit-limit'], undefined, 'unchecked: no limit headers')
-  const metrics = String((await api.get('/metrics')).body)
+  const metrics = String((await (operations[0] as ApiClient).get('/metrics')).body)
   t.match(metrics, /^gateway_rate_limit_unchecked_total [1-9]/m, 'unchecked requests are counted')
   await redisProxy.enable()
   const back = await eventually(async () => (await api.get('/points/current/7601')).status === 429)

@@ -96,19 +96,25 @@ export async function startTarget(
   await prepareDatabase(database, log)
   const ports = new Map<string, number>()
   for (const service of SERVICES) {
-    for (let i = 0; i < (target.scale[service] ?? 1); i++) ports.set(`${service}:${i}`, await freePort())
+    for (let i = 0; i < (target.scale[service] ?? 1); i++) {
+      ports.set(`${service}:${i}`, await freePort())
+      ports.set(`${service}:${i}:ops`, await freePort())
+    }
   }
   const gatewayPort = await freePort()
-  const servicePort = (service: ServiceName, i: number) => {
-    const port = ports.get(`${service}:${i}`)
-    if (port === undefined) throw new Error(`no port planned for ${service} ${i}`)
+  const planned = (key: string) => {
+    const port = ports.get(key)
+    if (port === undefined) throw new Error(`no port planned for ${key}`)
     return port
   }
+  const servicePort = (service: ServiceName, i: number) => planned(`${service}:${i}`)
   const specs = planProcesses({
     mode: target.mode,
     scale: target.scale,
     gatewayPort,
     servicePort,
+    gatewayOpsPort: await freePort(),
+    serviceOpsPort: (service, i) => planned(`${service}:${i}:ops`),
     env: {
       ...sharedEnv({ ...database, REDIS_PREFIX: redisPrefix }),
       HOST: '127.0.0.1',
@@ -121,7 +127,7 @@ export async function startTarget(
   try {
     processes = await startProcesses(specs, { output })
     const front = processes.find((p) => p.spec.port === gatewayPort) as RunningProcess
-    await waitUntilReady(front, '/health/ready', 30_000)
+    await waitUntilReady(front, '/health/ready', { timeoutMs: 30_000 })
   } catch (err) {
     await stopAll(processes, 5000)
     await cleanUp()

@@ -11,6 +11,8 @@ export interface App {
   /** Variables the app's config schema knows (anything else it receives is a mistake). */
   variables: Set<string>
   port: number | undefined
+  /** Its operations port (`/metrics`, `/health/ready`): the public port + 1000. */
+  opsPort: number | undefined
   /** The image a Kubernetes container of this app runs (the monolith is the gateway image). */
   image: string
 }
@@ -22,17 +24,42 @@ const mysqlVariables = new Set([...keys(pointConfigSchema)].filter((name) => nam
 export const CONTEXTS = ['point', 'queue', 'concert', 'booking'] as const
 
 export const APPS: Record<string, App> = {
-  point: { name: 'point', variables: keys(pointConfigSchema), port: 3100, image: 'stagepass/point' },
-  queue: { name: 'queue', variables: keys(queueConfigSchema), port: 3200, image: 'stagepass/queue' },
-  concert: { name: 'concert', variables: keys(concertConfigSchema), port: 3300, image: 'stagepass/concert' },
-  booking: { name: 'booking', variables: keys(bookingConfigSchema), port: 3400, image: 'stagepass/booking' },
-  gateway: { name: 'gateway', variables: keys(gatewayConfigSchema), port: 8080, image: 'stagepass/gateway' },
-  monolith: { name: 'monolith', variables: keys(gatewayConfigSchema), port: 8080, image: 'stagepass/gateway' },
+  point: { name: 'point', variables: keys(pointConfigSchema), port: 3100, opsPort: 4100, image: 'stagepass/point' },
+  queue: { name: 'queue', variables: keys(queueConfigSchema), port: 3200, opsPort: 4200, image: 'stagepass/queue' },
+  concert: {
+    name: 'concert',
+    variables: keys(concertConfigSchema),
+    port: 3300,
+    opsPort: 4300,
+    image: 'stagepass/concert',
+  },
+  booking: {
+    name: 'booking',
+    variables: keys(bookingConfigSchema),
+    port: 3400,
+    opsPort: 4400,
+    image: 'stagepass/booking',
+  },
+  gateway: {
+    name: 'gateway',
+    variables: keys(gatewayConfigSchema),
+    port: 8080,
+    opsPort: 9080,
+    image: 'stagepass/gateway',
+  },
+  monolith: {
+    name: 'monolith',
+    variables: keys(gatewayConfigSchema),
+    port: 8080,
+    opsPort: 9080,
+    image: 'stagepass/gateway',
+  },
   // The one-shot preparation reads the MySQL settings every MySQL app reads, and NODE_ENV.
   migrate: {
     name: 'migrate',
     variables: new Set([...mysqlVariables, 'NODE_ENV']),
     port: undefined,
+    opsPort: undefined,
     image: 'stagepass/migrate',
   },
 }

@@ -40,6 +40,10 @@ export const nodeEnvConfigSchema = {
 export const httpConfigSchema = {
   ...nodeEnvConfigSchema,
   HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),
+  OPS_HOST: Type.String({
+    default: '127.0.0.1',
+    description: 'Address of the operations port (/metrics, /health/ready): reachable by probes and Prometheus only',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },

@@ -29,7 +29,7 @@ export {
   UpstreamUnavailableError,
   ValidationError,
 } from './errors.js'
-export { healthPlugin, Readiness, type ReadinessCheck } from './health.js'
+export { healthPlugin, Readiness, type ReadinessCheck, type ReadinessOptions, type ReadinessReport } from './health.js'
 export {
   type Counter,
   counter,
@@ -37,11 +37,11 @@ export {
   gauge,
   type Histogram,
   histogram,
-  metricsPlugin,
   registry,
   type Tally,
   tallyCounter,
 } from './metrics.js'
+export { operationsRoutes } from './operations.js'
 export {
   bearerToken,
   createQueueTokenSigner,
@@ -63,7 +63,16 @@ export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
 export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
-export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'
+export {
+  createServer,
+  createSideServer,
+  type ListenAddress,
+  listen,
+  listenAside,
+  runMain,
+  type Server,
+  type ServerOptions,
+} from './server.js'
 export {
   assertSignedInUser,
   signedInUserOf,

@@ -80,7 +80,10 @@ export function histogram<L extends string>(
 
 let defaultMetricsStarted = false
 
-/** Request duration by method, route pattern (never the raw URL) and status, plus process metrics. */
+/**
+ * Request duration by method, route pattern (never the raw URL) and status, plus process metrics.
+ * Requests to the operations port are not counted: scrapes and probes are not traffic.
+ */
 export const metricsPlugin = fp(
   async (fastify: FastifyInstance) => {
     if (!defaultMetricsStarted) {
@@ -103,10 +106,14 @@ export const metricsPlugin = fp(
       )
       done()
     })
-    fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
-      reply.type(registry.contentType)
-      return registry.metrics()
-    })
   },
   { name: 'stagepass-metrics' },
 )
+
+/** The Prometheus page, served on the operations port only (operations.ts). */
+export function metricsRoute(fastify: FastifyInstance) {
+  fastify.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    reply.type(registry.contentType)
+    return registry.metrics()
+  })
+}

@@ -5,9 +5,10 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import { ConfigError, type HttpConfig } from './config.js'
 import { type SecretSetting, warnAboutDevelopmentSecrets } from './development-secrets.js'
 import { handleError, handleNotFound } from './error-handler.js'
-import { healthPlugin } from './health.js'
+import { healthPlugin, Readiness } from './health.js'
 import { loggerOptions } from './logger.js'
 import { metricsPlugin } from './metrics.js'
+import { operationsRoutes } from './operations.js'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 import { validatorCompiler } from './validation.js'
 
@@ -28,10 +29,11 @@ export interface ServerOptions {
 }
 
 /**
- * A Fastify instance with what every process shares: logging, request ids, validation without
- * body coercion, the error shape, metrics and health routes. Services register their plugin on it.
+ * A Fastify instance with what every listener shares: logging, request ids, validation without body
+ * coercion, the error shape; no routes. On its own, the server of a process's second port (the
+ * operations port, the monolith's queue admin port).
  */
-export function createServer({ service, config, trustedProxies = [], secrets = [] }: ServerOptions) {
+export function createSideServer({ service, config, trustedProxies = [] }: ServerOptions) {
   const app = Fastify({
     logger: loggerOptions({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
     genReqId: requestIdFrom,
@@ -54,9 +56,27 @@ export function createServer({ service, config, trustedProxies = [], secrets = [
     reply.header(REQUEST_ID_HEADER, request.id)
     done()
   })
+  return app
+}
+
+/**
+ * A process's public server: what every process shares (above), the request-duration histogram,
+ * `/health/live`, and `readiness` for contexts to add their checks to. Its `operations` server serves
+ * `/metrics` and `/health/ready` (operations.ts) on a port of its own and closes with it; `listen`
+ * opens both. Services register their plugin on it.
+ */
+export function createServer(options: ServerOptions) {
+  const app = createSideServer(options)
+  const readiness = new Readiness()
+  const operations = createSideServer({ service: `${options.service}-ops`, config: options.config })
+  operationsRoutes(operations, readiness)
+  app.decorate('operations', operations)
+  app.addHook('onClose', async () => {
+    await operations.close()
+  })
   app.register(metricsPlugin)
-  app.register(healthPlugin)
-  warnAboutDevelopmentSecrets(app.log, config, secrets)
+  app.register(healthPlugin, { readiness })
+  warnAboutDevelopmentSecrets(app.log, options.config, options.secrets ?? [])
   return app
 }
 
@@ -85,10 +105,29 @@ async function listenOnIpv6Loopback(app: FastifyInstance, port: number): Promise
  */
 export const LISTEN_BACKLOG = 4096
 
-/** Listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests, closes pools, exits 0. */
+export interface ListenAddress {
+  host: string
+  port: number
+}
+
+/**
+ * Listens on a process's second port (operations, admin). `localhost` is IPv4 loopback here: these
+ * ports are reached by probes, scrapers and operators' tools, not by browsers. Returns the port (the
+ * one the OS chose for port 0).
+ */
+export async function listenAside(server: FastifyInstance, { host, port }: ListenAddress): Promise<number> {
+  await server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port, backlog: LISTEN_BACKLOG })
+  const address = server.server.address()
+  return typeof address === 'object' && address ? address.port : port
+}
+
+/**
+ * Listens on the public port, then on the operations port (`app.operations`), and on SIGTERM/SIGINT
+ * stops accepting, drains in-flight requests, closes pools, exits 0.
+ */
 export async function listen(
   app: FastifyInstance,
-  { host, port, graceMs }: { host: string; port: number; graceMs: number },
+  { host, port, graceMs, operations }: ListenAddress & { graceMs: number; operations: ListenAddress },
 ) {
   let ipv6: HttpServer | undefined
   // A stray rejected promise (a Redis client flushing its queue as a connection drops) is logged,
@@ -122,11 +161,13 @@ export async function listen(
   }
   if (host !== 'localhost') {
     await app.listen({ host, port, backlog: LISTEN_BACKLOG })
-    return
+  } else {
+    await app.listen({ host: '127.0.0.1', port, backlog: LISTEN_BACKLOG })
+    ipv6 = await listenOnIpv6Loopback(app, port)
+    if (ipv6) app.log.info(`Server listening at http://[::1]:${port}`)
   }
-  await app.listen({ host: '127.0.0.1', port, backlog: LISTEN_BACKLOG })
-  ipv6 = await listenOnIpv6Loopback(app, port)
-  if (ipv6) app.log.info(`Server listening at http://[::1]:${port}`)
+  // Last: whoever waits for the operations port (the launcher, a probe) finds the public one open too.
+  await listenAside(app.operations, operations)
 }
 
 /** Runs a process entry point; a configuration problem ends it with one readable line. */

@@ -17,6 +17,7 @@ export {
 export {
   GATEWAY_PORT,
   type Mode,
+  OPERATIONS_PORT_OFFSET,
   type ProcessSpec,
   planProcesses,
   SERVICE_BASE_PORTS,

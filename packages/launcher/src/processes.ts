@@ -40,8 +40,15 @@ export function spawnProcess(
   return { spec, child, exited }
 }
 
-/** Polls a URL until it answers 200, the process dies, or time runs out. */
-export async function waitUntilReady(proc: RunningProcess, path: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Polls a path until it answers 200, the process dies, or time runs out. It asks the operations port
+ * (the only one serving `/health/ready`), unless told another `port`: a process without one.
+ */
+export async function waitUntilReady(
+  proc: RunningProcess,
+  path: string,
+  { timeoutMs = 20_000, port = proc.spec.opsPort }: { timeoutMs?: number; port?: number } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let dead = false
   proc.exited.then(() => {
@@ -50,12 +57,12 @@ export async function waitUntilReady(proc: RunningProcess, path: string, timeout
   while (Date.now() < deadline) {
     if (dead) throw new Error(`${proc.spec.name} exited before it was ready`)
     try {
-      const res = await fetch(`http://127.0.0.1:${proc.spec.port}${path}`, { signal: AbortSignal.timeout(1000) })
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) })
       if (res.status === 200) return
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`${proc.spec.name} was not ready on port ${proc.spec.port} after ${timeoutMs} ms`)
+  throw new Error(`${proc.spec.name} was not ready on port ${port} after ${timeoutMs} ms`)
 }
 
 /** Sends SIGTERM to every process and waits for all to exit; SIGKILL after the grace period. */
@@ -69,7 +76,10 @@ export async function stopAll(procs: RunningProcess[], graceMs = 15_000): Promis
   return codes
 }
 
-/** Starts processes in order (services before the gateway) and waits for each to be live. */
+/**
+ * Starts processes in order (services before the gateway) and waits for each to be live on its
+ * operations port, which a process opens after its public one.
+ */
 export async function startProcesses(specs: ProcessSpec[], options: SpawnOptions): Promise<RunningProcess[]> {
   const procs: RunningProcess[] = []
   try {

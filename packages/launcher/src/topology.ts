@@ -15,11 +15,19 @@ export const SERVICE_BASE_PORTS: Record<ServiceName, number> = {
   queue: 3200,
   booking: 3400,
 }
+/**
+ * Operations ports (`/metrics`, `/health/ready`): the public port + 1000 (gateway 9080, point 4100,
+ * 4101, …), so an operator can tell one from the other at a glance.
+ */
+export const OPERATIONS_PORT_OFFSET = 1000
 
 export interface ProcessSpec {
   name: string
   entry: string
+  /** The public port. */
   port: number
+  /** The operations port (`/metrics`, `/health/ready`, `/health/live`), set as `OPS_PORT`. */
+  opsPort: number
   env: Record<string, string>
 }
 
@@ -31,6 +39,9 @@ export interface SystemPlan {
   env: Record<string, string>
   gatewayPort: number
   servicePort: (service: ServiceName, instance: number) => number
+  /** Operations ports: the gateway's (or the monolith's), and each service instance's. */
+  gatewayOpsPort: number
+  serviceOpsPort: (service: ServiceName, instance: number) => number
 }
 
 const serviceEntry = (service: ServiceName) => fromRoot('services', service, 'dist/src/server.js')
@@ -58,11 +69,13 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
         name: 'monolith',
         entry: gatewayEntry,
         port: plan.gatewayPort,
+        opsPort: plan.gatewayOpsPort,
         // The queue's admin routes keep the port the queue service would have: never the public one.
         env: {
           ...plan.env,
           MODE: 'monolith',
           PORT: String(plan.gatewayPort),
+          OPS_PORT: String(plan.gatewayOpsPort),
           QUEUE_ADMIN_PORT: String(plan.servicePort('queue', 0)),
         },
       },
@@ -70,21 +83,25 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
   }
   const specs: ProcessSpec[] = []
   const upstreams: Record<string, string> = {}
+  const readiness: Record<string, string> = {}
+  const instanceUrls = (service: ServiceName, port: (service: ServiceName, i: number) => number) =>
+    Array.from({ length: plan.scale[service] ?? 1 }, (_, i) => `http://127.0.0.1:${port(service, i)}`).join(',')
   for (const service of SERVICES) {
-    const count = plan.scale[service] ?? 1
-    const urls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:${plan.servicePort(service, i)}`)
-    upstreams[`${service.toUpperCase()}_URLS`] = urls.join(',')
+    upstreams[`${service.toUpperCase()}_URLS`] = instanceUrls(service, plan.servicePort)
+    readiness[`${service.toUpperCase()}_OPS_URLS`] = instanceUrls(service, plan.serviceOpsPort)
   }
   for (const service of SERVICES) {
     const count = plan.scale[service] ?? 1
     for (let i = 0; i < count; i++) {
       const port = plan.servicePort(service, i)
+      const opsPort = plan.serviceOpsPort(service, i)
       specs.push({
         name: count > 1 ? `${service}-${i + 1}` : service,
         entry: serviceEntry(service),
         port,
+        opsPort,
         // Services find each other the way the gateway finds them (booking calls point's internal routes).
-        env: { ...plan.env, ...upstreams, PORT: String(port), HOST: '127.0.0.1' },
+        env: { ...plan.env, ...upstreams, PORT: String(port), OPS_PORT: String(opsPort), HOST: '127.0.0.1' },
       })
     }
   }
@@ -92,7 +109,15 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
     name: 'gateway',
     entry: gatewayEntry,
     port: plan.gatewayPort,
-    env: { ...plan.env, ...upstreams, MODE: 'split', PORT: String(plan.gatewayPort) },
+    opsPort: plan.gatewayOpsPort,
+    env: {
+      ...plan.env,
+      ...upstreams,
+      ...readiness,
+      MODE: 'split',
+      PORT: String(plan.gatewayPort),
+      OPS_PORT: String(plan.gatewayOpsPort),
+    },
   })
   return specs
 }

@@ -23,6 +23,8 @@ interface TestLike {
 export interface TestSystem extends TestDatabase {
   mode: Mode
   baseUrl: string
+  /** The gateway's (or the monolith's) operations port: `/metrics`, `/health/ready`. Each process's: `spec.opsPort`. */
+  opsUrl: string
   redisPrefix: string
   redisUrl: string
   processes: RunningProcess[]
@@ -48,13 +50,25 @@ export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: S
   const base = loadLauncherConfig()
   const ports = new Map<string, number>()
   for (const service of SERVICES) {
-    for (let i = 0; i < (scale[service] ?? 1); i++) ports.set(`${service}:${i}`, await freePort())
+    for (let i = 0; i < (scale[service] ?? 1); i++) {
+      ports.set(`${service}:${i}`, await freePort())
+      ports.set(`${service}:${i}:ops`, await freePort())
+    }
   }
   const gatewayPort = await freePort()
+  const gatewayOpsPort = await freePort()
+  const planned = (key: string) => {
+    const known = ports.get(key)
+    if (known) return known
+    throw new Error(`no port planned for ${key}`)
+  }
   const specs = planProcesses({
     mode,
     scale,
     gatewayPort,
+    gatewayOpsPort,
+    servicePort: (service, i) => planned(`${service}:${i}`),
+    serviceOpsPort: (service, i) => planned(`${service}:${i}:ops`),
     env: {
       ...sharedEnv({ ...base, ...database.config, REDIS_PREFIX: redis.prefix }),
       HOST: '127.0.0.1',
@@ -62,12 +76,6 @@ export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: S
       LOG_PRETTY: 'false',
       SHUTDOWN_GRACE_MS: '5000',
       ...env,
-    },
-    servicePort: (service, i) => {
-      const key = `${service}:${i}`
-      const known = ports.get(key)
-      if (known) return known
-      throw new Error(`no port planned for ${key}`)
     },
   })
   const log: string[] = []
@@ -83,6 +91,7 @@ export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: S
     ...database,
     mode,
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
+    opsUrl: `http://127.0.0.1:${gatewayOpsPort}`,
     redisPrefix: redis.prefix,
     redisUrl: redis.url,
     processes,

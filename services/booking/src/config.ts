@@ -58,6 +58,12 @@ export const bookingConfigSchema = Type.Object({
   ...redisConfigSchema,
   ...bookingSettingsSchema,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3400, description: 'Booking service port' }),
+  OPS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 4400,
+    description: 'Booking service operations port: /metrics, /health/ready, /health/live',
+  }),
   POINT_URLS: Type.String({
     default: 'http://127.0.0.1:3100',
     pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$',

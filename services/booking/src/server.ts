@@ -15,5 +15,10 @@ await runMain(async () => {
     points,
     workers: true,
   })
-  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+  await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    operations: { host: config.OPS_HOST, port: config.OPS_PORT },
+  })
 })

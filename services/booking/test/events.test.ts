@@ -38,7 +38,7 @@ async function jobIdsOf(queue: Queue, name: EventName) {
 }
 
 async function outboxLag(): Promise<number> {
-  const text = (await booking.api.get('/metrics')).body as string
+  const text = (await booking.ops.get('/metrics')).body as string
   return Number(text.match(/^booking_outbox_lag_seconds (\S+)$/m)?.[1])
 }
 

@@ -29,13 +29,13 @@ t.test('a hold lapses on time: its delayed job releases it and publishes the rel
   })
   const { seatIds } = await addPerformance(db, { seats: 1 })
   const seatId = seatIds[0] as number
-  const jobsBefore = await expiriesBy(booking.api, 'job')
+  const jobsBefore = await expiriesBy(booking.ops, 'job')
   const hold = await booking.as(1).reserve({ seatId })
   const reservationId = hold.body.data.reservationId as number
   t.equal(await statusOf(reservationId), 'PENDING')
   t.ok(await eventually(async () => (await statusOf(reservationId)) === 'EXPIRED', 4000), 'expired by its job')
   t.ok(Date.now() >= Date.parse(hold.body.data.reservationExpireTime), 'not before its time')
-  t.equal(await expiriesBy(booking.api, 'job'), jobsBefore + 1)
+  t.equal(await expiriesBy(booking.ops, 'job'), jobsBefore + 1)
   t.ok(
     await eventually(async () => (await releasedEvents(reservationId)).some((e) => e.state === 'SENT')),
     'the release event is published',
@@ -56,12 +56,12 @@ t.test('with Redis down no job can be scheduled: the periodic sweep releases the
   })
   await proxy.disable()
   const { seatIds } = await addPerformance(db, { seats: 1 })
-  const sweepsBefore = await expiriesBy(booking.api, 'sweep')
+  const sweepsBefore = await expiriesBy(booking.ops, 'sweep')
   const hold = await booking.as(3).reserve({ seatId: seatIds[0] })
   t.equal(hold.status, 200, 'holding a seat does not need Redis')
   const reservationId = hold.body.data.reservationId as number
   t.ok(await eventually(async () => (await statusOf(reservationId)) === 'EXPIRED', 5000), 'expired by the sweep')
-  t.ok((await expiriesBy(booking.api, 'sweep')) > sweepsBefore)
+  t.ok((await expiriesBy(booking.ops, 'sweep')) > sweepsBefore)
   t.equal((await releasedEvents(reservationId)).length, 1)
   await proxy.enable()
   await booking.close()

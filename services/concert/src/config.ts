@@ -23,6 +23,12 @@ export const concertConfigSchema = Type.Object({
   ...redisConfigSchema,
   ...seatCacheConfigSchema,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3300, description: 'Concert service port' }),
+  OPS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 4300,
+    description: 'Concert service operations port: /metrics, /health/ready, /health/live',
+  }),
 })
 
 /** What the concert process refuses in production and warns about elsewhere. */

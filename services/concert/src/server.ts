@@ -11,5 +11,10 @@ await runMain(async () => {
     seatCache: { enabled: config.SEAT_CACHE_ENABLED, ttlMs: config.SEAT_CACHE_TTL_MS },
     consumeEvents: true,
   })
-  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+  await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    operations: { host: config.OPS_HOST, port: config.OPS_PORT },
+  })
 })

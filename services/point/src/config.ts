@@ -17,6 +17,12 @@ export const pointConfigSchema = Type.Object({
   ...mysqlConfigSchema,
   ...pointSettingsFields,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3100, description: 'Point service port' }),
+  OPS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 4100,
+    description: 'Point service operations port: /metrics, /health/ready, /health/live',
+  }),
 })
 
 /** What the point process refuses in production and warns about elsewhere. */

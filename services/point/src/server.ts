@@ -6,5 +6,10 @@ await runMain(async () => {
   const config = loadPointConfig()
   const app = createServer({ service: 'point', config, secrets: pointServiceSecrets })
   await app.register(pointApp, { mysql: config, settings: config, internalRoutes: true })
-  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+  await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    operations: { host: config.OPS_HOST, port: config.OPS_PORT },
+  })
 })

@@ -10,7 +10,7 @@ const { db, config } = await createTestDatabase(t)
 const entry = fromRoot('services/point/dist/src/server.js')
 
 t.test('SIGTERM during a burst: in-flight requests complete and the process exits 0', async (t) => {
-  const port = await freePort()
+  const [port, opsPort] = [await freePort(), await freePort()]
   const output = new PassThrough()
   // MySQL behind a proxy that can hold the queries, so requests are provably in flight at SIGTERM.
   const mysql = await startTcpProxy(t, config.MYSQL_HOST, config.MYSQL_PORT)
@@ -19,11 +19,13 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
       name: 'point',
       entry,
       port,
+      opsPort,
       env: {
         ...sharedEnv({ ...loadLauncherConfig(), ...config }),
         MYSQL_HOST: '127.0.0.1',
         MYSQL_PORT: String(mysql.port),
         PORT: String(port),
+        OPS_PORT: String(opsPort),
         LOG_LEVEL: 'warn',
       },
     },

@@ -1,4 +1,4 @@
-import { createServer } from '@stagepass/kit'
+import { createSideServer, listenAside } from '@stagepass/kit'
 import type { FastifyPluginAsync } from 'fastify'
 import { adminRoutes } from './routes/admin.js'
 import type { QueueStore } from './store.js'
@@ -15,13 +15,13 @@ export interface AdminListenerOptions {
  * one the queue service would have in split mode, so operators find them at the same address.
  */
 export const adminListener: FastifyPluginAsync<AdminListenerOptions> = async (fastify, opts) => {
-  const admin = createServer({
+  const admin = createSideServer({
     service: 'queue-admin',
     config: { LOG_LEVEL: fastify.log.level as 'info', LOG_PRETTY: 'auto' },
   })
   await admin.register(adminRoutes, { store: opts.store, adminKey: opts.adminKey })
   fastify.addHook('onReady', async () => {
-    await admin.listen({ host: opts.host, port: opts.port })
+    await listenAside(admin, { host: opts.host, port: opts.port })
   })
   fastify.addHook('onClose', async () => {
     await admin.close()

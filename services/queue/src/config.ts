@@ -93,6 +93,12 @@ export const queueConfigSchema = Type.Object({
   ...redisConfigSchema,
   ...queueConfigFields,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3200, description: 'Queue service port' }),
+  OPS_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 4200,
+    description: 'Queue service operations port: /metrics, /health/ready, /health/live',
+  }),
 })
 
 const queueSettingsSchema = Type.Object({ ...redisConfigSchema, ...queueConfigFields })

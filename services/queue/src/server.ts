@@ -6,5 +6,10 @@ await runMain(async () => {
   const config = loadQueueConfig()
   const app = createServer({ service: 'queue', config, secrets: queueServiceSecrets })
   await app.register(queueApp, { config, adminRoutes: true })
-  await listen(app, { host: config.HOST, port: config.PORT, graceMs: config.SHUTDOWN_GRACE_MS })
+  await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    operations: { host: config.OPS_HOST, port: config.OPS_PORT },
+  })
 })

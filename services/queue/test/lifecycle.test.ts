@@ -164,7 +164,7 @@ t.test('admin: the key is required, settings are validated, and a change reaches
   t.match(stats, { active: 5, waiting: 3, paused: false }, 'maxActive 5 from instance a holds on every instance')
   t.ok(stats.oldestWaitSeconds >= 0)
 
-  const metrics = await a.api.get('/metrics')
+  const metrics = await a.ops.get('/metrics')
   for (const name of [
     'queue_waiting_users 3',
     'queue_active_users 5',

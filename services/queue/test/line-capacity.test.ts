@@ -79,7 +79,7 @@ t.test('a flood of new users against a small line: exactly capacity get places, 
 
   const stats = await instances[0]?.api.get('/admin/queue', { headers: admin })
   t.match(stats?.body.data, { waiting: capacity, preQueue: 0, capacity, full: true }, 'the admin numbers say so')
-  const metrics = String((await instances[0]?.api.get('/metrics'))?.body)
+  const metrics = String((await instances[0]?.ops.get('/metrics'))?.body)
   const refusals = Number(/^queue_full_refusals_total (\d+)/m.exec(metrics)?.[1])
   t.ok(refusals > 0, `refusals counted (${refusals} on this instance)`)
   // What the Redis memory alerts read: Redis's own numbers, taken when scraped.

@@ -58,10 +58,15 @@ export async function bench(args: string[]): Promise<number> {
   output.resume()
   const procs: RunningProcess[] = []
   const startExtra = async (name: string, entry: string, env: Record<string, string>) => {
-    const port = await freePort()
-    const proc = spawnProcess({ name, entry, port, env: { ...env, PORT: String(port) } }, 0, { output })
+    const [port, opsPort] = [await freePort(), await freePort()]
+    const proc = spawnProcess(
+      { name, entry, port, opsPort, env: { ...env, PORT: String(port), OPS_PORT: String(opsPort) } },
+      0,
+      { output },
+    )
     procs.push(proc)
-    await waitUntilReady(proc, '/health/live')
+    // The raw baselines are bare servers with no operations port.
+    await waitUntilReady(proc, '/health/live', { port })
     return `http://127.0.0.1:${port}`
   }
   try {
@@ -76,7 +81,10 @@ export async function bench(args: string[]): Promise<number> {
       ...Object.assign({}, ...suites.map((s) => s.env ?? {})),
     }
     const ports = new Map<string, number>()
-    for (const service of SERVICES) ports.set(service, await freePort())
+    for (const service of SERVICES) {
+      ports.set(service, await freePort())
+      ports.set(`${service}:ops`, await freePort())
+    }
     const splitPort = await freePort()
     const monolithPort = await freePort()
     const split = planProcesses({
@@ -85,6 +93,8 @@ export async function bench(args: string[]): Promise<number> {
       env,
       gatewayPort: splitPort,
       servicePort: (service) => ports.get(service) as number,
+      gatewayOpsPort: await freePort(),
+      serviceOpsPort: (service) => ports.get(`${service}:ops`) as number,
     })
     const monolith = planProcesses({
       mode: 'monolith',
@@ -92,6 +102,8 @@ export async function bench(args: string[]): Promise<number> {
       env,
       gatewayPort: monolithPort,
       servicePort: () => 0,
+      gatewayOpsPort: await freePort(),
+      serviceOpsPort: () => 0,
     })
     procs.push(...(await startProcesses(split, { output })))
     procs.push(...(await startProcesses(monolith, { output })))

@@ -2,7 +2,14 @@ import { prepareDatabase } from '../database.js'
 import { loadLauncherConfig, sharedEnv } from '../environment.js'
 import { preflight } from '../preflight.js'
 import { startProcesses, stopAll } from '../processes.js'
-import { GATEWAY_PORT, type Mode, planProcesses, SERVICE_BASE_PORTS, scaleFromEnv } from '../topology.js'
+import {
+  GATEWAY_PORT,
+  type Mode,
+  OPERATIONS_PORT_OFFSET,
+  planProcesses,
+  SERVICE_BASE_PORTS,
+  scaleFromEnv,
+} from '../topology.js'
 
 /** `npm start` / `npm run start:monolith`: prepare the database, start every process, stop all on Ctrl-C. */
 export async function start(mode: Mode): Promise<number> {
@@ -13,6 +20,7 @@ export async function start(mode: Mode): Promise<number> {
   await prepareDatabase(config, log)
 
   const gatewayPort = Number(process.env.PORT ?? GATEWAY_PORT)
+  const gatewayOpsPort = Number(process.env.OPS_PORT ?? gatewayPort + OPERATIONS_PORT_OFFSET)
   const env: Record<string, string> = { ...sharedEnv(config), HOST: process.env.HOST ?? 'localhost' }
   if (process.stdout.isTTY && !process.env.LOG_PRETTY) env.LOG_PRETTY = 'true'
   const specs = planProcesses({
@@ -21,9 +29,12 @@ export async function start(mode: Mode): Promise<number> {
     env,
     gatewayPort,
     servicePort: (service, i) => SERVICE_BASE_PORTS[service] + i,
+    gatewayOpsPort,
+    serviceOpsPort: (service, i) => SERVICE_BASE_PORTS[service] + OPERATIONS_PORT_OFFSET + i,
   })
   const procs = await startProcesses(specs, { output: process.stdout, color: process.stdout.isTTY === true })
   log(`${mode} mode is up: gateway on http://localhost:${gatewayPort} (${procs.map((p) => p.spec.name).join(', ')})`)
+  log(`operations (metrics, readiness): ${procs.map((p) => `${p.spec.name} :${p.spec.opsPort}`).join(', ')}`)
 
   let stopping = false
   const stop = async () => {

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import type { Db, MysqlConfig } from '@stagepass/db'
-import { createServer, QUEUE_USER_HEADER } from '@stagepass/kit'
+import { createServer, listenAside, QUEUE_USER_HEADER } from '@stagepass/kit'
 import {
   fromRoot,
   loadLauncherConfig,
@@ -37,7 +37,7 @@ export const DEFAULT_SETTINGS: BookingSettings = {
  * calls its internal routes over HTTP, and tests charge and read balances through its public ones.
  */
 export async function startPointService(t: Teardown, mysql: MysqlConfig) {
-  const port = await freePort()
+  const [port, opsPort] = [await freePort(), await freePort()]
   const output = new PassThrough()
   const log: string[] = []
   output.on('data', (chunk: Buffer) => log.push(chunk.toString()))
@@ -46,9 +46,11 @@ export async function startPointService(t: Teardown, mysql: MysqlConfig) {
       name: 'point',
       entry: fromRoot('services', 'point', 'dist/src/server.js'),
       port,
+      opsPort,
       env: {
         ...sharedEnv({ ...loadLauncherConfig(), ...mysql }),
         PORT: String(port),
+        OPS_PORT: String(opsPort),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         LOG_PRETTY: 'false',
@@ -92,6 +94,8 @@ export const noPoints: PointClient = {
 export interface BookingUnderTest {
   url: string
   api: ApiClient
+  /** Its operations port: `/metrics`, `/health/ready`. */
+  ops: ApiClient
   /** Calls a route as the queue token's user would, with the header the gateway's guard sets. */
   as(userId: number): {
     reserve(body: unknown): Promise<ApiResponse>
@@ -137,15 +141,15 @@ export async function startBooking(
     workers,
     failAfterPointUse,
   })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const url = `http://127.0.0.1:${await listenAside(app, { host: '127.0.0.1', port: 0 })}`
   const api = apiClient(url, { connections: 256 })
+  const ops = apiClient(`http://127.0.0.1:${await listenAside(app.operations, { host: '127.0.0.1', port: 0 })}`)
   let closed = false
   const close = async () => {
     if (closed) return
     closed = true
     await api.close()
+    await ops.close()
     await app.close()
   }
   t.teardown(close)
@@ -155,6 +159,7 @@ export async function startBooking(
   return {
     url,
     api,
+    ops,
     as: (userId) => ({
       reserve: (body) => api.post('/concerts/reserve-seat', body, headers(userId)),
       pay: (body, key) => api.post('/payment/pay', body, headers(userId, key ? { 'idempotency-key': key } : {})),
