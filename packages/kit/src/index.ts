@@ -31,6 +31,7 @@ export {
   bearerToken,
   createQueueTokenSigner,
   parseQueueTokenKeys,
+  parseSigningKeys,
   QUEUE_TOKEN_KEYS_PATTERN,
   type QueueTokenClaims,
   type QueueTokenKey,
@@ -38,6 +39,7 @@ export {
   type QueueTokenSigner,
   QueueUnavailableError,
   queueTokenRejection,
+  SIGNING_KEYS_PATTERN,
   TokenExpiredError,
   TokenInvalidError,
   TokenMissingError,
@@ -48,6 +50,28 @@ export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady }
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
 export { createServer, listen, runMain, type Server, type ServerOptions } from './server.js'
+export {
+  type AssertedRequest,
+  bodyHash,
+  bookingAssertionKeysField,
+  canonicalTarget,
+  createServiceAssertionSigner,
+  createServiceAssertionVerifier,
+  DEVELOPMENT_BOOKING_ASSERTION_KEYS,
+  DEVELOPMENT_GATEWAY_ASSERTION_KEYS,
+  gatewayAssertionKeysField,
+  IDENTITY_HEADERS,
+  parseAssertionKeys,
+  SERVICE_ASSERTION_HEADER,
+  SERVICE_ASSERTION_TTL_SECONDS,
+  type ServiceAssertionCheck,
+  type ServiceAssertionRejection,
+  type ServiceAssertionSigner,
+  type ServiceAssertionVerifier,
+  type ServiceCaller,
+  signerFromEnv,
+} from './service-assertion.js'
+export { callerFor, type ServiceTrustOptions, serviceTrustPlugin } from './service-trust.js'
 export {
   assertSignedInUser,
   signedInUserOf,
