@@ -3,7 +3,14 @@ import { type Static, Type } from '@sinclair/typebox'
 import { bookingSettingsSchema } from '@stagepass/booking'
 import { seatCacheConfigSchema } from '@stagepass/concert'
 import { mysqlConfigSchema } from '@stagepass/db'
-import { ConfigError, httpConfigSchema, loadConfig, redisConfigSchema, userAuthConfigSchema } from '@stagepass/kit'
+import {
+  ConfigError,
+  gatewayAssertionKeysField,
+  httpConfigSchema,
+  loadConfig,
+  redisConfigSchema,
+  userAuthConfigSchema,
+} from '@stagepass/kit'
 import { pointSettingsFields } from '@stagepass/point'
 import { queueConfigFields } from '@stagepass/queue'
 import { LIMIT_RULES_PATTERN } from './rate-limit/limit-rules.js'
@@ -38,6 +45,8 @@ export const gatewayConfigSchema = Type.Object({
   ...bookingSettingsSchema,
   // The guard verifies queue tokens with the same keys; the monolith runs the queue context too.
   ...queueConfigFields,
+  // Split mode signs every request it passes on to a context (docs/security.md).
+  ...gatewayAssertionKeysField,
   // User tokens on the unguarded routes (see docs/security.md).
   ...userAuthConfigSchema,
   QUEUE_GUARD_CACHE_MS: Type.Integer({

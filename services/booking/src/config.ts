@@ -1,6 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import {
+  bookingAssertionKeysField,
+  gatewayAssertionKeysField,
+  httpConfigSchema,
+  loadConfig,
+  redisConfigSchema,
+} from '@stagepass/kit'
 
 /** How booking behaves, wherever it runs (its own process, or the monolith). */
 export const bookingSettingsSchema = {
@@ -57,6 +63,9 @@ export const bookingConfigSchema = Type.Object({
   ...mysqlConfigSchema,
   ...redisConfigSchema,
   ...bookingSettingsSchema,
+  // Its routes answer the gateway only; it signs its calls to point (docs/security.md).
+  ...gatewayAssertionKeysField,
+  ...bookingAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3400, description: 'Booking service port' }),
   POINT_URLS: Type.String({
     default: 'http://127.0.0.1:3100',

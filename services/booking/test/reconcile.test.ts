@@ -1,4 +1,11 @@
-import { concurrently, createTestDatabase, createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
+import {
+  bookingSigner,
+  concurrently,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventually,
+  freePort,
+} from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import { sweepLapsedHolds } from '../src/holds.js'
@@ -107,7 +114,10 @@ t.test('a crash after the point use, then the hold lapses: the reconciler refund
 })
 
 t.test('point unreachable: 503, and the reconciler settles the payment once point is back', async (t) => {
-  const deadPoint = createHttpPointClient([`http://127.0.0.1:${await freePort()}`], { timeoutMs: 500 })
+  const deadPoint = createHttpPointClient([`http://127.0.0.1:${await freePort()}`], {
+    signer: bookingSigner(),
+    timeoutMs: 500,
+  })
   t.teardown(() => deadPoint.close?.())
   const cutOff = await startBooking(t, {
     mysql: database.config,

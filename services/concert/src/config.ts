@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
+import { gatewayAssertionKeysField, httpConfigSchema, loadConfig, redisConfigSchema } from '@stagepass/kit'
 
 /** The availability cache; the gateway takes the same variables for the monolith. */
 export const seatCacheConfigSchema = {
@@ -22,6 +22,8 @@ export const concertConfigSchema = Type.Object({
   ...mysqlConfigSchema,
   ...redisConfigSchema,
   ...seatCacheConfigSchema,
+  // Its routes answer the gateway only (docs/security.md).
+  ...gatewayAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3300, description: 'Concert service port' }),
 })
 

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { mysqlConfigSchema } from '@stagepass/db'
-import { httpConfigSchema, loadConfig } from '@stagepass/kit'
+import { bookingAssertionKeysField, gatewayAssertionKeysField, httpConfigSchema, loadConfig } from '@stagepass/kit'
 
 /** The point context's settings; the monolith reads them from the same environment. */
 export const pointSettingsFields = {
@@ -16,6 +16,9 @@ export const pointConfigSchema = Type.Object({
   ...httpConfigSchema,
   ...mysqlConfigSchema,
   ...pointSettingsFields,
+  // Public routes answer the gateway only, internal ones booking only (docs/security.md).
+  ...gatewayAssertionKeysField,
+  ...bookingAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3100, description: 'Point service port' }),
 })
 

@@ -1,5 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { httpConfigSchema, loadConfig, QUEUE_TOKEN_KEYS_PATTERN, redisConfigSchema } from '@stagepass/kit'
+import {
+  gatewayAssertionKeysField,
+  httpConfigSchema,
+  loadConfig,
+  QUEUE_TOKEN_KEYS_PATTERN,
+  redisConfigSchema,
+} from '@stagepass/kit'
 
 /** Development defaults: a deployment sets its own secrets (the process warns while these are in use). */
 export const DEVELOPMENT_TOKEN_KEYS = 'dev:stagepass-development-token-key'
@@ -58,6 +64,8 @@ export const queueConfigSchema = Type.Object({
   ...httpConfigSchema,
   ...redisConfigSchema,
   ...queueConfigFields,
+  // Its public routes answer the gateway only; /admin/queue keeps its admin key (docs/security.md).
+  ...gatewayAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3200, description: 'Queue service port' }),
 })
 
