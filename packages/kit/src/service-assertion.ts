@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import { parseSigningKeys, type QueueTokenKey, SIGNING_KEYS_PATTERN } from './queue-token.js'
 import { QUEUE_USER_HEADER } from './queue-user.js'
@@ -76,11 +76,15 @@ export function bodyHash(body: string | Buffer): string {
 
 export const EMPTY_BODY_HASH = bodyHash('')
 
+const PLAIN_PATH = /^(\/[A-Za-z0-9_:-]+)+$/
+
 /**
  * The path and query in one form whatever the proxy did on the way: the path as the WHATWG URL
  * parser normalises it, the query's pairs decoded and sorted. A proxy may re-encode either.
  */
 export function canonicalTarget(url: string): string {
+  // A plain path (the common case) is its own canonical form: no parsing.
+  if (PLAIN_PATH.test(url)) return url
   const parsed = new URL(url, 'http://target.invalid')
   if (parsed.search === '') return parsed.pathname
   parsed.searchParams.sort()
@@ -106,8 +110,9 @@ const ASSERTION = new RegExp(
   `^${VERSION}\\.(${SERVICE_CALLERS.join('|')})\\.([A-Za-z0-9_-]{1,16})\\.([1-9][0-9]{0,11})\\.([A-Za-z0-9_-]{43})$`,
 )
 const MAX_ASSERTION_LENGTH = 128
-const mac = (secret: string, prefix: string, request: AssertedRequest) =>
-  createHmac('sha256', secret).update(prefix).update('\n').update(claimed(request)).digest()
+// Secrets become key objects once: creating the HMAC is then the only per-request setup.
+const mac = (key: KeyObject, prefix: string, request: AssertedRequest) =>
+  createHmac('sha256', key).update(prefix).update('\n').update(claimed(request)).digest()
 
 export interface ServiceAssertionSigner {
   /** The SERVICE_ASSERTION_HEADER value for this request. */
@@ -127,11 +132,12 @@ export function createServiceAssertionSigner({
 }): ServiceAssertionSigner {
   const [signing] = keys
   if (!signing) throw new Error('at least one service assertion key is required')
+  const key = createSecretKey(Buffer.from(signing.secret))
   return {
     sign(request) {
       const exp = Math.floor(now() / 1000) + ttlSeconds
       const prefix = `${VERSION}.${caller}.${signing.kid}.${exp}`
-      return `${prefix}.${mac(signing.secret, prefix, request).toString('base64url')}`
+      return `${prefix}.${mac(key, prefix, request).toString('base64url')}`
     },
   }
 }
@@ -158,9 +164,9 @@ export function createServiceAssertionVerifier(
   callers: Partial<Record<ServiceCaller, readonly QueueTokenKey[]>>,
   now: () => number = Date.now,
 ): ServiceAssertionVerifier {
-  const secrets = new Map<string, string>()
+  const secrets = new Map<string, KeyObject>()
   for (const [caller, keys] of Object.entries(callers)) {
-    for (const key of keys ?? []) secrets.set(`${caller}.${key.kid}`, key.secret)
+    for (const key of keys ?? []) secrets.set(`${caller}.${key.kid}`, createSecretKey(Buffer.from(key.secret)))
   }
   return {
     verify(assertion, request) {
