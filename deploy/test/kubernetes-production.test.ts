@@ -21,6 +21,12 @@ const SECRETS = {
   'Secret/stagepass-mysql-credentials': { '/stringData/MYSQL_PASSWORD': 'a-real-database-password' },
   'Secret/stagepass-queue-token-keys': { '/stringData/QUEUE_TOKEN_KEYS': 'k1:a-real-signing-key-of-the-operator' },
   'Secret/stagepass-queue-admin': { '/stringData/QUEUE_ADMIN_KEY': 'a-real-admin-key-of-the-operator' },
+  'Secret/stagepass-gateway-assertion-keys': {
+    '/stringData/GATEWAY_ASSERTION_KEYS': 'g1:a-real-gateway-assertion-key-of-the-operator',
+  },
+  'Secret/stagepass-booking-assertion-keys': {
+    '/stringData/BOOKING_ASSERTION_KEYS': 'b1:a-real-booking-assertion-key-of-the-operator',
+  },
 }
 const IDENTITY = {
   'ConfigMap/stagepass-user-auth': {
@@ -84,7 +90,11 @@ for (const [overlay, { entry, production }] of Object.entries(OVERLAYS)) {
     t.test(`the ${entry} refuses to start while the identity provider is a placeholder`, async (t) => {
       t.throws(() => loadGatewayConfig(environmentOf(objects, entry)), 'as rendered')
       const secretsOnly = withOperatorValues(overlay, SECRETS)
-      t.throws(() => loadGatewayConfig(environmentOf(secretsOnly, entry)), /USER_TOKEN_JWKS_URL|TRUSTED_PROXIES/, 'secrets replaced')
+      t.throws(
+        () => loadGatewayConfig(environmentOf(secretsOnly, entry)),
+        /USER_TOKEN_JWKS_URL|TRUSTED_PROXIES/,
+        'secrets replaced',
+      )
     })
 
     t.test(`with the operator's values, the ${entry} checks user tokens in production`, async (t) => {
