@@ -49,55 +49,58 @@ async function lateUsesRefused(): Promise<number> {
   return line ? Number(line.split(' ')[1]) : 0
 }
 
-t.test('a point use that lands after booking gave up and the reconciler voided the payment takes nothing', async (t) => {
-  const userId = 7001
-  await point.charge(userId, PRICE)
-  const { seatIds } = await addPerformance(db, { seats: 1, price: PRICE })
-  const hold = await booking.as(userId).reserve({ seatId: seatIds[0] })
-  t.equal(hold.status, 200)
-  const reservationId = hold.body.data.reservationId as number
+t.test(
+  'a point use that lands after booking gave up and the reconciler voided the payment takes nothing',
+  async (t) => {
+    const userId = 7001
+    await point.charge(userId, PRICE)
+    const { seatIds } = await addPerformance(db, { seats: 1, price: PRICE })
+    const hold = await booking.as(userId).reserve({ seatId: seatIds[0] })
+    t.equal(hold.status, 200)
+    const reservationId = hold.body.data.reservationId as number
 
-  proxy.hold((chunk) => chunk.includes('/internal/points/use'))
-  const paid = await booking.as(userId).pay({ reservationId })
-  t.equal(paid.status, 503, 'booking gave up waiting for point')
-  t.equal(paid.body.code, 'UPSTREAM_UNAVAILABLE')
+    proxy.hold((chunk) => chunk.includes('/internal/points/use'))
+    const paid = await booking.as(userId).pay({ reservationId })
+    t.equal(paid.status, 503, 'booking gave up waiting for point')
+    t.equal(paid.body.code, 'UPSTREAM_UNAVAILABLE')
 
-  t.ok(
-    await eventually(async () => (await paymentOf(reservationId))?.status === 'VOIDED', 15_000),
-    'the hold lapsed and the reconciler voided the payment: point had seen no use',
-  )
-  t.ok(proxy.heldBytes > 0, 'the use is still on its way to point')
-  proxy.release()
+    t.ok(
+      await eventually(async () => (await paymentOf(reservationId))?.status === 'VOIDED', 15_000),
+      'the hold lapsed and the reconciler voided the payment: point had seen no use',
+    )
+    t.ok(proxy.heldBytes > 0, 'the use is still on its way to point')
+    proxy.release()
 
-  const usesLanded = () =>
-    db
-      .selectFrom('point_history')
-      .select('id')
-      .where('reference', '=', `reservation:${reservationId}`)
-      .where('type', '=', 'USE')
-      .execute()
-  t.ok(
-    await eventually(async () => (await lateUsesRefused()) > 0 || (await usesLanded()).length > 0, 10_000),
-    'point handled the late use',
-  )
-  t.same(await usesLanded(), [], 'the late use was refused: the reference is void')
-  t.equal(await point.balance(userId), PRICE, 'the points are all there')
-  t.equal((await paymentOf(reservationId))?.status, 'VOIDED')
+    const usesLanded = () =>
+      db
+        .selectFrom('point_history')
+        .select('id')
+        .where('reference', '=', `reservation:${reservationId}`)
+        .where('type', '=', 'USE')
+        .execute()
+    t.ok(
+      await eventually(async () => (await lateUsesRefused()) > 0 || (await usesLanded()).length > 0, 10_000),
+      'point handled the late use',
+    )
+    t.same(await usesLanded(), [], 'the late use was refused: the reference is void')
+    t.equal(await point.balance(userId), PRICE, 'the points are all there')
+    t.equal((await paymentOf(reservationId))?.status, 'VOIDED')
 
-  // The balance is the charges less the payments that completed, and the history adds up to it.
-  const { rows } = await sql<{ charged: string; used: string; refunded: string }>`
+    // The balance is the charges less the payments that completed, and the history adds up to it.
+    const { rows } = await sql<{ charged: string; used: string; refunded: string }>`
     select coalesce(sum(case when type = 'CHARGE' then amount end), 0) as charged,
            coalesce(sum(case when type = 'USE' then amount end), 0) as used,
            coalesce(sum(case when type = 'REFUND' then amount end), 0) as refunded
     from point_history where user_id = ${userId}`.execute(db)
-  const completed = await db
-    .selectFrom('payment')
-    .select(sql<string>`coalesce(sum(amount), 0)`.as('total'))
-    .where('user_id', '=', userId)
-    .where('status', '=', 'COMPLETED')
-    .executeTakeFirstOrThrow()
-  const history = rows[0] as { charged: string; used: string; refunded: string }
-  const balance = await point.balance(userId)
-  t.equal(balance, Number(history.charged) - Number(completed.total), 'balance = charges - completed payments')
-  t.equal(balance, Number(history.charged) - Number(history.used) + Number(history.refunded), 'no point lost or made')
-})
+    const completed = await db
+      .selectFrom('payment')
+      .select(sql<string>`coalesce(sum(amount), 0)`.as('total'))
+      .where('user_id', '=', userId)
+      .where('status', '=', 'COMPLETED')
+      .executeTakeFirstOrThrow()
+    const history = rows[0] as { charged: string; used: string; refunded: string }
+    const balance = await point.balance(userId)
+    t.equal(balance, Number(history.charged) - Number(completed.total), 'balance = charges - completed payments')
+    t.equal(balance, Number(history.charged) - Number(history.used) + Number(history.refunded), 'no point lost or made')
+  },
+)
