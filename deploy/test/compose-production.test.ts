@@ -30,12 +30,17 @@ const OPERATOR: Shell = {
   USER_TOKEN_ISSUER: 'https://identity.example.com/',
   QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key',
   QUEUE_ADMIN_KEY: 'the-operators-admin-key',
+  GATEWAY_ASSERTION_KEYS: 'g1:the-operators-gateway-assertion-key',
+  BOOKING_ASSERTION_KEYS: 'b1:the-operators-booking-assertion-key',
 }
 /** What each app refuses to start without, in production. */
 const REQUIRED: Record<string, string[]> = {
-  gateway: ['USER_TOKEN_JWKS_URL', 'USER_TOKEN_ISSUER', 'QUEUE_TOKEN_KEYS'],
+  gateway: ['USER_TOKEN_JWKS_URL', 'USER_TOKEN_ISSUER', 'QUEUE_TOKEN_KEYS', 'GATEWAY_ASSERTION_KEYS'],
   monolith: ['USER_TOKEN_JWKS_URL', 'USER_TOKEN_ISSUER', 'QUEUE_TOKEN_KEYS', 'QUEUE_ADMIN_KEY'],
-  queue: ['QUEUE_TOKEN_KEYS', 'QUEUE_ADMIN_KEY'],
+  queue: ['QUEUE_TOKEN_KEYS', 'QUEUE_ADMIN_KEY', 'GATEWAY_ASSERTION_KEYS'],
+  concert: ['GATEWAY_ASSERTION_KEYS'],
+  point: ['GATEWAY_ASSERTION_KEYS', 'BOOKING_ASSERTION_KEYS'],
+  booking: ['GATEWAY_ASSERTION_KEYS', 'BOOKING_ASSERTION_KEYS'],
 }
 const ENTRY_POINTS = ['gateway', 'monolith'] as const
 const HTTP_APPS = [...CONTEXTS, ...ENTRY_POINTS]

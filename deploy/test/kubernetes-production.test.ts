@@ -21,6 +21,12 @@ const SECRETS = {
   'Secret/stagepass-mysql-credentials': { '/stringData/MYSQL_PASSWORD': 'a-real-database-password' },
   'Secret/stagepass-queue-token-keys': { '/stringData/QUEUE_TOKEN_KEYS': 'k1:a-real-signing-key-of-the-operator' },
   'Secret/stagepass-queue-admin': { '/stringData/QUEUE_ADMIN_KEY': 'a-real-admin-key-of-the-operator' },
+  'Secret/stagepass-gateway-assertion-keys': {
+    '/stringData/GATEWAY_ASSERTION_KEYS': 'g1:a-real-gateway-assertion-key-of-the-operator',
+  },
+  'Secret/stagepass-booking-assertion-keys': {
+    '/stringData/BOOKING_ASSERTION_KEYS': 'b1:a-real-booking-assertion-key-of-the-operator',
+  },
 }
 const IDENTITY = {
   'ConfigMap/stagepass-user-auth': {

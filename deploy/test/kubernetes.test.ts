@@ -142,6 +142,67 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
       }
     })
 
+    if (expected.apps.includes('gateway')) {
+      t.test(
+        'network policies: only the gateway reaches the contexts; only booking, besides, reaches point',
+        async (t) => {
+          const policies = objects.filter((o) => o.kind === 'NetworkPolicy')
+          const podLabels = (name: string) =>
+            (find(objects, 'Deployment', name) as K8sObject).spec.template.metadata.labels as Record<string, string>
+          const matches = (
+            selector: { matchLabels?: Record<string, string> } | undefined,
+            labels: Record<string, string>,
+          ) => Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
+          /** The apps of this overlay (and Prometheus) that may connect to `target`'s port, by the policies selecting it. */
+          const callersOf = (target: string, port: 'http' | 'ops') => {
+            const selecting = policies.filter((p) => matches(p.spec.podSelector, podLabels(target)))
+            t.ok(selecting.length > 0, `${target}: a policy selects its pods, so anything not allowed is refused`)
+            const callers = new Set<string>()
+            for (const policy of selecting) {
+              t.same(policy.spec.policyTypes, ['Ingress'], `${policy.metadata.name}: an ingress policy`)
+              for (const rule of policy.spec.ingress ?? []) {
+                t.ok(rule.from?.length > 0, `${policy.metadata.name}: every rule names who it lets in`)
+                t.ok(rule.ports?.length > 0, `${policy.metadata.name}: every rule names its ports`)
+                if (
+                  !rule.ports?.some((p: { port: string; protocol: string }) => p.port === port && p.protocol === 'TCP')
+                ) {
+                  continue
+                }
+                for (const peer of rule.from ?? []) {
+                  t.ok(
+                    peer.podSelector?.matchLabels,
+                    `${policy.metadata.name}: peers are pods by label, never a whole range`,
+                  )
+                  if (peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'prometheus') {
+                    callers.add('prometheus')
+                    continue
+                  }
+                  t.notOk(peer.namespaceSelector, `${policy.metadata.name}: callers from this namespace only`)
+                  for (const app of expected.apps) if (matches(peer.podSelector, podLabels(app))) callers.add(app)
+                }
+              }
+            }
+            return [...callers].sort()
+          }
+          t.same(callersOf('point', 'http'), ['booking', 'gateway'], 'point: the gateway and booking')
+          for (const context of ['queue', 'concert', 'booking']) {
+            t.same(callersOf(context, 'http'), ['gateway'], `${context}: the gateway only`)
+          }
+          for (const context of CONTEXTS) {
+            t.same(
+              callersOf(context, 'ops'),
+              ['gateway', 'prometheus'],
+              `${context}'s operations port: the gateway's readiness checks and Prometheus`,
+            )
+          }
+          t.notOk(
+            policies.some((p) => matches(p.spec.podSelector, podLabels('gateway'))),
+            'the gateway stays reachable: it is the public entry',
+          )
+        },
+      )
+    }
+
     t.test('this builder agrees with kubectl kustomize', async (t) => {
       const reference = kubectlKustomize(overlayDir(overlay))
       if (!reference) {

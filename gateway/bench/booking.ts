@@ -1,4 +1,5 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
+import { QUEUE_USER_HEADER, SERVICE_ASSERTION_HEADER, signerFromEnv } from '@stagepass/kit'
 import type { BenchContext, BenchSuite } from '@stagepass/launcher'
 import { sql } from 'kysely'
 import { admitBenchUsers, BENCH_TOKEN_ENV, bearer, pick, range } from './tokens.js'
@@ -28,14 +29,18 @@ async function mintPendingReservations(ctx: BenchContext) {
   await sql`insert into point_wallet (user_id, balance) values ${sql.join(wallets)}`.execute(ctx.db)
   const direct = ctx.urls['direct:booking'] as string
   payments = []
-  // Held through the booking service itself (as the user, the way the guard names them).
+  // Held through the booking service itself (as the user, the way the guard names them and the gateway signs).
+  const signer = signerFromEnv('gateway')
   const queue = users.map((userId, i) => ({ userId, token: tokens[i] as string, seatId: allSeats[i] as number }))
   await Promise.all(
     Array.from({ length: 32 }, async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        const res = await fetch(`${direct}/concerts/reserve-seat`, {
+        const identity = { [QUEUE_USER_HEADER]: String(next.userId) }
+        const path = '/concerts/reserve-seat'
+        const assertion = signer.sign({ audience: 'booking', method: 'POST', url: path, headers: identity })
+        const res = await fetch(`${direct}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-queue-user-id': String(next.userId) },
+          headers: { 'content-type': 'application/json', ...identity, [SERVICE_ASSERTION_HEADER]: assertion },
           body: JSON.stringify({ seatId: next.seatId }),
         })
         const body = (await res.json()) as { data?: { reservationId: number } }

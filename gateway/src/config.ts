@@ -5,6 +5,8 @@ import { seatCacheConfigSchema } from '@stagepass/concert'
 import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
 import {
   ConfigError,
+  gatewayAssertionKeysField,
+  gatewayAssertionKeysSecret,
   httpConfigSchema,
   loadConfig,
   redisConfigSchema,
@@ -53,6 +55,8 @@ export const gatewayConfigSchema = Type.Object({
   ...bookingSettingsSchema,
   // The guard verifies queue tokens with the same keys; the monolith runs the queue context too.
   ...queueConfigFields,
+  // Split mode signs every request it passes on to a context (docs/security.md).
+  ...gatewayAssertionKeysField,
   // User tokens on the unguarded routes (see docs/security.md).
   ...userAuthConfigSchema,
   QUEUE_GUARD_CACHE_MS: Type.Integer({
@@ -123,14 +127,15 @@ export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
 
 /**
  * The secrets the gateway uses: the guard's token keys, the user-token secret when it verifies user
- * tokens, and in monolith mode every context's (the split gateway reads no MySQL and serves no admin route).
+ * tokens, the keys it signs what it passes on with in split mode, and in monolith mode every context's
+ * (the split gateway reads no MySQL and serves no admin route; the monolith signs nothing).
  */
 export function gatewaySecrets(
   config: Pick<GatewayConfig, 'MODE' | 'USER_AUTH' | 'USER_TOKEN_JWKS_URL' | 'USER_TOKEN_PUBLIC_KEY'>,
 ): SecretSetting[] {
   const userTokens = userTokenSecretInUse(config) ? [userTokenSecret] : []
   if (config.MODE === 'monolith') return [...mysqlSecrets, ...redisSecrets, ...queueSecrets, ...userTokens]
-  return [...redisSecrets, queueTokenKeysSecret, ...userTokens]
+  return [...redisSecrets, queueTokenKeysSecret, gatewayAssertionKeysSecret, ...userTokens]
 }
 
 /** TRUSTED_PROXIES as a list; an entry that is not an IP address or CIDR block stops the start. */

@@ -1,5 +1,5 @@
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
-import { errorBody } from '@stagepass/kit'
+import { createServiceAssertionSigner, errorBody, parseAssertionKeys } from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
 import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
@@ -55,6 +55,10 @@ async function isReady(dispatcher: Dispatcher, url: string): Promise<boolean> {
 export async function registerSplitMode(fastify: FastifyInstance, config: GatewayConfig) {
   const upstreams = upstreamUrls(config)
   const operations = upstreamOperationsUrls(config)
+  const signer = createServiceAssertionSigner({
+    caller: 'gateway',
+    keys: parseAssertionKeys(config.GATEWAY_ASSERTION_KEYS),
+  })
   const dispatchers = new Map<ServiceName, Dispatcher>()
   for (const [service, urls] of Object.entries(upstreams) as Array<[ServiceName, string[]]>) {
     dispatchers.set(service, createDispatcher(urls, config))
@@ -84,7 +88,8 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
       undici: cancellable(dispatchers.get(route.service) as Dispatcher) as unknown as Pool,
       disableRequestLogging: true,
       replyOptions: {
-        rewriteRequestHeaders: (request, headers) => forwardedHeaders(request as FastifyRequest, headers),
+        rewriteRequestHeaders: (request, headers) =>
+          forwardedHeaders(request as FastifyRequest, headers, route.service, signer),
         onError: (reply, failure) => upstreamError(route.service)(reply as FastifyReply, failure),
         // Never replay a request on a 503: a 503 from a context is an answer, not a hiccup.
         retryDelay: () => null,

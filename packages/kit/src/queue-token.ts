@@ -60,20 +60,29 @@ const POSITIVE = '[1-9][0-9]{0,15}'
 const TOKEN = new RegExp(`^${VERSION}\\.(${KID})\\.(${POSITIVE})\\.(${POSITIVE})\\.([A-Za-z0-9_-]{43})$`)
 const MAX_TOKEN_LENGTH = 128
 
-/** `QUEUE_TOKEN_KEYS`: `kid:secret,kid:secret…`; the first key signs, every listed key verifies. */
-export const QUEUE_TOKEN_KEYS_PATTERN = `^${KID}:[^,\\s]{16,}(,${KID}:[^,\\s]{16,})*$`
+/**
+ * A list of HMAC keys, `kid:secret,kid:secret…` (secrets of at least 16 characters): the first key
+ * signs, every listed key verifies, so a key is rotated by prepending the new one. The queue token
+ * keys and the service assertion keys share this format.
+ */
+export const SIGNING_KEYS_PATTERN = `^${KID}:[^,\\s]{16,}(,${KID}:[^,\\s]{16,})*$`
 
-export function parseQueueTokenKeys(spec: string): QueueTokenKey[] {
+/** `QUEUE_TOKEN_KEYS`: `kid:secret,kid:secret…`; the first key signs, every listed key verifies. */
+export const QUEUE_TOKEN_KEYS_PATTERN = SIGNING_KEYS_PATTERN
+
+export function parseSigningKeys(spec: string, what: string): QueueTokenKey[] {
   const keys = spec.split(',').map((entry) => {
     const colon = entry.indexOf(':')
     return { kid: entry.slice(0, colon), secret: entry.slice(colon + 1) }
   })
   if (!keys.length || keys.some((k) => !new RegExp(`^${KID}$`).test(k.kid) || k.secret.length < 16)) {
-    throw new Error('queue token keys must be "kid:secret" pairs, secrets of at least 16 characters')
+    throw new Error(`${what} keys must be "kid:secret" pairs, secrets of at least 16 characters`)
   }
-  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error('queue token key ids must be unique')
+  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error(`${what} key ids must be unique`)
   return keys
 }
+
+export const parseQueueTokenKeys = (spec: string): QueueTokenKey[] => parseSigningKeys(spec, 'queue token')
 
 export interface QueueTokenSigner {
   sign(userId: number, tokenId: number): string

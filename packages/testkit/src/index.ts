@@ -5,6 +5,7 @@ export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurre
 export { admittedToken } from './queue-token.js'
 export { createTestRedisPrefix } from './redis.js'
 export { serveOnFreePort } from './serve.js'
+export { bookingSigner, gatewayHeaders, gatewaySigner } from './service-assertion.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
 export { startTcpProxy, TcpProxy } from './tcp-proxy.js'
 export { eventually, sleep, timeUntil } from './wait.js'

@@ -4,13 +4,18 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * A TCP forwarder in front of a real MySQL or Redis, to take a dependency "down" for one test
  * without stopping the shared server: `disable()` closes the port and cuts every connection,
  * `enable()` opens the same port again. `hold()` keeps what clients send (in order) instead of
- * forwarding it, until `release()`: requests stay in flight for as long as a test needs.
+ * forwarding it, until `release()`: requests stay in flight for as long as a test needs. Given a
+ * test, it holds only the connections whose data matches it (a slow call among quick ones), and a
+ * held connection whose client gives up still delivers what it sent on `release()`, as a request
+ * already on its way to a slow server would.
  */
 export class TcpProxy {
   #server: Server | undefined
   readonly #sockets = new Set<Socket>()
   #port = 0
   #held: Array<[Socket, Buffer]> | undefined
+  #holding: ((chunk: Buffer) => boolean) | undefined
+  readonly #heldClients = new Set<Socket>()
   #heldBytes = 0
 
   readonly targetHost: string
@@ -30,13 +35,17 @@ export class TcpProxy {
     return this.#heldBytes
   }
 
-  hold(): void {
+  /** Holds every connection's data from now on, or only that of connections whose data matches `which`. */
+  hold(which: (chunk: Buffer) => boolean = () => true): void {
     this.#held ??= []
+    this.#holding = which
   }
 
   release(): void {
     const held = this.#held ?? []
     this.#held = undefined
+    this.#holding = undefined
+    this.#heldClients.clear()
     this.#heldBytes = 0
     for (const [upstream, chunk] of held) upstream.write(chunk)
   }
@@ -50,18 +59,22 @@ export class TcpProxy {
         socket.on('close', () => this.#sockets.delete(socket))
         socket.on('error', () => {
           client.destroy()
-          upstream.destroy()
+          if (socket === upstream || !this.#heldClients.has(client)) upstream.destroy()
         })
       }
       client.on('data', (chunk: Buffer) => {
-        if (!this.#held) {
-          upstream.write(chunk)
-        } else {
+        if (this.#held && (this.#heldClients.has(client) || this.#holding?.(chunk))) {
+          this.#heldClients.add(client)
           this.#held.push([upstream, chunk])
           this.#heldBytes += chunk.length
+        } else {
+          upstream.write(chunk)
         }
       })
-      client.on('end', () => upstream.end())
+      // A held connection stays open upstream: what it sent is delivered on release, and answered.
+      client.on('end', () => {
+        if (!this.#heldClients.has(client)) upstream.end()
+      })
       upstream.pipe(client)
     })
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,16 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema, redisSecrets, type SecretSetting } from '@stagepass/kit'
+import {
+  bookingAssertionKeysField,
+  bookingAssertionKeysSecret,
+  gatewayAssertionKeysField,
+  gatewayAssertionKeysSecret,
+  httpConfigSchema,
+  loadConfig,
+  redisConfigSchema,
+  redisSecrets,
+  type SecretSetting,
+} from '@stagepass/kit'
 
 /** How booking behaves, wherever it runs (its own process, or the monolith). */
 export const bookingSettingsSchema = {
@@ -57,6 +67,9 @@ export const bookingConfigSchema = Type.Object({
   ...mysqlConfigSchema,
   ...redisConfigSchema,
   ...bookingSettingsSchema,
+  // Its routes answer the gateway only; it signs its calls to point (docs/security.md).
+  ...gatewayAssertionKeysField,
+  ...bookingAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3400, description: 'Booking service port' }),
   OPS_PORT: Type.Integer({
     minimum: 0,
@@ -73,7 +86,12 @@ export const bookingConfigSchema = Type.Object({
 })
 
 /** What the booking process refuses in production and warns about elsewhere. */
-export const bookingServiceSecrets: readonly SecretSetting[] = [...mysqlSecrets, ...redisSecrets]
+export const bookingServiceSecrets: readonly SecretSetting[] = [
+  ...mysqlSecrets,
+  ...redisSecrets,
+  gatewayAssertionKeysSecret,
+  bookingAssertionKeysSecret,
+]
 
 export const loadBookingConfig = (env?: NodeJS.ProcessEnv) =>
   loadConfig(bookingConfigSchema, env, bookingServiceSecrets)

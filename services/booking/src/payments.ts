@@ -183,15 +183,28 @@ async function completePayment(
   })
 }
 
-/** Gives the points of an unfinished payment back (once: refunds are idempotent by reference). */
-async function refundPayment(deps: PaymentDeps, reservationId: number): Promise<'REFUNDED' | 'VOIDED'> {
+/**
+ * Gives the points of an unfinished payment back (once: refunds are idempotent by reference). The
+ * payment is marked REFUNDING first, and point is asked only for a payment in that state: a payment
+ * that completed meanwhile is never refunded. Point voids a reference it never saw used, so a use
+ * still on its way is refused when it lands. A crash after the mark leaves REFUNDING for the
+ * reconciler. Undefined when the payment had already left the unfinished states.
+ */
+async function refundPayment(deps: PaymentDeps, reservationId: number): Promise<'REFUNDED' | 'VOIDED' | undefined> {
+  const marked = await deps.db
+    .updateTable('payment')
+    .set({ status: 'REFUNDING', updated_at: new Date() })
+    .where('reservation_id', '=', reservationId)
+    .where('status', 'in', ['PENDING', 'DECLINED', 'REFUNDING'])
+    .executeTakeFirst()
+  if (Number(marked.numUpdatedRows) === 0) return undefined
   const refunded = await deps.points.refund({ reference: paymentReference(reservationId) })
   const status = refunded ? 'REFUNDED' : 'VOIDED'
   await deps.db
     .updateTable('payment')
     .set({ status, updated_at: new Date() })
     .where('reservation_id', '=', reservationId)
-    .where('status', 'in', ['PENDING', 'DECLINED'])
+    .where('status', '=', 'REFUNDING')
     .execute()
   return status
 }
@@ -280,7 +293,9 @@ export interface ReconcileReport {
  * Settles payments left unfinished (a crash or an unreachable point service between the steps):
  * a payment whose hold still stands is completed (the point use is idempotent, so a use that
  * already happened is not repeated); one whose hold is gone is refunded. Declined payments are
- * refund-checked once their hold is gone, in case a racing attempt's use slipped through.
+ * refund-checked once their hold is gone, in case a racing attempt's use slipped through;
+ * REFUNDING ones (a crash while refunding) are refunded again. VOIDED is final: point voided the
+ * reference, so a use of it that lands later is refused and there is nothing to recheck.
  * Every step is conditional or idempotent, so instances may reconcile side by side.
  */
 export async function reconcilePayments(
@@ -294,7 +309,7 @@ export async function reconcilePayments(
     .innerJoin('reservation as r', 'r.id', 'p.reservation_id')
     .innerJoin('seat as s', 's.id', 'r.seat_id')
     .select([...RESERVATION_COLUMNS, 'p.status as payment_status', 'p.idempotency_key'])
-    .where('p.status', 'in', ['PENDING', 'DECLINED'])
+    .where('p.status', 'in', ['PENDING', 'DECLINED', 'REFUNDING'])
     .where('p.updated_at', '<=', olderThan)
     .where('r.status', '!=', 'PAID')
     .where((eb) => eb.or([eb('p.status', '=', 'PENDING'), eb('r.status', '!=', 'PENDING')]))
@@ -320,6 +335,7 @@ export async function reconcilePayments(
         if ((await loadReservation(db, r.id))?.status === 'PAID') continue
       }
       const outcome = await refundPayment(deps, r.id)
+      if (outcome === undefined) continue
       if (outcome === 'REFUNDED') report.refunded++
       else report.voided++
       deps.log.info({ reservationId: r.id, outcome }, 'unfinished payment settled')

@@ -1,3 +1,4 @@
+import { bodyHash, SERVICE_ASSERTION_HEADER, type ServiceAssertionSigner } from '@stagepass/kit'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
 import { InsufficientPointsError, PointServiceError } from './errors.js'
 
@@ -57,8 +58,18 @@ interface ErrorReply {
   message?: string
 }
 
-/** Point's internal routes over HTTP (split mode): keep-alive pools, balanced over its instances. */
-export function createHttpPointClient(urls: string[], { timeoutMs = 5000, connections = 32 } = {}): PointClient {
+/**
+ * Point's internal routes over HTTP (split mode): keep-alive pools, balanced over its instances.
+ * Every call carries booking's assertion, bound to its path and body: point answers nothing else.
+ */
+export function createHttpPointClient(
+  urls: string[],
+  {
+    signer,
+    timeoutMs = 5000,
+    connections = 32,
+  }: { signer: ServiceAssertionSigner; timeoutMs?: number; connections?: number },
+): PointClient {
   const options = {
     connections,
     keepAliveTimeout: 30_000,
@@ -70,12 +81,20 @@ export function createHttpPointClient(urls: string[], { timeoutMs = 5000, connec
     urls.length > 1 ? new BalancedPool(urls, options) : new Pool(urls[0] as string, options)
 
   async function post(path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const json = JSON.stringify(body)
+    const assertion = signer.sign({
+      audience: 'point',
+      method: 'POST',
+      url: path,
+      headers: {},
+      bodyHash: bodyHash(json),
+    })
     try {
       const res = await dispatcher.request({
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', [SERVICE_ASSERTION_HEADER]: assertion },
+        body: json,
       })
       const text = await res.body.text()
       return { status: res.statusCode, body: text ? JSON.parse(text) : undefined }

@@ -1,4 +1,11 @@
-import { createServer, listen, runMain } from '@stagepass/kit'
+import {
+  createServer,
+  createServiceAssertionSigner,
+  listen,
+  parseAssertionKeys,
+  runMain,
+  serviceTrustPlugin,
+} from '@stagepass/kit'
 import { bookingApp } from './app.js'
 import { bookingServiceSecrets, loadBookingConfig } from './config.js'
 import { createHttpPointClient } from './points.js'
@@ -6,8 +13,15 @@ import { createHttpPointClient } from './points.js'
 await runMain(async () => {
   const config = loadBookingConfig()
   const app = createServer({ service: 'booking', config, secrets: bookingServiceSecrets })
-  const points = createHttpPointClient(config.POINT_URLS.split(','), { timeoutMs: config.POINT_TIMEOUT_MS })
+  const points = createHttpPointClient(config.POINT_URLS.split(','), {
+    timeoutMs: config.POINT_TIMEOUT_MS,
+    signer: createServiceAssertionSigner({
+      caller: 'booking',
+      keys: parseAssertionKeys(config.BOOKING_ASSERTION_KEYS),
+    }),
+  })
   app.addHook('onClose', async () => points.close?.())
+  await app.register(serviceTrustPlugin, { audience: 'booking', gatewayKeys: config.GATEWAY_ASSERTION_KEYS })
   await app.register(bookingApp, {
     mysql: config,
     redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },

@@ -1,4 +1,11 @@
-import { concurrently, createTestDatabase, createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
+import {
+  bookingSigner,
+  concurrently,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventually,
+  freePort,
+} from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import { sweepLapsedHolds } from '../src/holds.js'
@@ -106,8 +113,30 @@ t.test('a crash after the point use, then the hold lapses: the reconciler refund
   t.equal((await booking.as(nextUser++).reserve({ seatId })).status, 200, 'the seat is for sale again')
 })
 
+t.test('a crash while refunding (payment left REFUNDING): the reconciler refunds it, once', async (t) => {
+  const { userId, reservationId } = await holdingUser()
+  t.equal((await crashing.as(userId).pay({ reservationId })).status, 500)
+  await lapseHold(db, reservationId)
+  await sweepLapsedHolds(db)
+  // As if the process died between marking the refund and asking point for it.
+  await db
+    .updateTable('payment')
+    .set({ status: 'REFUNDING', updated_at: new Date(Date.now() - 5000) })
+    .where('reservation_id', '=', reservationId)
+    .execute()
+  t.ok(
+    await eventually(async () => (await paymentOf(reservationId))?.status === 'REFUNDED', 10_000),
+    'the reconciler finishes the refund',
+  )
+  t.equal(await point.balance(userId), PRICE, 'the whole price is back')
+  t.same(await historyTypes(reservationId), ['USE', 'REFUND'])
+})
+
 t.test('point unreachable: 503, and the reconciler settles the payment once point is back', async (t) => {
-  const deadPoint = createHttpPointClient([`http://127.0.0.1:${await freePort()}`], { timeoutMs: 500 })
+  const deadPoint = createHttpPointClient([`http://127.0.0.1:${await freePort()}`], {
+    signer: bookingSigner(),
+    timeoutMs: 500,
+  })
   t.teardown(() => deadPoint.close?.())
   const cutOff = await startBooking(t, {
     mysql: database.config,

@@ -1,8 +1,10 @@
+import { QUEUE_USER_HEADER } from '@stagepass/kit'
 import {
   type ApiResponse,
   concurrently,
   createTestDatabase,
   createTestRedisPrefix,
+  gatewayHeaders,
   startTcpProxy,
   tally,
 } from '@stagepass/testkit'
@@ -284,7 +286,10 @@ t.test('bad input on every route is a 400 naming the problem, and writes nothing
       () =>
         booking.api.call('POST', '/concerts/reserve-seat', {
           rawBody: '{"seatId":',
-          headers: { 'content-type': 'application/json', 'x-queue-user-id': String(user) },
+          headers: {
+            'content-type': 'application/json',
+            ...gatewayHeaders('booking', 'POST', '/concerts/reserve-seat', { [QUEUE_USER_HEADER]: String(user) }),
+          },
         }),
     ],
     ['pay: missing reservationId', () => booking.as(user).pay({})],

@@ -1,6 +1,14 @@
 import { Type } from '@sinclair/typebox'
 import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
-import { httpConfigSchema, loadConfig, redisConfigSchema, redisSecrets, type SecretSetting } from '@stagepass/kit'
+import {
+  gatewayAssertionKeysField,
+  gatewayAssertionKeysSecret,
+  httpConfigSchema,
+  loadConfig,
+  redisConfigSchema,
+  redisSecrets,
+  type SecretSetting,
+} from '@stagepass/kit'
 
 /** The availability cache; the gateway takes the same variables for the monolith. */
 export const seatCacheConfigSchema = {
@@ -22,6 +30,8 @@ export const concertConfigSchema = Type.Object({
   ...mysqlConfigSchema,
   ...redisConfigSchema,
   ...seatCacheConfigSchema,
+  // Its routes answer the gateway only (docs/security.md).
+  ...gatewayAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3300, description: 'Concert service port' }),
   OPS_PORT: Type.Integer({
     minimum: 0,
@@ -32,7 +42,11 @@ export const concertConfigSchema = Type.Object({
 })
 
 /** What the concert process refuses in production and warns about elsewhere. */
-export const concertServiceSecrets: readonly SecretSetting[] = [...mysqlSecrets, ...redisSecrets]
+export const concertServiceSecrets: readonly SecretSetting[] = [
+  ...mysqlSecrets,
+  ...redisSecrets,
+  gatewayAssertionKeysSecret,
+]
 
 export const loadConcertConfig = (env?: NodeJS.ProcessEnv) =>
   loadConfig(concertConfigSchema, env, concertServiceSecrets)

@@ -1,10 +1,11 @@
-import { createServer, listen, runMain } from '@stagepass/kit'
+import { createServer, listen, runMain, serviceTrustPlugin } from '@stagepass/kit'
 import { concertApp } from './app.js'
 import { concertServiceSecrets, loadConcertConfig } from './config.js'
 
 await runMain(async () => {
   const config = loadConcertConfig()
   const app = createServer({ service: 'concert', config, secrets: concertServiceSecrets })
+  await app.register(serviceTrustPlugin, { audience: 'concert', gatewayKeys: config.GATEWAY_ASSERTION_KEYS })
   await app.register(concertApp, {
     mysql: config,
     redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },

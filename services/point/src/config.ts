@@ -1,6 +1,14 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { mysqlConfigSchema, mysqlSecrets } from '@stagepass/db'
-import { httpConfigSchema, loadConfig } from '@stagepass/kit'
+import {
+  bookingAssertionKeysField,
+  bookingAssertionKeysSecret,
+  gatewayAssertionKeysField,
+  gatewayAssertionKeysSecret,
+  httpConfigSchema,
+  loadConfig,
+  type SecretSetting,
+} from '@stagepass/kit'
 
 /** The point context's settings; the monolith reads them from the same environment. */
 export const pointSettingsFields = {
@@ -16,6 +24,9 @@ export const pointConfigSchema = Type.Object({
   ...httpConfigSchema,
   ...mysqlConfigSchema,
   ...pointSettingsFields,
+  // Public routes answer the gateway only, internal ones booking only (docs/security.md).
+  ...gatewayAssertionKeysField,
+  ...bookingAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3100, description: 'Point service port' }),
   OPS_PORT: Type.Integer({
     minimum: 0,
@@ -26,7 +37,11 @@ export const pointConfigSchema = Type.Object({
 })
 
 /** What the point process refuses in production and warns about elsewhere. */
-export const pointServiceSecrets = mysqlSecrets
+export const pointServiceSecrets: readonly SecretSetting[] = [
+  ...mysqlSecrets,
+  gatewayAssertionKeysSecret,
+  bookingAssertionKeysSecret,
+]
 
 export const loadPointConfig = (env?: NodeJS.ProcessEnv) => loadConfig(pointConfigSchema, env, pointServiceSecrets)
 export type PointConfig = ReturnType<typeof loadPointConfig>

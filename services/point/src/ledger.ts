@@ -7,6 +7,7 @@ import {
   InsufficientPointsError,
   PointUseNotFoundError,
   ReferenceConflictError,
+  ReferenceVoidedError,
 } from './errors.js'
 
 export interface Balance {
@@ -122,13 +123,18 @@ export async function getBalance(db: Db, userId: number): Promise<Balance> {
   return { userId, currentPoints: row ? Number(row.balance) : 0 }
 }
 
-async function findEntry(db: Db | Trx, type: PointHistoryType, reference: string): Promise<LedgerEntry | undefined> {
-  const row = await db
+async function findEntry(
+  db: Db | Trx,
+  type: PointHistoryType,
+  reference: string,
+  { locking = false } = {},
+): Promise<LedgerEntry | undefined> {
+  const query = db
     .selectFrom('point_history')
     .select(['id', 'user_id', 'type', 'amount', 'balance_after', 'reference'])
     .where('type', '=', type)
     .where('reference', '=', reference)
-    .executeTakeFirst()
+  const row = await (locking ? query.forUpdate() : query).executeTakeFirst()
   return row
     ? {
         historyId: Number(row.id),
@@ -165,7 +171,23 @@ async function once(
   }
 }
 
-/** Takes `amount` points if the balance covers it; refused calls leave no trace. */
+/** Whether the reference was voided (a locking read: it waits for a void being written). */
+async function isVoided(trx: Trx, reference: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('point_void')
+    .select('reference')
+    .where('reference', '=', reference)
+    .forUpdate()
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+/**
+ * Takes `amount` points if the balance covers it and the reference was not voided; refused calls
+ * leave no trace. The use is written before the void is looked for, and a void is written before
+ * the use is looked for (both as locking reads), so a use and a void racing on one reference
+ * cannot both commit: whichever comes second sees the first, or waits for it.
+ */
 export async function usePoints(
   db: Db,
   { userId, amount, reference }: { userId: number; amount: number; reference: string },
@@ -180,6 +202,7 @@ export async function usePoints(
     if (Number(taken.numUpdatedRows) === 0) throw new InsufficientPointsError(userId, amount)
     const balance = await readBalance(trx, userId)
     const historyId = await recordHistory(trx, { userId, type: 'USE', amount, balanceAfter: balance, reference })
+    if (await isVoided(trx, reference)) throw new ReferenceVoidedError(reference)
     return { historyId, userId, type: 'USE', amount, currentPoints: balance, reference }
   })
   if (!entry) throw new ReferenceConflictError(reference)
@@ -187,23 +210,40 @@ export async function usePoints(
   return entry
 }
 
-/** Gives back the points taken by the `use` with this reference, once. */
+/**
+ * Gives back the points taken by the `use` with this reference, once. A reference never used is
+ * voided instead (POINT_USE_NOT_FOUND): a use that arrives later with it is refused, so a use
+ * held up past the caller's patience cannot take points after the caller gave the payment up.
+ */
 export async function refundPoints(db: Db, { reference }: { reference: string }): Promise<LedgerEntry> {
-  const entry = await once(db, 'REFUND', reference, async (trx) => {
-    const use = await findEntry(trx, 'USE', reference)
-    if (!use) throw new PointUseNotFoundError(reference)
-    const balance = await addToBalance(trx, use.userId, use.amount)
-    const historyId = await recordHistory(trx, {
-      userId: use.userId,
-      type: 'REFUND',
-      amount: use.amount,
-      balanceAfter: balance,
-      reference,
+  const existing = await findEntry(db, 'REFUND', reference)
+  if (existing) return existing
+  let outcome: LedgerEntry | 'VOIDED'
+  try {
+    outcome = await inTransaction(db, async (trx) => {
+      await trx.insertInto('point_void').ignore().values({ reference }).execute()
+      const use = await findEntry(trx, 'USE', reference, { locking: true })
+      if (!use) return 'VOIDED'
+      await trx.deleteFrom('point_void').where('reference', '=', reference).execute()
+      const balance = await addToBalance(trx, use.userId, use.amount)
+      const historyId = await recordHistory(trx, {
+        userId: use.userId,
+        type: 'REFUND',
+        amount: use.amount,
+        balanceAfter: balance,
+        reference,
+      })
+      return { historyId, userId: use.userId, type: 'REFUND', amount: use.amount, currentPoints: balance, reference }
     })
-    return { historyId, userId: use.userId, type: 'REFUND', amount: use.amount, currentPoints: balance, reference }
-  })
-  if (!entry) throw new ReferenceConflictError(reference)
-  return entry
+  } catch (err) {
+    // A refund racing this one committed first (the unique key): answer as the first.
+    const first = await findEntry(db, 'REFUND', reference)
+    if (first) return first
+    if (errno(err) === ER_DUP_ENTRY) throw new ReferenceConflictError(reference)
+    throw err
+  }
+  if (outcome === 'VOIDED') throw new PointUseNotFoundError(reference)
+  return outcome
 }
 
 export async function listHistory(

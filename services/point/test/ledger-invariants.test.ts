@@ -113,6 +113,58 @@ t.test('a refund gives back exactly what the use took, once, even when sent 20 t
   t.equal(missing.body.code, 'POINT_USE_NOT_FOUND')
 })
 
+t.test('a refund of a reference never used voids it: a use arriving later is refused and takes nothing', async (t) => {
+  const userId = 2007
+  await api.put('/points/charge', { userId, amount: 1000 })
+  const voided = await api.post('/internal/points/refund', { reference: 'reservation:late' })
+  t.equal(voided.status, 404)
+  t.equal(voided.body.code, 'POINT_USE_NOT_FOUND')
+  const late = await api.post('/internal/points/use', { userId, amount: 400, reference: 'reservation:late' })
+  t.equal(late.status, 409)
+  t.equal(late.body.code, 'REFERENCE_VOIDED')
+  t.equal(await balanceOf(db, userId), 1000, 'nothing taken')
+  t.equal(await historyTotal(db, userId), 1000)
+  const again = await api.post('/internal/points/refund', { reference: 'reservation:late' })
+  t.equal(again.status, 404, 'voiding again changes nothing')
+})
+
+t.test(
+  'a use and a refund racing on each of 200 references: every use is refunded or refused, never kept',
+  async (t) => {
+    const users = Array.from({ length: 200 }, (_, i) => 3000 + i)
+    await concurrently(users.length, (i) => api.put('/points/charge', { userId: users[i], amount: 1000 }))
+    // Each reference gets its use and its refund at once, in a random order.
+    const calls = users.flatMap((userId) => {
+      const reference = `race:${userId}`
+      const use = () => api.post('/internal/points/use', { userId, amount: 600, reference })
+      const refund = () => api.post('/internal/points/refund', { reference })
+      return Math.random() < 0.5 ? [use, refund] : [refund, use]
+    })
+    const results = await concurrently(calls.length, (i) => (calls[i] as (typeof calls)[number])())
+    const statuses = tally(results.map((r) => `${r.status} ${r.body.code ?? ''}`.trim()))
+    t.ok(
+      Object.keys(statuses).every((s) => ['200', '404 POINT_USE_NOT_FOUND', '409 REFERENCE_VOIDED'].includes(s)),
+      `only uses, refunds, voids and refused uses: ${JSON.stringify(statuses)}`,
+    )
+    const { rows } = await sql<{ reference: string; uses: number; refunds: number; voids: number }>`
+    select concat('race:', w.user_id) as reference,
+           (select count(*) from point_history h where h.reference = concat('race:', w.user_id) and h.type = 'USE') as uses,
+           (select count(*) from point_history h where h.reference = concat('race:', w.user_id) and h.type = 'REFUND') as refunds,
+           (select count(*) from point_void v where v.reference = concat('race:', w.user_id)) as voids
+    from point_wallet w where w.user_id between ${users[0]} and ${users.at(-1)}`.execute(db)
+    t.equal(rows.length, users.length)
+    const kept = rows.filter((r) => Number(r.uses) !== Number(r.refunds))
+    t.same(kept, [], 'no use without its refund')
+    const both = rows.filter((r) => Number(r.uses) > 0 && Number(r.voids) > 0)
+    t.same(both, [], 'no reference both used and void')
+    for (const userId of users) {
+      if ((await balanceOf(db, userId)) !== 1000) t.fail(`user ${userId} lost points`)
+      if ((await historyTotal(db, userId)) !== 1000) t.fail(`user ${userId}: history does not add up`)
+    }
+    t.comment(`outcomes: ${JSON.stringify(statuses)}`)
+  },
+)
+
 t.test('bad input on the internal routes is a 400 naming the field, and writes nothing', async (t) => {
   const before = await db.selectFrom('point_history').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()
   const bad: Array<[string, unknown]> = [

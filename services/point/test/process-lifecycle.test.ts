@@ -2,7 +2,15 @@ import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { fromRoot, loadLauncherConfig, sharedEnv, spawnProcess, waitUntilReady } from '@stagepass/launcher'
-import { apiClient, createTestDatabase, eventually, freePort, startTcpProxy, tally } from '@stagepass/testkit'
+import {
+  apiClient,
+  createTestDatabase,
+  eventually,
+  freePort,
+  gatewayHeaders,
+  startTcpProxy,
+  tally,
+} from '@stagepass/testkit'
 import t from 'tap'
 import { sum } from './helpers.js'
 
@@ -38,8 +46,9 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
 
   mysql.hold()
   const amounts = Array.from({ length: 400 }, (_, i) => 1 + (i % 50))
+  const headers = gatewayHeaders('point', 'PUT', '/points/charge')
   const burst = amounts.map((amount) =>
-    api.put('/points/charge', { userId: 9, amount }).then(
+    api.put('/points/charge', { userId: 9, amount }, { headers }).then(
       (res) => ({ status: res.status, amount }),
       () => ({ status: 0, amount }),
     ),

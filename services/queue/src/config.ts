@@ -1,5 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import {
+  gatewayAssertionKeysField,
+  gatewayAssertionKeysSecret,
   httpConfigSchema,
   keyListSecrets,
   loadConfig,
@@ -92,6 +94,8 @@ export const queueConfigSchema = Type.Object({
   ...httpConfigSchema,
   ...redisConfigSchema,
   ...queueConfigFields,
+  // Its public routes answer the gateway only; /admin/queue keeps its admin key (docs/security.md).
+  ...gatewayAssertionKeysField,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3200, description: 'Queue service port' }),
   OPS_PORT: Type.Integer({
     minimum: 0,
@@ -106,6 +110,10 @@ const queueSettingsSchema = Type.Object({ ...redisConfigSchema, ...queueConfigFi
 export type QueueConfig = Static<typeof queueSettingsSchema>
 
 /** What the queue process refuses in production and warns about elsewhere. */
-export const queueServiceSecrets: readonly SecretSetting[] = [...redisSecrets, ...queueSecrets]
+export const queueServiceSecrets: readonly SecretSetting[] = [
+  ...redisSecrets,
+  ...queueSecrets,
+  gatewayAssertionKeysSecret,
+]
 
 export const loadQueueConfig = (env?: NodeJS.ProcessEnv) => loadConfig(queueConfigSchema, env, queueServiceSecrets)

@@ -1,10 +1,11 @@
-import { createServer, listen, runMain } from '@stagepass/kit'
+import { createServer, listen, runMain, serviceTrustPlugin } from '@stagepass/kit'
 import { queueApp } from './app.js'
 import { loadQueueConfig, queueServiceSecrets } from './config.js'
 
 await runMain(async () => {
   const config = loadQueueConfig()
   const app = createServer({ service: 'queue', config, secrets: queueServiceSecrets })
+  await app.register(serviceTrustPlugin, { audience: 'queue', gatewayKeys: config.GATEWAY_ASSERTION_KEYS })
   await app.register(queueApp, { config, adminRoutes: true })
   await listen(app, {
     host: config.HOST,

@@ -25,8 +25,9 @@ export interface ReservationTable {
 /**
  * The payment of a reservation, one row per reservation. PENDING is written before points are
  * taken, so a payment interrupted between the point use and the PAID commit is always found.
+ * REFUNDING is written before booking asks point for a refund: only such a payment is refunded.
  */
-export type PaymentStatus = 'PENDING' | 'COMPLETED' | 'DECLINED' | 'REFUNDED' | 'VOIDED'
+export type PaymentStatus = 'PENDING' | 'COMPLETED' | 'DECLINED' | 'REFUNDING' | 'REFUNDED' | 'VOIDED'
 
 export interface PaymentTable {
   id: Generated<number>

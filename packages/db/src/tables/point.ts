@@ -8,6 +8,12 @@ export interface PointWalletTable {
 
 export type PointHistoryType = 'CHARGE' | 'USE' | 'REFUND'
 
+/** A reference refunded before any use was made with it: a later use with it is refused. */
+export interface PointVoidTable {
+  reference: string
+  created_at: ColumnType<Date, never, never>
+}
+
 export interface PointHistoryTable {
   id: Generated<number>
   user_id: number

@@ -25,13 +25,24 @@ export interface Scenario {
   expected?: number[]
 }
 
-const toRequest = (req: autocannon.Request, next: RequestSpec, method: Step['method']): autocannon.Request => ({
-  ...req,
-  method,
-  path: next.path,
-  ...(next.body === undefined ? {} : { body: JSON.stringify(next.body) }),
-  headers: { ...(next.body === undefined ? {} : { 'content-type': 'application/json' }), ...next.headers },
-})
+/** Extra headers for a request (a context measured directly gets the gateway's assertion). */
+export type SignRequest = (method: string, path: string, headers: Record<string, string>) => Record<string, string>
+
+const toRequest = (
+  req: autocannon.Request,
+  next: RequestSpec,
+  method: Step['method'],
+  sign: SignRequest | undefined,
+): autocannon.Request => {
+  const headers = { ...(next.body === undefined ? {} : { 'content-type': 'application/json' }), ...next.headers }
+  return {
+    ...req,
+    method,
+    path: next.path,
+    ...(next.body === undefined ? {} : { body: JSON.stringify(next.body) }),
+    headers: sign ? { ...headers, ...sign(method, next.path, headers) } : headers,
+  }
+}
 
 export interface Measurement {
   rps: number
@@ -53,7 +64,7 @@ export interface Measurement {
 export async function measure(
   baseUrl: string,
   scenario: Scenario,
-  { duration, connections }: { duration: number; connections: number },
+  { duration, connections, sign }: { duration: number; connections: number; sign?: SignRequest | undefined },
 ): Promise<Measurement> {
   const first = scenario.request()
   let sample: string | undefined
@@ -72,7 +83,7 @@ export async function measure(
           step.remember(JSON.parse(body), context as Record<string, any>)
       },
       setupRequest: (req: autocannon.Request, context: object) =>
-        toRequest(req, step.request(context as Record<string, any>), step.method),
+        toRequest(req, step.request(context as Record<string, any>), step.method, sign),
     })),
   })
   const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}

@@ -4,8 +4,9 @@ import { PassThrough } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createDb, createServerConnection, ensureDatabase, migrateToLatest } from '@stagepass/db'
+import { SERVICE_ASSERTION_HEADER, signerFromEnv } from '@stagepass/kit'
 import { sql } from 'kysely'
-import { type Measurement, measure, median } from '../bench/measure.js'
+import { type Measurement, measure, median, type SignRequest } from '../bench/measure.js'
 import { renderReport } from '../bench/report.js'
 import type { BenchContext, BenchSuite, BenchTarget } from '../bench/suite.js'
 import { loadLauncherConfig, sharedEnv } from '../environment.js'
@@ -15,6 +16,17 @@ import { preflight } from '../preflight.js'
 import { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from '../processes.js'
 import { removeKeys } from '../test-resources.js'
 import { planProcesses, SERVICES } from '../topology.js'
+
+/**
+ * A context measured directly (`direct:<service>`, `direct:<service>(variant)`) answers only what
+ * the gateway passed on: each request gets the assertion the split gateway would add.
+ */
+function directSigner(target: BenchTarget): SignRequest | undefined {
+  const audience = /^direct:([a-z]+)/.exec(target)?.[1]
+  if (!audience) return undefined
+  const signer = signerFromEnv('gateway')
+  return (method, url, headers) => ({ [SERVICE_ASSERTION_HEADER]: signer.sign({ audience, method, url, headers }) })
+}
 
 async function loadSuites(only: string | undefined): Promise<BenchSuite[]> {
   // The suites live with the gateway, which depends on every context (the launcher cannot).
@@ -145,7 +157,11 @@ export async function bench(args: string[]): Promise<number> {
             const url = urls[target]
             if (!url) throw new Error(`no URL for bench target ${target}`)
             await scenario.before?.(ctx, target)
-            const m = await measure(url, scenario, { duration, connections: scenario.connections ?? connections })
+            const m = await measure(url, scenario, {
+              duration,
+              connections: scenario.connections ?? connections,
+              sign: directSigner(target),
+            })
             perTarget.get(target)?.push(m)
             log(
               `${suite.name} | ${scenario.name} | ${target} | run ${run + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, socket errors ${m.errors}, statuses ${JSON.stringify(m.statuses)}${m.sample ? `, e.g. ${m.sample}` : ''}`,

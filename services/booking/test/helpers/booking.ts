@@ -1,6 +1,12 @@
 import { PassThrough } from 'node:stream'
 import type { Db, MysqlConfig } from '@stagepass/db'
-import { createServer, listenAside, QUEUE_USER_HEADER } from '@stagepass/kit'
+import {
+  createServer,
+  DEVELOPMENT_GATEWAY_ASSERTION_KEYS,
+  listenAside,
+  QUEUE_USER_HEADER,
+  serviceTrustPlugin,
+} from '@stagepass/kit'
 import {
   fromRoot,
   loadLauncherConfig,
@@ -10,7 +16,16 @@ import {
   stopAll,
   waitUntilReady,
 } from '@stagepass/launcher'
-import { type ApiClient, type ApiResponse, apiClient, freePort, seatIdsOf, sleep } from '@stagepass/testkit'
+import {
+  type ApiClient,
+  type ApiResponse,
+  apiClient,
+  bookingSigner,
+  freePort,
+  gatewayHeaders,
+  seatIdsOf,
+  sleep,
+} from '@stagepass/testkit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
 import { bookingApp } from '../../src/app.js'
@@ -67,17 +82,23 @@ export async function startPointService(t: Teardown, mysql: MysqlConfig) {
   return {
     url,
     output: () => log.join(''),
+    /** Booking's client of point's internal routes, signing as booking does. */
     client: (): PointClient => {
-      const client = createHttpPointClient([url])
+      const client = createHttpPointClient([url], { signer: bookingSigner() })
       t.teardown(() => client.close?.())
       return client
     },
     async charge(userId: number, amount: number) {
-      const res = await api.put('/points/charge', { userId, amount })
+      const res = await api.put(
+        '/points/charge',
+        { userId, amount },
+        { headers: gatewayHeaders('point', 'PUT', '/points/charge') },
+      )
       if (res.status !== 200) throw new Error(`charge failed: ${res.status} ${JSON.stringify(res.body)}`)
     },
     async balance(userId: number): Promise<number> {
-      const res = await api.get(`/points/current/${userId}`)
+      const path = `/points/current/${userId}`
+      const res = await api.get(path, { headers: gatewayHeaders('point', 'GET', path) })
       return res.body.data.currentPoints
     },
   }
@@ -96,7 +117,7 @@ export interface BookingUnderTest {
   api: ApiClient
   /** Its operations port: `/metrics`, `/health/ready`. */
   ops: ApiClient
-  /** Calls a route as the queue token's user would, with the header the gateway's guard sets. */
+  /** Calls a route as the queue token's user would, with the header the gateway's guard sets, signed as the gateway signs it. */
   as(userId: number): {
     reserve(body: unknown): Promise<ApiResponse>
     pay(body: unknown, idempotencyKey?: string): Promise<ApiResponse>
@@ -106,8 +127,9 @@ export interface BookingUnderTest {
 }
 
 /**
- * The booking app on a real port, built the way the service process builds it (kit's server,
- * the plugin, real MariaDB and Redis), with the queue user header set by the test.
+ * The booking app on a real port, built the way the service process builds it (kit's server, the
+ * gateway-assertion check, the plugin, real MariaDB and Redis), with the queue user header set by
+ * the test and signed as the gateway signs it.
  */
 export async function startBooking(
   t: Teardown,
@@ -133,6 +155,10 @@ export async function startBooking(
   },
 ): Promise<BookingUnderTest> {
   const app = createServer({ service: 'booking', config: { LOG_LEVEL: logLevel, LOG_PRETTY: 'false' } })
+  await app.register(serviceTrustPlugin, {
+    audience: 'booking',
+    gatewayKeys: process.env.GATEWAY_ASSERTION_KEYS || DEVELOPMENT_GATEWAY_ASSERTION_KEYS,
+  })
   await app.register(bookingApp, {
     mysql: { ...mysql, MYSQL_POOL_SIZE: poolSize },
     redis,
@@ -153,17 +179,18 @@ export async function startBooking(
     await app.close()
   }
   t.teardown(close)
-  const headers = (userId: number, extra: Record<string, string> = {}) => ({
-    headers: { [QUEUE_USER_HEADER]: String(userId), ...extra },
+  const headers = (method: string, path: string, userId: number, extra: Record<string, string> = {}) => ({
+    headers: { ...gatewayHeaders('booking', method, path, { [QUEUE_USER_HEADER]: String(userId) }), ...extra },
   })
   return {
     url,
     api,
     ops,
     as: (userId) => ({
-      reserve: (body) => api.post('/concerts/reserve-seat', body, headers(userId)),
-      pay: (body, key) => api.post('/payment/pay', body, headers(userId, key ? { 'idempotency-key': key } : {})),
-      reservation: (id) => api.get(`/reservations/${id}`, headers(userId)),
+      reserve: (body) => api.post('/concerts/reserve-seat', body, headers('POST', '/concerts/reserve-seat', userId)),
+      pay: (body, key) =>
+        api.post('/payment/pay', body, headers('POST', '/payment/pay', userId, key ? { 'idempotency-key': key } : {})),
+      reservation: (id) => api.get(`/reservations/${id}`, headers('GET', `/reservations/${id}`, userId)),
     }),
     close,
   }

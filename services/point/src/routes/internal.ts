@@ -21,7 +21,9 @@ export const internalRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         return { data: entry }
       } catch (err) {
         const code = (err as { code?: string }).code
-        if (code === 'INSUFFICIENT_POINTS' || code === 'REFERENCE_CONFLICT') pointRefusals.inc({ code })
+        if (code === 'INSUFFICIENT_POINTS' || code === 'REFERENCE_CONFLICT' || code === 'REFERENCE_VOIDED') {
+          pointRefusals.inc({ code })
+        }
         throw err
       }
     },
