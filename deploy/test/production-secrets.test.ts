@@ -45,6 +45,8 @@ const OPERATOR: Record<string, string> = {
   REDIS_PREFIX: redis.prefix,
   QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key',
   QUEUE_ADMIN_KEY: 'the-operators-admin-key',
+  GATEWAY_ASSERTION_KEYS: 'g1:the-operators-gateway-assertion-key',
+  BOOKING_ASSERTION_KEYS: 'b1:the-operators-booking-assertion-key',
   USER_AUTH: 'jwt',
   USER_TOKEN_SECRET: 'the-operators-own-user-token-secret-of-40-chars',
 }
@@ -66,8 +68,17 @@ interface Start {
  * Starts an app's entry point with exactly `env` (and PATH): resolves when it exits by itself or
  * answers /health/live, whichever comes first (a live process is then stopped).
  */
+/** Ports handed out here: processes started side by side must never be given the same one. */
+const taken = new Set<number>()
+async function unusedPort(): Promise<number> {
+  let port = await freePort()
+  while (taken.has(port)) port = await freePort()
+  taken.add(port)
+  return port
+}
+
 async function start(app: App, env: Record<string, string | undefined>): Promise<Start> {
-  const [port, opsPort] = [await freePort(), await freePort()]
+  const [port, opsPort] = [await unusedPort(), await unusedPort()]
   const ports = { PORT: String(port), OPS_PORT: String(opsPort) }
   const variables = Object.entries({ ...MODES[app], ...env, ...ports, PATH: process.env.PATH })
   const child = spawn(process.execPath, [fromRoot(ENTRIES[app])], {
@@ -128,19 +139,21 @@ const PLACEHOLDER_MYSQL: Case = ['MYSQL_PASSWORD', 'replace-me', /is a placehold
 const PUBLISHED_KEYS: Case = ['QUEUE_TOKEN_KEYS', undefined, /holds the published development secret/]
 const PUBLISHED_ADMIN: Case = ['QUEUE_ADMIN_KEY', undefined, /is the published development secret/]
 const PUBLISHED_USER: Case = ['USER_TOKEN_SECRET', undefined, /is the published development secret/]
+const PUBLISHED_GATEWAY_ASSERTION: Case = ['GATEWAY_ASSERTION_KEYS', undefined, /holds the published development/]
+const PUBLISHED_BOOKING_ASSERTION: Case = ['BOOKING_ASSERTION_KEYS', undefined, /holds the published development/]
 
 /** Each app and what it must refuse: the variable left unset means its development default. */
 const REFUSALS: Record<App, Case[]> = {
   point: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
-  concert: [EMPTY_MYSQL],
-  booking: [EMPTY_MYSQL],
+  concert: [EMPTY_MYSQL, PUBLISHED_GATEWAY_ASSERTION],
+  booking: [EMPTY_MYSQL, PUBLISHED_BOOKING_ASSERTION],
   queue: [
     PUBLISHED_KEYS,
     ['QUEUE_TOKEN_KEYS', `k2:the-operators-new-signing-key,${PUBLISHED_QUEUE_KEY}`, /holds the published/],
     PUBLISHED_ADMIN,
     ['REDIS_URL', `redis://:replace-me@127.0.0.1:6379`, /holds a placeholder/],
   ],
-  gateway: [PUBLISHED_KEYS, PUBLISHED_USER],
+  gateway: [PUBLISHED_KEYS, PUBLISHED_USER, PUBLISHED_GATEWAY_ASSERTION],
   monolith: [EMPTY_MYSQL, PLACEHOLDER_MYSQL, PUBLISHED_KEYS, PUBLISHED_ADMIN, PUBLISHED_USER],
   migrate: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
   seed: [EMPTY_MYSQL],
@@ -193,7 +206,11 @@ t.test('in development the defaults start, with a warning naming each developmen
   }
   const expected: Array<[App, Record<string, string>, string[]]> = [
     ['queue', {}, ['QUEUE_TOKEN_KEYS holds', 'QUEUE_ADMIN_KEY is']],
-    ['gateway', { USER_AUTH: 'jwt' }, ['QUEUE_TOKEN_KEYS holds', 'USER_TOKEN_SECRET is']],
+    [
+      'gateway',
+      { USER_AUTH: 'jwt' },
+      ['QUEUE_TOKEN_KEYS holds', 'USER_TOKEN_SECRET is', 'GATEWAY_ASSERTION_KEYS holds'],
+    ],
     ['monolith', { USER_AUTH: 'jwt' }, ['QUEUE_TOKEN_KEYS holds', 'QUEUE_ADMIN_KEY is', 'USER_TOKEN_SECRET is']],
   ]
   const results = await inBatches(expected, ([app, env]) => start(app, { ...development, ...env }))

@@ -11,8 +11,12 @@ import { createUserTokenVerifier } from '../src/user-auth/user-token-verifier.js
 const run = promisify(execFile)
 
 t.test('production refuses user tokens off and the development secret, naming the variable', async (t) => {
-  // The operator's own queue keys: the published ones are refused in production too.
-  const production = { NODE_ENV: 'production', QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key' }
+  // The operator's own keys: the published ones are refused in production too.
+  const production = {
+    NODE_ENV: 'production',
+    QUEUE_TOKEN_KEYS: 'k1:the-operators-signing-key',
+    GATEWAY_ASSERTION_KEYS: 'g1:the-operators-gateway-assertion-key',
+  }
   t.throws(() => loadGatewayConfig(production), /USER_AUTH=off is refused where NODE_ENV=production/)
   t.throws(() => loadGatewayConfig({ ...production, USER_AUTH: 'jwt' }), /USER_TOKEN_SECRET is the published/)
   t.equal(loadGatewayConfig({ ...production, USER_AUTH: 'jwt', USER_TOKEN_SECRET: 'q'.repeat(40) }).USER_AUTH, 'jwt')

@@ -44,7 +44,7 @@ const paymentOf = (reservationId: number) =>
   db.selectFrom('payment').selectAll().where('reservation_id', '=', reservationId).executeTakeFirst()
 
 async function lateUsesRefused(): Promise<number> {
-  const text = await (await fetch(`${point.url}/metrics`)).text()
+  const text = await (await fetch(`${point.opsUrl}/metrics`)).text()
   const line = text.split('\n').find((l) => l.startsWith('points_refusals_total{code="REFERENCE_VOIDED"}'))
   return line ? Number(line.split(' ')[1]) : 0
 }
