@@ -5,6 +5,7 @@ import {
   type DatabaseBusyReason,
   databaseBusyReason,
   isDatabaseConnectionError,
+  UpstreamDatabaseBusyError,
 } from './errors.js'
 import { tallyCounter } from './metrics.js'
 
@@ -52,10 +53,10 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
     return reply.code(status).send(errorBody(status, 'VALIDATION_ERROR', message))
   }
   const busy = databaseBusyReason(err)
-  if (busy) {
-    databaseBusy.add(busy)
-    // Counted, not logged: a flood of refusals would flood the log too.
-    request.log.debug({ reason: busy }, 'database busy')
+  if (busy || err instanceof UpstreamDatabaseBusyError) {
+    // Counted where the database is, not logged: a flood of refusals would flood the log too.
+    if (busy) databaseBusy.add(busy)
+    request.log.debug({ reason: busy ?? 'upstream' }, 'database busy')
     return reply
       .code(503)
       .header('retry-after', DATABASE_BUSY_RETRY_AFTER_SECONDS)

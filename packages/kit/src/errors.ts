@@ -23,6 +23,19 @@ export class DatabaseBusyError extends Error {
   }
 }
 
+/**
+ * Another context's database was busy behind an internal call (point's, for booking's payment): the
+ * caller answers the same 503 `DATABASE_BUSY` the monolith does, and leaves the counting to the
+ * context whose database it was.
+ */
+export class UpstreamDatabaseBusyError extends Error {
+  override name = 'UpstreamDatabaseBusyError'
+  readonly code = 'DATABASE_BUSY'
+  constructor(context: string) {
+    super(`${context}'s database is busy`)
+  }
+}
+
 // ER_LOCK_WAIT_TIMEOUT; MariaDB's max_statement_time and MySQL's max_execution_time.
 const BUSY_ERRNOS = new Map<number, DatabaseBusyReason>([
   [1205, 'lock_wait_timeout'],

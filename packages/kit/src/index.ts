@@ -26,6 +26,7 @@ export {
   databaseBusyReason,
   isDatabaseConnectionError,
   NotFoundError,
+  UpstreamDatabaseBusyError,
   UpstreamUnavailableError,
   ValidationError,
 } from './errors.js'

@@ -9,3 +9,4 @@ export { bookingSigner, gatewayHeaders, gatewaySigner } from './service-assertio
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
 export { startTcpProxy, TcpProxy } from './tcp-proxy.js'
 export { eventually, sleep, timeUntil } from './wait.js'
+export { lockWallet } from './wallet-lock.js'

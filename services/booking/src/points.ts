@@ -1,4 +1,9 @@
-import { bodyHash, SERVICE_ASSERTION_HEADER, type ServiceAssertionSigner } from '@stagepass/kit'
+import {
+  bodyHash,
+  SERVICE_ASSERTION_HEADER,
+  type ServiceAssertionSigner,
+  UpstreamDatabaseBusyError,
+} from '@stagepass/kit'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
 import { InsufficientPointsError, PointServiceError } from './errors.js'
 
@@ -58,6 +63,12 @@ interface ErrorReply {
   message?: string
 }
 
+/** Point's 503 DATABASE_BUSY stays DATABASE_BUSY, as in the monolith; any other 5xx is point unavailable. */
+function throwIfUnavailable(status: number, reply: ErrorReply): void {
+  if (status === 503 && reply.code === 'DATABASE_BUSY') throw new UpstreamDatabaseBusyError('point')
+  if (status >= 500) throw new PointServiceError()
+}
+
 /**
  * Point's internal routes over HTTP (split mode): keep-alive pools, balanced over its instances.
  * Every call carries booking's assertion, bound to its path and body: point answers nothing else.
@@ -112,7 +123,7 @@ export function createHttpPointClient(
       if (res.status === 409 && reply.code === 'INSUFFICIENT_POINTS') {
         throw new InsufficientPointsError(input.userId, input.amount)
       }
-      if (res.status >= 500) throw new PointServiceError()
+      throwIfUnavailable(res.status, reply)
       throw new Error(`point use ${input.reference} refused: ${res.status} ${reply.code} ${reply.message}`)
     },
     async refund(input) {
@@ -120,7 +131,7 @@ export function createHttpPointClient(
       if (res.status === 200) return true
       const reply = (res.body ?? {}) as ErrorReply
       if (res.status === 404 && reply.code === 'POINT_USE_NOT_FOUND') return false
-      if (res.status >= 500) throw new PointServiceError()
+      throwIfUnavailable(res.status, reply)
       throw new Error(`point refund ${input.reference} refused: ${res.status} ${reply.code} ${reply.message}`)
     },
     close: () => dispatcher.close(),

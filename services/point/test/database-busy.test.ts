@@ -1,33 +1,10 @@
-import type { Db } from '@stagepass/db'
 import { registry } from '@stagepass/kit'
-import { type ApiResponse, concurrently, createTestDatabase, eventually, tally } from '@stagepass/testkit'
+import { type ApiResponse, concurrently, createTestDatabase, eventually, lockWallet, tally } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { startPointService } from './helpers.js'
 
 const { db, config } = await createTestDatabase(t)
-
-/** Holds the wallet's row lock in a transaction of the test's own until `release` is called. */
-async function lockWallet(db: Db, userId: number) {
-  let release = () => {}
-  const released = new Promise<void>((resolve) => {
-    release = resolve
-  })
-  let locked = () => {}
-  const isLocked = new Promise<void>((resolve) => {
-    locked = resolve
-  })
-  const done = db.transaction().execute(async (trx) => {
-    await sql`select balance from point_wallet where user_id = ${userId} for update`.execute(trx)
-    locked()
-    await released
-  })
-  await isLocked
-  return async () => {
-    release()
-    await done
-  }
-}
 
 async function walletAndLedger(userId: number) {
   const wallet = await db.selectFrom('point_wallet').select('balance').where('user_id', '=', userId).executeTakeFirst()

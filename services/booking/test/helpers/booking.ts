@@ -50,8 +50,9 @@ export const DEFAULT_SETTINGS: BookingSettings = {
 /**
  * The real point service as its own process on the test's database (split mode's shape): booking
  * calls its internal routes over HTTP, and tests charge and read balances through its public ones.
+ * `env` adds to or overrides its environment.
  */
-export async function startPointService(t: Teardown, mysql: MysqlConfig) {
+export async function startPointService(t: Teardown, mysql: MysqlConfig, env: Record<string, string> = {}) {
   const [port, opsPort] = [await freePort(), await freePort()]
   const output = new PassThrough()
   const log: string[] = []
@@ -69,6 +70,7 @@ export async function startPointService(t: Teardown, mysql: MysqlConfig) {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         LOG_PRETTY: 'false',
+        ...env,
       },
     },
     0,
@@ -81,6 +83,8 @@ export async function startPointService(t: Teardown, mysql: MysqlConfig) {
   t.teardown(() => api.close())
   return {
     url,
+    /** Its operations port: `/metrics`, `/health/ready`. */
+    opsUrl: `http://127.0.0.1:${opsPort}`,
     output: () => log.join(''),
     /** Booking's client of point's internal routes, signing as booking does. */
     client: (): PointClient => {
