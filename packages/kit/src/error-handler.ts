@@ -33,6 +33,18 @@ export function errorBody(statusCode: number, code: string, message: string): Er
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message }
 }
 
+/**
+ * Ajv's message, except that a field the schema does not know is named: "querystring must NOT have
+ * additional properties" does not tell the client which one.
+ */
+function validationMessage(err: FastifyError): string {
+  const [first] = err.validation ?? []
+  const extra = first?.keyword === 'additionalProperties' ? first.params.additionalProperty : undefined
+  if (typeof extra !== 'string') return err.message
+  const where = `${err.validationContext ?? 'request'}${first?.instancePath.replaceAll('/', '.') ?? ''}`
+  return `${where} must NOT have additional property "${extra}"`
+}
+
 /** Fastify's own request-parsing failures (bad JSON, wrong content type, empty body) are client errors. */
 function isRequestParsingError(err: FastifyError): boolean {
   return typeof err.code === 'string' && err.code.startsWith('FST_ERR_CTP_')
@@ -44,7 +56,7 @@ function isRequestParsingError(err: FastifyError): boolean {
  */
 export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err.validation) {
-    return reply.code(400).send(errorBody(400, 'VALIDATION_ERROR', err.message))
+    return reply.code(400).send(errorBody(400, 'VALIDATION_ERROR', validationMessage(err)))
   }
   if (isRequestParsingError(err)) {
     const message =
