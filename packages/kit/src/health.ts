@@ -26,6 +26,7 @@ export class Readiness {
   readonly #cacheMs: number
   #running: Promise<ReadinessReport> | undefined
   #last: { report: ReadinessReport; at: number } | undefined
+  #stopping = false
 
   constructor({ timeoutMs = 1000, cacheMs = 1000 }: ReadinessOptions = {}) {
     this.#timeoutMs = timeoutMs
@@ -37,7 +38,16 @@ export class Readiness {
     this.#last = undefined
   }
 
+  /**
+   * The process is shutting down: from now on it reports not ready, so load balancers and the split
+   * gateway stop sending it work while it drains what it has.
+   */
+  stop(): void {
+    this.#stopping = true
+  }
+
   report(): Promise<ReadinessReport> {
+    if (this.#stopping) return Promise.resolve({ ready: false, checks: { 'shutting-down': 'down' } })
     if (this.#running) return this.#running
     if (this.#last && performance.now() - this.#last.at < this.#cacheMs) return Promise.resolve(this.#last.report)
     const running = this.#check().then((report) => {
@@ -106,7 +116,7 @@ export function readinessRoute(fastify: FastifyInstance, readiness: Readiness) {
       statusCode: 503,
       code: 'NOT_READY',
       error: 'Service Unavailable',
-      message: `not ready: ${down.join(', ')} unavailable`,
+      message: 'shutting-down' in checks ? 'not ready: shutting down' : `not ready: ${down.join(', ')} unavailable`,
       checks,
     })
   })

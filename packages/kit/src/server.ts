@@ -71,6 +71,11 @@ export function createServer(options: ServerOptions) {
   const operations = createSideServer({ service: `${options.service}-ops`, config: options.config })
   operationsRoutes(operations, readiness)
   app.decorate('operations', operations)
+  // While the public port drains, the operations port (closed last) answers readiness with 503.
+  app.addHook('preClose', (done) => {
+    readiness.stop()
+    done()
+  })
   app.addHook('onClose', async () => {
     await operations.close()
   })

@@ -92,3 +92,33 @@ t.test('while a dependency is down, a flood of probes does not pile up checks on
     `300 probes in ${seconds.toFixed(1)} s ran the check ${calls} time(s)`,
   )
 })
+
+t.test('a process shutting down says it is not ready while it drains its requests', async (t) => {
+  const app = createServer({ service: 'probe', config: { LOG_LEVEL: 'silent', LOG_PRETTY: 'false' } })
+  let finish = () => {}
+  const finishing = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  let arrived = () => {}
+  const inFlight = new Promise<void>((resolve) => {
+    arrived = resolve
+  })
+  app.get('/slow', async () => {
+    arrived()
+    await finishing
+    return { data: 'done' }
+  })
+  const port = await listenAside(app, { host: '127.0.0.1', port: 0 })
+  const opsPort = await listenAside(app.operations, { host: '127.0.0.1', port: 0 })
+  t.equal((await get(`http://127.0.0.1:${opsPort}/health/ready`)).status, 200, 'ready before')
+
+  const slow = get(`http://127.0.0.1:${port}/slow`)
+  await inFlight
+  const closed = app.close()
+  const draining = await get(`http://127.0.0.1:${opsPort}/health/ready`)
+  t.equal(draining.status, 503, 'not ready once shutting down')
+  t.match(JSON.parse(draining.text), { code: 'NOT_READY', message: 'not ready: shutting down' })
+  finish()
+  t.same(await slow, { status: 200, text: JSON.stringify({ data: 'done' }) }, 'the request in flight is answered')
+  await closed
+})
