@@ -222,6 +222,11 @@ t.test('the apps run the development defaults here, saying so (the image default
   }
 })
 
-t.test('the store images are pinned by digest', async (t) => {
-  t.match(services.redis?.image, /^redis:7[\w.-]*@sha256:[0-9a-f]{64}$/)
+t.test('every image pulled from a registry is pinned by digest', async (t) => {
+  const pulled = Object.entries(services).filter(([, service]) => !String(service.image).startsWith('stagepass/'))
+  t.same(pulled.map(([name]) => name).sort(), ['grafana', 'mysql', 'prometheus', 'redis'])
+  for (const [name, service] of pulled) {
+    t.match(service.image, /^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/, `${name}: a tag for people, a digest for the pull`)
+  }
+  t.match(services.redis?.image, /^redis:7[\w.-]*@/)
 })
