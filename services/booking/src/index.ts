@@ -9,5 +9,5 @@ export {
   type PointClient,
   type PointUse,
   paymentReference,
-  pointClientFromLedger,
+  pointClientFromOperations,
 } from './points.js'
