@@ -1,5 +1,5 @@
 export { freePort } from '@stagepass/launcher'
-export { seatIdsOf } from './catalog.js'
+export { addPerformance, seatIdsOf } from './catalog.js'
 export { createTestDatabase, type TestDatabase } from './database.js'
 export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurrently, tally } from './http.js'
 export { metricValue } from './metrics.js'

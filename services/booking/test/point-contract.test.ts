@@ -1,7 +1,6 @@
 import type { Mode } from '@stagepass/launcher'
-import { admittedToken, apiClient, lockWallet, metricValue, startSystem } from '@stagepass/testkit'
+import { addPerformance, admittedToken, apiClient, lockWallet, metricValue, startSystem } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
-import { addPerformance } from './helpers/booking.js'
 
 /**
  * One contract between booking and point in both modes: the same payments through the gateway, as
