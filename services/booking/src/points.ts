@@ -5,9 +5,9 @@ import {
   SERVICE_ASSERTION_HEADER,
   type ServiceAssertionSigner,
   UpstreamDatabaseBusyError,
+  UpstreamUnavailableError,
 } from '@stagepass/kit'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
-import { PointServiceError } from './errors.js'
 
 export interface PointUse {
   userId: number
@@ -74,7 +74,7 @@ function answerError(call: PointCall, path: string, res: { status: number; body:
   const refusal = pointRefusalFromReply(call, res.status, reply)
   if (refusal) return refusal
   if (res.status === 503 && reply.code === 'DATABASE_BUSY') return new UpstreamDatabaseBusyError('point')
-  if (res.status >= 500) return new PointServiceError()
+  if (res.status >= 500) return new UpstreamUnavailableError('point')
   return new Error(`${path} ${call.reference} answered ${res.status} ${reply.code}: ${reply.message}`)
 }
 
@@ -119,7 +119,7 @@ export function createHttpPointClient(
       const text = await res.body.text()
       return { status: res.statusCode, body: text ? JSON.parse(text) : undefined }
     } catch (err) {
-      throw Object.assign(new PointServiceError(), { cause: err })
+      throw Object.assign(new UpstreamUnavailableError('point'), { cause: err })
     }
   }
 
