@@ -1,5 +1,14 @@
 import type { Mode } from '@stagepass/launcher'
-import { addPerformance, admittedToken, apiClient, lockWallet, metricValue, startSystem } from '@stagepass/testkit'
+import {
+  addPerformance,
+  admittedToken,
+  apiClient,
+  concurrently,
+  lockWallet,
+  metricValue,
+  startSystem,
+  tally,
+} from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 
 /**
@@ -33,8 +42,6 @@ async function paymentsIn(t: Test, mode: Mode) {
       QUEUE_ADMIT_PER_SECOND: '100000',
       QUEUE_MAX_ACTIVE: '100000',
       QUEUE_TICK_MS: '50',
-      // A payment waiting for a wallet someone else has locked gives up after a second.
-      MYSQL_STATEMENT_TIMEOUT_MS: '1000',
     },
   })
   const { db } = system
@@ -51,20 +58,33 @@ async function paymentsIn(t: Test, mode: Mode) {
 
   let nextUser = 9001
   /** A user with `points` who holds a seat; `before` prepares the payment's reference, as a fault would have. */
-  async function pay(points: number, before: (reservationId: number, userId: number) => Promise<unknown> = noop) {
+  async function pay(
+    points: number,
+    before: (reservationId: number, userId: number) => Promise<unknown> = noop,
+    { attempts = 1 } = {},
+  ) {
     const userId = nextUser++
     for (let left = points; left > 0; left -= MOST_A_USE_MAY_TAKE) {
       const charged = await api.put('/points/charge', { userId, amount: Math.min(left, MOST_A_USE_MAY_TAKE) })
       if (charged.status !== 200) throw new Error(`charge failed: ${JSON.stringify(charged.body)}`)
     }
     const token = await admittedToken(api, userId)
-    const { seatIds } = await addPerformance(db, { seats: 1, price: PRICE })
-    const hold = await api.post('/concerts/reserve-seat', { seatId: seatIds[0] }, { token })
-    if (hold.status !== 200) throw new Error(`hold failed: ${JSON.stringify(hold.body)}`)
+    const { seatIds } = await addPerformance(db, { seats: 2, price: PRICE })
+    const [hold, other] = [
+      await api.post('/concerts/reserve-seat', { seatId: seatIds[0] }, { token }),
+      // A second hold keeps the token ACTIVE after the payment, so late racing attempts reach booking.
+      await api.post('/concerts/reserve-seat', { seatId: seatIds[1] }, { token }),
+    ]
+    if (hold.status !== 200 || other.status !== 200) throw new Error(`hold failed: ${JSON.stringify(hold.body)}`)
     const { reservationId } = hold.body.data
     const undo = await before(reservationId, userId)
-    const res = await api.post('/payment/pay', { reservationId }, { token })
+    const key = `pay-${userId}`
+    const answers = await concurrently(attempts, () =>
+      api.post('/payment/pay', { reservationId }, { token, headers: { 'idempotency-key': key } }),
+    )
     if (typeof undo === 'function') await undo()
+    const res = answers[0] as (typeof answers)[number]
+    t.same(tally(answers.map((a) => a.status)), { [res.status]: attempts }, `${mode}: every attempt answered alike`)
     const outcome: Outcome = { status: res.status, code: res.body.code, taken: points - (await balance(userId)) }
     if (res.status === 503) t.equal(res.headers['retry-after'], '1', `${mode}: told when to retry`)
     return outcome
@@ -73,6 +93,8 @@ async function paymentsIn(t: Test, mode: Mode) {
   const before = await metrics()
   const outcomes = {
     paid: await pay(80_000),
+    // One payment, 100 attempts with its key at once: the points are taken, and counted, once.
+    raced: await pay(80_000, noop, { attempts: 100 }),
     insufficient: await pay(PRICE - 1),
     // A refund came first (a payment given up): point voided the reference.
     voided: await pay(80_000, (id) =>
@@ -96,7 +118,7 @@ async function paymentsIn(t: Test, mode: Mode) {
         .where('id', '=', id)
         .execute(),
     ),
-    // Someone holds the wallet's row lock for longer than a statement may wait.
+    // Someone holds the wallet's row lock for longer than a statement may wait (MYSQL_STATEMENT_TIMEOUT_MS).
     busy: await pay(80_000, (_id, userId) => lockWallet(db, userId)),
   }
   const after = await metrics()
@@ -108,6 +130,7 @@ const noop = async () => undefined
 
 const expected = {
   paid: { status: 200, code: undefined, taken: PRICE },
+  raced: { status: 200, code: undefined, taken: PRICE },
   insufficient: { status: 409, code: 'INSUFFICIENT_POINTS', taken: 0 },
   voided: { status: 409, code: 'REFERENCE_VOIDED', taken: 0 },
   conflict: { status: 409, code: 'REFERENCE_CONFLICT', taken: 0 },
@@ -121,8 +144,8 @@ for (const mode of ['split', 'monolith'] as const) {
     const result = await paymentsIn(t, mode)
     results[mode] = result
     t.same(result.outcomes, expected)
-    t.equal(result.counted['points_operations_total{type="USE"}'], 1, 'one point use counted, for the one payment')
-    t.equal(result.counted['points_amount_total{type="USE"}'], PRICE, 'the points it moved')
+    t.equal(result.counted['points_operations_total{type="USE"}'], 2, 'one point use counted per payment')
+    t.equal(result.counted['points_amount_total{type="USE"}'], 2 * PRICE, 'the points they moved')
     for (const code of ['INSUFFICIENT_POINTS', 'REFERENCE_VOIDED', 'REFERENCE_CONFLICT']) {
       t.ok((result.counted[`points_refusals_total{code="${code}"}`] ?? 0) > 0, `${code} counted`)
     }
