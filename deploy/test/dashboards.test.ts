@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startSystem } from '@stagepass/testkit'
+import { addPerformance, admittedToken, apiClient, metricValue, startSystem } from '@stagepass/testkit'
 import t from 'tap'
 import { parse } from 'yaml'
 import { dashboardFiles } from '../src/dashboards/files.js'
@@ -111,3 +111,50 @@ t.test('every metric a dashboard queries is exported by a running process', asyn
     }
   }
 })
+
+/** The panels of the points, and the series each must show once a payment succeeded and one was refused. */
+const POINT_PANELS = ['Points moved', 'Point ledger writes']
+const SERIES_AFTER_A_PAYMENT: Record<string, string> = {
+  booking_payments_amount_total: 'booking_payments_amount_total',
+  points_amount_total: 'points_amount_total{type="USE"}',
+  points_operations_total: 'points_operations_total{type="USE"}',
+  points_refusals_total: 'points_refusals_total{code="INSUFFICIENT_POINTS"}',
+}
+
+function panelExpressions(title: string): string[] {
+  const panels = committed.flatMap((c) => c.json.panels as Array<{ title: string }>)
+  return panels.filter((p) => p.title === title).flatMap((p) => expressionsOf(p))
+}
+
+for (const mode of ['split', 'monolith'] as const) {
+  t.test(`${mode}: the point panels have data after a payment`, async (t) => {
+    const system = await startSystem(t, { mode })
+    const api = apiClient(system.baseUrl)
+    t.teardown(() => api.close())
+    const { seatIds } = await addPerformance(system.db, { seats: 2, price: 30_000 })
+    const [payer, poor] = [41, 42]
+    await api.put('/points/charge', { userId: payer, amount: 50_000 })
+    await api.put('/points/charge', { userId: poor, amount: 10_000 })
+    for (const [userId, seatId, status] of [
+      [payer, seatIds[0], 200],
+      [poor, seatIds[1], 409],
+    ] as const) {
+      const token = await admittedToken(api, userId)
+      const hold = await api.post('/concerts/reserve-seat', { seatId }, { token })
+      const paid = await api.post('/payment/pay', { reservationId: hold.body.data.reservationId }, { token })
+      t.equal(paid.status, status, `user ${userId} pays: ${status}`)
+    }
+
+    const names = POINT_PANELS.flatMap(panelExpressions).flatMap(metricNamesIn)
+    t.ok(names.length > 0, 'the point panels are on a dashboard')
+    for (const name of new Set(names)) {
+      const series = SERIES_AFTER_A_PAYMENT[name]
+      if (!t.ok(series, `${name}: the series a payment must show is listed here`)) continue
+      // Summed over every process Prometheus scrapes (their operations ports).
+      let total = 0
+      for (const proc of system.processes)
+        total += await metricValue(`http://127.0.0.1:${proc.spec.opsPort}`, series as string)
+      t.ok(total > 0, `${mode}: ${series} has data`)
+    }
+  })
+}

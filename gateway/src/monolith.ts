@@ -1,14 +1,15 @@
-import { bookingApp, pointClientFromLedger } from '@stagepass/booking'
+import { bookingApp, pointClientFromOperations } from '@stagepass/booking'
 import { concertApp } from '@stagepass/concert'
 import { dbPlugin } from '@stagepass/db'
-import { createPointLedger, pointApp } from '@stagepass/point'
+import { createPointOperations, pointApp } from '@stagepass/point'
 import { queueApp } from '@stagepass/queue'
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
 
 /**
  * Monolith mode: every context's plugin in this process under the same routes, sharing one MySQL
- * pool. Internal routes are not registered: contexts call each other in-process.
+ * pool. Internal routes are not registered: contexts call each other in-process, through the same
+ * operations those routes call (validation, metrics and refusals included).
  */
 export async function registerMonolithMode(fastify: FastifyInstance, config: GatewayConfig) {
   await fastify.register(dbPlugin, { config })
@@ -28,8 +29,8 @@ export async function registerMonolithMode(fastify: FastifyInstance, config: Gat
     mysql: config,
     redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
     settings: config,
-    // The payment saga's point calls stay in this process: the ledger itself, no HTTP.
-    points: pointClientFromLedger(createPointLedger(fastify.db)),
+    // The payment saga's point calls stay in this process: point's operations, no HTTP.
+    points: pointClientFromOperations(createPointOperations(fastify.db, fastify.log)),
     workers: true,
   })
 }

@@ -44,6 +44,15 @@ export {
 } from './metrics.js'
 export { operationsRoutes } from './operations.js'
 export {
+  InsufficientPointsError,
+  type PointCall,
+  PointRequestInvalidError,
+  PointUseNotFoundError,
+  pointRefusalFromReply,
+  ReferenceConflictError,
+  ReferenceVoidedError,
+} from './point-contract.js'
+export {
   bearerToken,
   createQueueTokenSigner,
   parseQueueTokenKeys,
@@ -116,3 +125,4 @@ export {
   userTokenSecret,
   userTokenSecretInUse,
 } from './user-token.js'
+export { bodyCheck } from './validation.js'

@@ -28,6 +28,8 @@ export interface TestSystem extends TestDatabase {
   redisPrefix: string
   redisUrl: string
   processes: RunningProcess[]
+  /** The operations port where a context's metrics are: its own process (its first instance) in split, the monolith's otherwise. */
+  opsUrlOf(context: ServiceName): string
   /** Everything the processes printed, for diagnosing a failure. */
   output(): string
   stop(): Promise<Array<number | null>>
@@ -95,6 +97,7 @@ export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: S
     redisPrefix: redis.prefix,
     redisUrl: redis.url,
     processes,
+    opsUrlOf: (context) => `http://127.0.0.1:${mode === 'monolith' ? gatewayOpsPort : planned(`${context}:0:ops`)}`,
     output: () => log.join(''),
     stop,
   }

@@ -16,5 +16,3 @@ export const HoldLimitReachedError = createError(
 export const ReservationNotFoundError = createError('RESERVATION_NOT_FOUND', 'reservation %s not found', 404)
 export const ReservationExpiredError = createError('RESERVATION_EXPIRED', 'reservation %s has expired', 410)
 export const AlreadyPaidError = createError('ALREADY_PAID', 'reservation %s is already paid', 409)
-export const InsufficientPointsError = createError('INSUFFICIENT_POINTS', 'user %s does not have %s points', 409)
-export const PointServiceError = createError('UPSTREAM_UNAVAILABLE', 'point service is unavailable', 503)

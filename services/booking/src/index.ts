@@ -4,10 +4,4 @@ export { recordPaymentSent } from './data-platform.js'
 export { expireHold, sweepLapsedHolds } from './holds.js'
 export { OutboxRelay, oldestUnsentAgeSeconds, pruneSentEvents } from './outbox.js'
 export { reconcilePayments } from './payments.js'
-export {
-  createHttpPointClient,
-  type PointClient,
-  type PointUse,
-  paymentReference,
-  pointClientFromLedger,
-} from './points.js'
+export { createHttpPointClient, type PointClient, pointClientFromOperations } from './points.js'

@@ -1,11 +1,13 @@
 import {
   bodyHash,
+  type PointCall,
+  pointRefusalFromReply,
   SERVICE_ASSERTION_HEADER,
   type ServiceAssertionSigner,
   UpstreamDatabaseBusyError,
+  UpstreamUnavailableError,
 } from '@stagepass/kit'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
-import { InsufficientPointsError, PointServiceError } from './errors.js'
 
 export interface PointUse {
   userId: number
@@ -17,10 +19,11 @@ export interface PointUse {
 /**
  * What booking needs from the point context. Both operations are idempotent by reference: a
  * replay returns the first outcome and moves no points. In split mode it is HTTP to point's
- * internal routes; in the monolith the gateway passes the point ledger itself.
+ * internal routes; in the monolith the gateway passes point's operations themselves. Either way a
+ * refusal is the kit's contract error (`InsufficientPointsError`, `ReferenceVoidedError`, …).
  */
 export interface PointClient {
-  /** Takes the points, or throws InsufficientPointsError having taken nothing. */
+  /** Takes the points, or throws a refusal (InsufficientPointsError, …) having taken nothing. */
   use(input: PointUse): Promise<{ currentPoints: number }>
   /** Gives back the points of the use with this reference; false when no such use was made. */
   refund(input: { reference: string }): Promise<boolean>
@@ -31,30 +34,29 @@ export const paymentReference = (reservationId: number) => `reservation:${reserv
 
 const codeOf = (err: unknown) => (err as { code?: unknown }).code
 
-/** The point ledger as a PointClient, for the monolith (structurally typed: no package dependency). */
-export function pointClientFromLedger(ledger: {
+/** A refund's answer: true when points went back, false when point voided a reference never used. */
+async function refunded(refund: Promise<unknown>): Promise<boolean> {
+  try {
+    await refund
+    return true
+  } catch (err) {
+    if (codeOf(err) === 'POINT_USE_NOT_FOUND') return false
+    throw err
+  }
+}
+
+/**
+ * Point's operations in this process, for the monolith (`createPointOperations` of the point
+ * context; structurally typed, no package dependency). They validate, count and refuse exactly as
+ * point's internal routes do, with the kit's contract errors.
+ */
+export function pointClientFromOperations(operations: {
   use(input: PointUse): Promise<{ currentPoints: number }>
   refund(input: { reference: string }): Promise<unknown>
 }): PointClient {
   return {
-    async use(input) {
-      try {
-        const entry = await ledger.use(input)
-        return { currentPoints: entry.currentPoints }
-      } catch (err) {
-        if (codeOf(err) === 'INSUFFICIENT_POINTS') throw new InsufficientPointsError(input.userId, input.amount)
-        throw err
-      }
-    },
-    async refund(input) {
-      try {
-        await ledger.refund(input)
-        return true
-      } catch (err) {
-        if (codeOf(err) === 'POINT_USE_NOT_FOUND') return false
-        throw err
-      }
-    },
+    use: async (input) => ({ currentPoints: (await operations.use(input)).currentPoints }),
+    refund: (input) => refunded(operations.refund(input)),
   }
 }
 
@@ -63,10 +65,17 @@ interface ErrorReply {
   message?: string
 }
 
-/** Point's 503 DATABASE_BUSY stays DATABASE_BUSY, as in the monolith; any other 5xx is point unavailable. */
-function throwIfUnavailable(status: number, reply: ErrorReply): void {
-  if (status === 503 && reply.code === 'DATABASE_BUSY') throw new UpstreamDatabaseBusyError('point')
-  if (status >= 500) throw new PointServiceError()
+/**
+ * The error of a point answer other than 200: a refusal is the contract's error, as the monolith
+ * throws it; point's 503 DATABASE_BUSY stays DATABASE_BUSY; any other 5xx is point unavailable.
+ */
+function answerError(call: PointCall, path: string, res: { status: number; body: unknown }): Error {
+  const reply = (res.body ?? {}) as ErrorReply
+  const refusal = pointRefusalFromReply(call, res.status, reply)
+  if (refusal) return refusal
+  if (res.status === 503 && reply.code === 'DATABASE_BUSY') return new UpstreamDatabaseBusyError('point')
+  if (res.status >= 500) return new UpstreamUnavailableError('point')
+  return new Error(`${path} ${call.reference} answered ${res.status} ${reply.code}: ${reply.message}`)
 }
 
 /**
@@ -110,29 +119,24 @@ export function createHttpPointClient(
       const text = await res.body.text()
       return { status: res.statusCode, body: text ? JSON.parse(text) : undefined }
     } catch (err) {
-      throw Object.assign(new PointServiceError(), { cause: err })
+      throw Object.assign(new UpstreamUnavailableError('point'), { cause: err })
     }
   }
 
   return {
     async use(input) {
-      const res = await post('/internal/points/use', input)
-      if (res.status === 200)
-        return { currentPoints: (res.body as { data: { currentPoints: number } }).data.currentPoints }
-      const reply = (res.body ?? {}) as ErrorReply
-      if (res.status === 409 && reply.code === 'INSUFFICIENT_POINTS') {
-        throw new InsufficientPointsError(input.userId, input.amount)
-      }
-      throwIfUnavailable(res.status, reply)
-      throw new Error(`point use ${input.reference} refused: ${res.status} ${reply.code} ${reply.message}`)
+      const path = '/internal/points/use'
+      const res = await post(path, input)
+      if (res.status !== 200) throw answerError(input, path, res)
+      return { currentPoints: (res.body as { data: { currentPoints: number } }).data.currentPoints }
     },
-    async refund(input) {
-      const res = await post('/internal/points/refund', input)
-      if (res.status === 200) return true
-      const reply = (res.body ?? {}) as ErrorReply
-      if (res.status === 404 && reply.code === 'POINT_USE_NOT_FOUND') return false
-      throwIfUnavailable(res.status, reply)
-      throw new Error(`point refund ${input.reference} refused: ${res.status} ${reply.code} ${reply.message}`)
+    refund(input) {
+      const path = '/internal/points/refund'
+      return refunded(
+        post(path, input).then((res) => {
+          if (res.status !== 200) throw answerError(input, path, res)
+        }),
+      )
     },
     close: () => dispatcher.close(),
   }

@@ -1,14 +1,13 @@
 import type { Database } from '@stagepass/db'
 import { type Db, inTransaction, type PointHistoryType } from '@stagepass/db'
-import { sql, type Transaction } from 'kysely'
 import {
-  BalanceLimitError,
-  DailyChargeLimitError,
   InsufficientPointsError,
   PointUseNotFoundError,
   ReferenceConflictError,
   ReferenceVoidedError,
-} from './errors.js'
+} from '@stagepass/kit'
+import { sql, type Transaction } from 'kysely'
+import { BalanceLimitError, DailyChargeLimitError } from './errors.js'
 
 export interface Balance {
   userId: number
@@ -21,6 +20,12 @@ export interface LedgerEntry extends Balance {
   type: PointHistoryType
   amount: number
   reference: string
+}
+
+/** A `use` or `refund` answered: `replayed` when an earlier call with the reference made the write. */
+export interface LedgerWrite {
+  entry: LedgerEntry
+  replayed: boolean
 }
 
 export interface HistoryPage {
@@ -156,16 +161,16 @@ async function once(
   type: PointHistoryType,
   reference: string,
   write: (trx: Trx) => Promise<LedgerEntry>,
-): Promise<LedgerEntry | undefined> {
+): Promise<LedgerWrite | undefined> {
   const existing = await findEntry(db, type, reference)
-  if (existing) return existing
+  if (existing) return { entry: existing, replayed: true }
   try {
-    return await inTransaction(db, write)
+    return { entry: await inTransaction(db, write), replayed: false }
   } catch (err) {
     // A call racing the first one waits for the wallet's row lock, then fails — on the unique key,
     // or on a balance the first call already spent. Either way it is a replay: answer as the first.
     const first = await findEntry(db, type, reference)
-    if (first) return first
+    if (first) return { entry: first, replayed: true }
     if (errno(err) === ER_DUP_ENTRY) return undefined
     throw err
   }
@@ -191,8 +196,8 @@ async function isVoided(trx: Trx, reference: string): Promise<boolean> {
 export async function usePoints(
   db: Db,
   { userId, amount, reference }: { userId: number; amount: number; reference: string },
-): Promise<LedgerEntry> {
-  const entry = await once(db, 'USE', reference, async (trx) => {
+): Promise<LedgerWrite> {
+  const write = await once(db, 'USE', reference, async (trx) => {
     const taken = await trx
       .updateTable('point_wallet')
       .set({ balance: sql`balance - ${amount}` })
@@ -205,9 +210,9 @@ export async function usePoints(
     if (await isVoided(trx, reference)) throw new ReferenceVoidedError(reference)
     return { historyId, userId, type: 'USE', amount, currentPoints: balance, reference }
   })
-  if (!entry) throw new ReferenceConflictError(reference)
-  if (entry.userId !== userId || entry.amount !== amount) throw new ReferenceConflictError(reference)
-  return entry
+  if (!write) throw new ReferenceConflictError(reference)
+  if (write.entry.userId !== userId || write.entry.amount !== amount) throw new ReferenceConflictError(reference)
+  return write
 }
 
 /**
@@ -215,9 +220,9 @@ export async function usePoints(
  * voided instead (POINT_USE_NOT_FOUND): a use that arrives later with it is refused, so a use
  * held up past the caller's patience cannot take points after the caller gave the payment up.
  */
-export async function refundPoints(db: Db, { reference }: { reference: string }): Promise<LedgerEntry> {
+export async function refundPoints(db: Db, { reference }: { reference: string }): Promise<LedgerWrite> {
   const existing = await findEntry(db, 'REFUND', reference)
-  if (existing) return existing
+  if (existing) return { entry: existing, replayed: true }
   let outcome: LedgerEntry | 'VOIDED'
   try {
     outcome = await inTransaction(db, async (trx) => {
@@ -238,12 +243,12 @@ export async function refundPoints(db: Db, { reference }: { reference: string })
   } catch (err) {
     // A refund racing this one committed first (the unique key): answer as the first.
     const first = await findEntry(db, 'REFUND', reference)
-    if (first) return first
+    if (first) return { entry: first, replayed: true }
     if (errno(err) === ER_DUP_ENTRY) throw new ReferenceConflictError(reference)
     throw err
   }
   if (outcome === 'VOIDED') throw new PointUseNotFoundError(reference)
-  return outcome
+  return { entry: outcome, replayed: false }
 }
 
 export async function listHistory(
@@ -273,15 +278,3 @@ export async function listHistory(
     nextCursor: rows.length > limit && last ? String(last.id) : null,
   }
 }
-
-/** The point context's operations for in-process callers (booking in the monolith). */
-export function createPointLedger(db: Db) {
-  return {
-    charge: (userId: number, amount: number) => chargePoints(db, userId, amount),
-    balance: (userId: number) => getBalance(db, userId),
-    use: (input: { userId: number; amount: number; reference: string }) => usePoints(db, input),
-    refund: (input: { reference: string }) => refundPoints(db, input),
-  }
-}
-
-export type PointLedger = ReturnType<typeof createPointLedger>

@@ -23,7 +23,6 @@ import {
   bookingSigner,
   freePort,
   gatewayHeaders,
-  seatIdsOf,
   sleep,
 } from '@stagepass/testkit'
 import type { FastifyBaseLogger } from 'fastify'
@@ -31,6 +30,8 @@ import { sql } from 'kysely'
 import { bookingApp } from '../../src/app.js'
 import type { BookingSettings } from '../../src/config.js'
 import { createHttpPointClient, type PointClient } from '../../src/points.js'
+
+export { addPerformance } from '@stagepass/testkit'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -198,34 +199,6 @@ export async function startBooking(
     }),
     close,
   }
-}
-
-/** Catalog rows for the test (the concert context owns them; booking only reads seats). */
-export async function addPerformance(
-  db: Db,
-  { seats, price = 50_000 }: { seats: number; price?: number },
-): Promise<{ concertOptionId: number; seatIds: number[] }> {
-  const concert = await db
-    .insertInto('concert')
-    .values({
-      name: 'Test Concert',
-      singer: 'Test Singer',
-      start_date: '2026-12-24',
-      end_date: '2026-12-25',
-      reserve_start_at: new Date('2026-11-01T00:00:00Z'),
-      reserve_end_at: new Date('2026-12-24T00:00:00Z'),
-    })
-    .executeTakeFirstOrThrow()
-  const option = await db
-    .insertInto('concert_option')
-    .values({ concert_id: Number(concert.insertId), venue: 'Test Hall', starts_at: new Date('2026-12-24T10:00:00Z') })
-    .executeTakeFirstOrThrow()
-  const concertOptionId = Number(option.insertId)
-  await db
-    .insertInto('seat')
-    .values(Array.from({ length: seats }, (_, i) => ({ concert_option_id: concertOptionId, seat_no: i + 1, price })))
-    .execute()
-  return { concertOptionId, seatIds: await seatIdsOf(db, concertOptionId) }
 }
 
 /** Makes a hold lapse now, as if its time had passed. */
