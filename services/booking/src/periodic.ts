@@ -24,6 +24,7 @@ const dueAt = (job: Job) => Number(String(job.id).split(':').pop())
  * scheduler (one per task name, shared by every instance through Redis), and whichever instance's
  * worker takes an interval's job runs it. Instances upsert the same schedulers at start-up, which
  * leaves one schedule; a run that fails is counted and logged, and the next interval runs again.
+ * Without Redis, each instance runs the tasks on its own timer until Redis is back.
  */
 export class PeriodicWork {
   readonly #connection: Redis
@@ -32,7 +33,12 @@ export class PeriodicWork {
   readonly #worker: Worker
   readonly #tasks: Map<string, PeriodicTask>
   readonly #log: FastifyBaseLogger
+  readonly #fallbacks: NodeJS.Timeout[]
+  readonly #running = new Set<Promise<void>>()
+  readonly #warnFallback = throttledWarning()
   #retry: NodeJS.Timeout | undefined
+  // Set by a connection error, cleared when the connection is ready again.
+  #redisLost = false
   #closed = false
 
   constructor(
@@ -48,26 +54,56 @@ export class PeriodicWork {
     observeQueue(this.#queue, { log, queue: QUEUE })
     this.#workerConnection = createBlockingRedis(redisUrl)
     observeConnection(this.#workerConnection, { log, queue: QUEUE, consumer: 'booking' })
+    this.#workerConnection.on('error', () => {
+      this.#redisLost = true
+    })
+    this.#workerConnection.on('ready', () => {
+      this.#redisLost = false
+    })
     this.#worker = new Worker(QUEUE, (job) => this.#run(job), {
       connection: this.#workerConnection as ConnectionOptions,
       prefix,
       concurrency: tasks.length,
     })
     observeWorker(this.#worker, { log, queue: QUEUE, consumer: 'booking' })
+    this.#fallbacks = tasks.map((task) => this.#fallback(task))
     void this.#register()
   }
 
   async #run(job: Job): Promise<void> {
     const task = this.#tasks.get(job.name)
-    if (!task) return
+    if (task) await this.#runTask(task, { dueAt: dueAt(job) })
+  }
+
+  async #runTask(task: PeriodicTask, fields: Record<string, unknown>): Promise<void> {
     try {
       await task.run()
       periodicRuns.inc({ task: task.name, outcome: 'ok' })
-      this.#log.debug({ task: task.name, dueAt: dueAt(job) }, 'periodic task ran')
+      this.#log.debug({ task: task.name, ...fields }, 'periodic task ran')
     } catch (err) {
       periodicRuns.inc({ task: task.name, outcome: 'error' })
       throw err
     }
+  }
+
+  /**
+   * While this instance cannot reach Redis, no scheduler job reaches it either: it runs the task on
+   * its own timer instead, as every instance then does (the tasks are conditional or idempotent, so
+   * running on several instances is wasted work, never wrong). One run at a time per task.
+   */
+  #fallback(task: PeriodicTask): NodeJS.Timeout {
+    let running = false
+    return setInterval(() => {
+      if (running || !this.#redisLost) return
+      running = true
+      const run = this.#runTask(task, { fallback: true })
+        .catch((err) => this.#warnFallback(this.#log, { err, task: task.name }, 'periodic task failed'))
+        .finally(() => {
+          running = false
+          this.#running.delete(run)
+        })
+      this.#running.add(run)
+    }, task.everyMs)
   }
 
   async #register(): Promise<void> {
@@ -99,6 +135,8 @@ export class PeriodicWork {
   async close(): Promise<void> {
     this.#closed = true
     clearTimeout(this.#retry)
+    for (const timer of this.#fallbacks) clearInterval(timer)
+    await Promise.all(this.#running)
     await this.#worker.close()
     await this.#queue.close()
     this.#workerConnection.disconnect()
