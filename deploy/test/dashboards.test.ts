@@ -57,6 +57,8 @@ t.test('the issue’s panels are there', async (t) => {
     'booking_payment_failures_total',
     'booking_outbox_lag_seconds',
     'bullmq_jobs',
+    'bullmq_failed_jobs_total',
+    'booking_periodic_runs_total',
     'nodejs_eventloop_lag_p99_seconds',
     'process_cpu_seconds_total',
     'process_resident_memory_bytes',

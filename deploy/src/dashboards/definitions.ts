@@ -268,6 +268,23 @@ const sales: DashboardSpec = {
             },
           ],
         },
+        {
+          title: 'Jobs failed for good, per hour (list and replay: stagepass jobs)',
+          unit: 'short',
+          queries: [
+            {
+              expr: `sum by (queue, consumer) (increase(bullmq_failed_jobs_total{${J}}[1h]))`,
+              legend: '{{queue}} ({{consumer}})',
+            },
+          ],
+        },
+        {
+          title: 'Periodic work runs (once per interval across instances)',
+          unit: 'ops',
+          queries: [
+            { expr: `sum by (task, outcome) (${rate('booking_periodic_runs_total')})`, legend: '{{task}} {{outcome}}' },
+          ],
+        },
       ],
     },
   ],

@@ -7,6 +7,7 @@ import {
   type QueueTokenSigner,
   queueTokenRejection,
   tallyCounter,
+  throttledWarning,
 } from '@stagepass/kit'
 import type { TokenStateReader } from '@stagepass/queue'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -53,7 +54,7 @@ class InvalidToken extends Error {}
  * an error log line per request.
  */
 export function createQueueGuard({ signer, readTokenState, cache }: QueueGuardOptions) {
-  let lastOutageLogged = 0
+  const warnOutage = throttledWarning()
   const refuse = (reply: FastifyReply, code: QueueTokenRejection, queueOrder?: number) => {
     checks.add(code)
     const body = queueTokenRejection(code, queueOrder)
@@ -73,10 +74,7 @@ export function createQueueGuard({ signer, readTokenState, cache }: QueueGuardOp
   const failed = (request: FastifyRequest, reply: FastifyReply, err: unknown) => {
     if (err instanceof InvalidToken) return refuse(reply, 'TOKEN_INVALID')
     if (!isRedisUnavailableError(err)) throw err
-    if (Date.now() - lastOutageLogged > 5000) {
-      lastOutageLogged = Date.now()
-      request.log.warn({ err }, 'queue store unreachable; protected routes answer 503')
-    }
+    warnOutage(request.log, { err }, 'queue store unreachable; protected routes answer 503')
     refuse(reply, 'QUEUE_UNAVAILABLE')
   }
 

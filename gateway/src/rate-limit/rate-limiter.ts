@@ -1,4 +1,11 @@
-import { counter, errorBody, isRedisUnavailableError, queueUserOf, signedInUserOf } from '@stagepass/kit'
+import {
+  counter,
+  errorBody,
+  isRedisUnavailableError,
+  queueUserOf,
+  signedInUserOf,
+  throttledWarning,
+} from '@stagepass/kit'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { RouteEntry } from '../route-table.js'
 import { clientAddressKey } from './client-address.js'
@@ -61,7 +68,7 @@ function shownCheck(checks: readonly Check[], counts: readonly WindowCount[]): n
  * A Redis that cannot answer lets requests through unchecked (see docs/abuse-limits.md).
  */
 export function createRateLimiter({ limits, countHits, redisPrefix, routes }: RateLimiterOptions) {
-  let lastOutageLogged = 0
+  const warnOutage = throttledWarning()
   const keyPrefix = Object.fromEntries(
     ROUTE_GROUPS.map((group) => [group, `${redisPrefix}{rate-limit:${group}}:`]),
   ) as Record<RouteGroup, string>
@@ -93,10 +100,7 @@ export function createRateLimiter({ limits, countHits, redisPrefix, routes }: Ra
   const unavailable = (request: FastifyRequest, err: unknown) => {
     if (!isRedisUnavailableError(err)) throw err
     unchecked.inc()
-    if (Date.now() - lastOutageLogged > 5000) {
-      lastOutageLogged = Date.now()
-      request.log.warn({ err }, 'rate-limit store unreachable; limited routes pass unchecked')
-    }
+    warnOutage(request.log, { err }, 'rate-limit store unreachable; limited routes pass unchecked')
   }
 
   return function limitRequestRate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {

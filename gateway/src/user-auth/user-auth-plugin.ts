@@ -1,4 +1,12 @@
-import { bearerToken, errorBody, queueUserOf, tallyCounter, USER_HEADER, type UserAuthConfig } from '@stagepass/kit'
+import {
+  bearerToken,
+  errorBody,
+  queueUserOf,
+  tallyCounter,
+  throttledWarning,
+  USER_HEADER,
+  type UserAuthConfig,
+} from '@stagepass/kit'
 import type {
   FastifyInstance,
   FastifyReply,
@@ -58,7 +66,7 @@ export interface UserAuthPluginOptions {
 export const userAuthPlugin = fp<UserAuthPluginOptions>(
   async (fastify: FastifyInstance, { config, routes }) => {
     const checkUserToken = createUserTokenVerifier(config)
-    let lastOutageLogged = 0
+    const warnOutage = throttledWarning()
 
     const refuse = (reply: FastifyReply, outcome: keyof typeof MESSAGES) => {
       checks.add(outcome)
@@ -86,10 +94,7 @@ export const userAuthPlugin = fp<UserAuthPluginOptions>(
       if (!(check instanceof Promise)) return apply(check)
       check.then(apply, (err) => {
         if (!(err instanceof IdentityProviderUnavailable)) return done(err)
-        if (Date.now() - lastOutageLogged > 5000) {
-          lastOutageLogged = Date.now()
-          request.log.warn({ err }, 'identity provider keys unavailable; user routes answer 503')
-        }
+        warnOutage(request.log, { err }, 'identity provider keys unavailable; user routes answer 503')
         refuse(reply, 'IDENTITY_UNAVAILABLE')
         done()
       })

@@ -1,12 +1,15 @@
-import { counter, createBlockingRedis, gauge } from '@stagepass/kit'
+import { counter, createBlockingRedis, gauge, type WarningLog } from '@stagepass/kit'
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { type ConsumerName, type EventName, type EventPayloads, SUBSCRIPTIONS } from './events.js'
+import { observeConnection, observeQueue, observeWorker, stderrLog } from './observe.js'
 
 export interface EventBusOptions {
   redisUrl: string
   /** The deployment's REDIS_PREFIX (`sp:`); BullMQ keys live under `<prefix>bull:`. */
   redisPrefix: string
+  /** Where connection, queue and worker errors and failed jobs are reported (throttled); stderr by default. */
+  log?: WarningLog
 }
 
 export interface EventMeta {
@@ -19,7 +22,7 @@ export type EventHandlers = {
   [E in EventName]?: (payload: EventPayloads[E], meta: EventMeta) => Promise<void>
 }
 
-const queueName = (consumer: ConsumerName) => `events-${consumer}`
+export const queueName = (consumer: ConsumerName) => `events-${consumer}`
 export const bullPrefix = (redisPrefix: string) => `${redisPrefix}bull`
 // BullMQ refuses custom job ids that look like integers, and outbox ids are integers.
 const jobIdOf = (eventId: string) => `event-${eventId}`
@@ -40,12 +43,14 @@ export class EventPublisher {
   readonly #queues = new Map<ConsumerName, Queue>()
   readonly #connection: Redis
   readonly #prefix: string
+  readonly #log: WarningLog
 
-  constructor({ redisUrl, redisPrefix }: EventBusOptions) {
+  constructor({ redisUrl, redisPrefix, log = stderrLog }: EventBusOptions) {
     // Fails fast while Redis is down, so the outbox relay can retry later instead of hanging.
     this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    this.#connection.on('error', () => {})
+    observeConnection(this.#connection, { log, queue: 'events' })
     this.#prefix = bullPrefix(redisPrefix)
+    this.#log = log
   }
 
   #queue(consumer: ConsumerName): Queue {
@@ -55,7 +60,7 @@ export class EventPublisher {
         connection: this.#connection as ConnectionOptions,
         prefix: this.#prefix,
       })
-      queue.on('error', () => {})
+      observeQueue(queue, { log: this.#log, queue: queueName(consumer) })
       this.#queues.set(consumer, queue)
     }
     return queue
@@ -98,10 +103,21 @@ export class EventPublisher {
 export function consumeEvents(
   consumer: ConsumerName,
   handlers: EventHandlers,
-  { redisUrl, redisPrefix, concurrency = 8 }: EventBusOptions & { concurrency?: number },
+  {
+    redisUrl,
+    redisPrefix,
+    log = stderrLog,
+    concurrency = 8,
+    warnEveryMs,
+  }: EventBusOptions & {
+    concurrency?: number
+    /** At most one warning per source this often (ms; 5 s by default). */
+    warnEveryMs?: number
+  },
 ): Worker {
+  const observation = { log, queue: queueName(consumer), consumer, ...(warnEveryMs ? { warnEveryMs } : {}) }
   const connection = createBlockingRedis(redisUrl)
-  connection.on('error', () => {})
+  observeConnection(connection, observation)
   const worker = new Worker(
     queueName(consumer),
     async (job: Job) => {
@@ -119,7 +135,7 @@ export function consumeEvents(
     },
     { connection: connection as ConnectionOptions, prefix: bullPrefix(redisPrefix), concurrency, autorun: true },
   )
-  worker.on('error', () => {})
+  observeWorker(worker, observation)
   worker.on('closed', () => connection.disconnect())
   return worker
 }

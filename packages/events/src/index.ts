@@ -5,6 +5,7 @@ export {
   type EventHandlers,
   type EventMeta,
   EventPublisher,
+  queueName,
   registerJobCountGauge,
 } from './bus.js'
 export {
@@ -17,3 +18,5 @@ export {
   type ReservationReleased,
   SUBSCRIPTIONS,
 } from './events.js'
+export { type FailedJob, FailedJobs, type FailedJobsOptions } from './failed-jobs.js'
+export { type BullmqObservation, observeConnection, observeQueue, observeWorker } from './observe.js'

@@ -109,6 +109,7 @@ export {
   signerFromEnv,
 } from './service-assertion.js'
 export { callerFor, type ServiceTrustOptions, serviceTrustPlugin } from './service-trust.js'
+export { type ThrottledWarning, throttledWarning, type WarningLog } from './throttled-warning.js'
 export {
   assertSignedInUser,
   signedInUserOf,

@@ -21,6 +21,7 @@ import {
   type ServiceAssertionRejection,
   type ServiceCaller,
 } from './service-assertion.js'
+import { throttledWarning } from './throttled-warning.js'
 
 /**
  * The receiving side of service assertions, for a context's own process (split mode). Each route
@@ -85,17 +86,15 @@ export const serviceTrustPlugin = fp<ServiceTrustOptions>(
       gateway: parseAssertionKeys(gatewayKeys),
       ...(bookingKeys ? { booking: parseAssertionKeys(bookingKeys) } : {}),
     })
-    let lastLogged = 0
+    const warnRefused = throttledWarning()
 
     const refuse = (request: FastifyRequest, reply: FastifyReply, code: Refusal, expected: ServiceCaller) => {
       refusals.add(code)
-      if (Date.now() - lastLogged > 5000) {
-        lastLogged = Date.now()
-        request.log.warn(
-          { code, url: request.url, from: request.ip },
-          'request without a valid service assertion refused',
-        )
-      }
+      warnRefused(
+        request.log,
+        { code, url: request.url, from: request.ip },
+        'request without a valid service assertion refused',
+      )
       const [status, message] = MESSAGES[code]
       reply.code(status).send(errorBody(status, code, message.replace('%s', CALLERS[expected])))
     }

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { ConfigError } from '@stagepass/kit'
 import { bench } from './commands/bench.js'
+import { jobs } from './commands/jobs.js'
 import { start } from './commands/start.js'
 import { test } from './commands/test.js'
 import { userToken } from './commands/user-token.js'
 import { PreflightError } from './preflight.js'
 
 const usage =
-  'usage: stagepass start split|monolith | test [files…] | bench [--duration s] [--runs n] [--connections n] [--only suites] | user-token <userId>'
+  'usage: stagepass start split|monolith | test [files…] | bench [--duration s] [--runs n] [--connections n] [--only suites] | user-token <userId> | jobs failed [queue…] | jobs replay <queue> [jobId…]'
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -23,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
       return bench(rest)
     case 'user-token':
       return userToken(rest)
+    case 'jobs':
+      return jobs(rest)
     default:
       process.stderr.write(`${usage}\n`)
       return 2

@@ -32,7 +32,7 @@ export interface BookingAppOptions {
 export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify, opts) => {
   const { settings, redis } = opts
   await fastify.register(dbPlugin, { config: opts.mysql })
-  const expiry = new HoldExpiryQueue({ redisUrl: redis.url, redisPrefix: redis.prefix })
+  const expiry = new HoldExpiryQueue({ redisUrl: redis.url, redisPrefix: redis.prefix, log: fastify.log })
   let workers: BookingWorkers | undefined
   const hooks: BookingHooks = {
     eventsCommitted: () => workers?.relay.nudge(),

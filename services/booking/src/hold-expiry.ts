@@ -1,5 +1,5 @@
-import { bullPrefix } from '@stagepass/events'
-import { createBlockingRedis } from '@stagepass/kit'
+import { bullPrefix, observeConnection, observeQueue, observeWorker } from '@stagepass/events'
+import { createBlockingRedis, type WarningLog } from '@stagepass/kit'
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { withTimeout } from './timeout.js'
@@ -25,19 +25,21 @@ export class HoldExpiryQueue {
   readonly #queue: Queue<ExpiryJob>
   readonly #redisUrl: string
   readonly #prefix: string
+  readonly #log: WarningLog
   #worker: Worker<ExpiryJob> | undefined
 
-  constructor({ redisUrl, redisPrefix }: { redisUrl: string; redisPrefix: string }) {
+  constructor({ redisUrl, redisPrefix, log }: { redisUrl: string; redisPrefix: string; log: WarningLog }) {
     this.#redisUrl = redisUrl
     this.#prefix = bullPrefix(redisPrefix)
+    this.#log = log
     // Fails fast while Redis is down, so a reserve never waits on it.
     this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    this.#connection.on('error', () => {})
+    observeConnection(this.#connection, { log, queue: QUEUE })
     this.#queue = new Queue<ExpiryJob>(QUEUE, {
       connection: this.#connection as ConnectionOptions,
       prefix: this.#prefix,
     })
-    this.#queue.on('error', () => {})
+    observeQueue(this.#queue, { log, queue: QUEUE })
   }
 
   async schedule(reservationId: number, expiresAt: Date): Promise<void> {
@@ -58,7 +60,7 @@ export class HoldExpiryQueue {
 
   startWorker(expire: ExpireHold, concurrency = 16): void {
     const connection = createBlockingRedis(this.#redisUrl)
-    connection.on('error', () => {})
+    observeConnection(connection, { log: this.#log, queue: QUEUE, consumer: 'booking' })
     this.#worker = new Worker<ExpiryJob>(
       QUEUE,
       async (job: Job<ExpiryJob>, token?: string) => {
@@ -70,7 +72,7 @@ export class HoldExpiryQueue {
       },
       { connection: connection as ConnectionOptions, prefix: this.#prefix, concurrency },
     )
-    this.#worker.on('error', () => {})
+    observeWorker(this.#worker, { log: this.#log, queue: QUEUE, consumer: 'booking' })
     this.#worker.on('closed', () => connection.disconnect())
   }
 

@@ -19,6 +19,12 @@ export const paymentAmount = counter('booking_payments_amount_total', 'Points pa
 export const paymentFailures = counter('booking_payment_failures_total', 'Payments refused or failed, by error code', [
   'code',
 ])
+export const periodicRuns = counter(
+  'booking_periodic_runs_total',
+  'Periodic task runs (hold sweep, payment reconciler, outbox retention) by task and outcome, across instances once per interval',
+  ['task', 'outcome'],
+)
+
 export const paymentsReconciled = counter(
   'booking_payments_reconciled_total',
   'Unfinished payments settled by the reconciler, by outcome',

@@ -1,6 +1,7 @@
 import type { Database, Db } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
 import type { EventName, EventPayloads } from '@stagepass/events'
+import { throttledWarning } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql, type Transaction } from 'kysely'
 import { addOutboxLagProbe, outboxPublished } from './metrics.js'
@@ -60,7 +61,8 @@ export class OutboxRelay {
   #again = false
   #stopped = true
   #removeProbe: (() => void) | undefined
-  #lastWarning = 0
+  readonly #warnFailure = throttledWarning()
+  readonly #warnUnpublished = throttledWarning()
 
   constructor({ db, sink, pollIntervalMs, batchSize = 100, publishTimeoutMs = 2000, log }: RelayOptions) {
     this.#db = db
@@ -106,9 +108,7 @@ export class OutboxRelay {
     this.#running = this.#drain()
       .catch((err) => {
         // The database being away would otherwise log on every poll.
-        if (Date.now() - this.#lastWarning < 5000) return
-        this.#lastWarning = Date.now()
-        this.#log.warn({ err }, 'outbox relay failed; retrying')
+        this.#warnFailure(this.#log, { err }, 'outbox relay failed; retrying')
       })
       .finally(() => {
         this.#running = undefined
@@ -181,10 +181,7 @@ export class OutboxRelay {
       if (sentIds.length) outboxPublished.inc({ outcome: 'sent' }, sentIds.length)
       if (failed) {
         outboxPublished.inc({ outcome: 'failed' }, failed)
-        if (Date.now() - this.#lastWarning >= 5000) {
-          this.#lastWarning = Date.now()
-          this.#log.warn({ failed, claimed: rows.length }, 'outbox events not published; will retry')
-        }
+        this.#warnUnpublished(this.#log, { failed, claimed: rows.length }, 'outbox events not published; will retry')
       }
       return { claimed: rows.length, sent: sentIds.length, failed }
     })

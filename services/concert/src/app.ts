@@ -37,6 +37,7 @@ export const concertApp: FastifyPluginAsync<ConcertAppOptions> = async (fastify,
       cache,
       redisUrl: opts.redis.url,
       redisPrefix: opts.redis.prefix,
+      log: fastify.log,
     })
     fastify.addHook('onClose', async () => {
       await consumer.close()

@@ -1,5 +1,6 @@
 import type { Db } from '@stagepass/db'
 import { consumeEvents, type EventName } from '@stagepass/events'
+import type { WarningLog } from '@stagepass/kit'
 import type { AvailabilityCache } from './availability-cache.js'
 import { findConcertIdOfOption } from './catalog.js'
 import { availabilityInvalidations } from './metrics.js'
@@ -9,6 +10,7 @@ export interface AvailabilityEventsOptions {
   cache: AvailabilityCache
   redisUrl: string
   redisPrefix: string
+  log: WarningLog
 }
 
 /** The running consumer; closing it lets the handler in progress finish. */
@@ -28,6 +30,7 @@ export function consumeAvailabilityEvents({
   cache,
   redisUrl,
   redisPrefix,
+  log,
 }: AvailabilityEventsOptions): AvailabilityEventsConsumer {
   // A performance never moves to another concert, so the lookup is remembered.
   const concertOf = new Map<number, number>()
@@ -59,6 +62,6 @@ export function consumeAvailabilityEvents({
       'reservation.released': (payload) => seatsChanged('reservation.released', payload.concertOptionId),
       'payment.completed': (payload) => seatsChanged('payment.completed', payload.concertOptionId),
     },
-    { redisUrl, redisPrefix },
+    { redisUrl, redisPrefix, log },
   )
 }

@@ -1,3 +1,4 @@
+import { throttledWarning } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import {
   abandonments,
@@ -45,7 +46,7 @@ export function startAdmissionTicker(
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   let current: Promise<void> = Promise.resolve()
-  let lastFailureLogged = 0
+  const warnFailure = throttledWarning()
 
   const tick = async () => {
     try {
@@ -59,10 +60,7 @@ export function startAdmissionTicker(
       }
     } catch (err) {
       // While Redis is down every tick fails; one line every few seconds is enough to say so.
-      if (Date.now() - lastFailureLogged > 5000) {
-        lastFailureLogged = Date.now()
-        log.warn({ err }, 'admission tick failed')
-      }
+      warnFailure(log, { err }, 'admission tick failed')
     }
   }
   const loop = () => {

@@ -5,6 +5,7 @@ import {
   handleError,
   parseQueueTokenKeys,
   redisReady,
+  throttledWarning,
 } from '@stagepass/kit'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { adminListener } from './admin-listener.js'
@@ -33,12 +34,8 @@ export interface QueueAppOptions {
 export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opts) => {
   const { config } = opts
   const redis = createRedis(config.REDIS_URL)
-  let lastErrorLogged = 0
-  redis.on('error', (err) => {
-    if (Date.now() - lastErrorLogged < 5000) return
-    lastErrorLogged = Date.now()
-    fastify.log.warn({ err }, 'queue store (Redis) unreachable')
-  })
+  const warnUnreachable = throttledWarning()
+  redis.on('error', (err) => warnUnreachable(fastify.log, { err }, 'queue store (Redis) unreachable'))
   const store = createQueueStore(redis, config.REDIS_PREFIX, {
     admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
     maxActive: config.QUEUE_MAX_ACTIVE,
@@ -53,7 +50,7 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
   fastify.readiness.add('redis', () => redis.ping())
   const stopMemoryReport = reportRedisMemory(() => redis.info('memory'))
   // During an outage every request fails the same way: one warning every few seconds, not one error each.
-  let lastOutageLogged = 0
+  const warnOutage = throttledWarning()
   fastify.setErrorHandler<FastifyError>((err, request, reply) => {
     if (err instanceof QueueFullError) {
       // Expected under a flood, and counted: no log line per refusal.
@@ -64,10 +61,7 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
         .send(errorBody(503, err.code, err.message))
     }
     if (err.code !== 'QUEUE_UNAVAILABLE') return handleError(err, request, reply)
-    if (Date.now() - lastOutageLogged > 5000) {
-      lastOutageLogged = Date.now()
-      request.log.warn({ err }, 'queue store unreachable; queue routes answer 503')
-    }
+    warnOutage(request.log, { err }, 'queue store unreachable; queue routes answer 503')
     return reply.code(503).send(errorBody(503, err.code, err.message))
   })
 

@@ -36,6 +36,6 @@ export function revokeTokensOnPayment(
         }
       },
     },
-    bus,
+    { ...bus, log },
   )
 }

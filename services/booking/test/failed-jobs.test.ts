@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { bullPrefix, consumeEvents, type PaymentCompleted } from '@stagepass/events'
+import { registry, type WarningLog } from '@stagepass/kit'
+import { fromRoot } from '@stagepass/launcher'
+import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
+import { Queue } from 'bullmq'
+import { sql } from 'kysely'
+import t from 'tap'
+import { startDataPlatformConsumer } from '../src/data-platform.js'
+import { count } from './helpers/booking.js'
+
+const database = await createTestDatabase(t)
+const { db } = database
+const redis = createTestRedisPrefix(t)
+const redisPort = Number(new URL(redis.url).port || 6379)
+
+/** Warnings as the process's logger would write them. */
+function capturedLog() {
+  const lines: Array<{ fields: Record<string, unknown>; message: string }> = []
+  const log: WarningLog = { warn: (fields, message) => lines.push({ fields, message }) }
+  return { log, lines }
+}
+
+/** The operator's command: `stagepass jobs …` against the test's Redis prefix. */
+async function jobsCommand(...args: string[]): Promise<string[]> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [fromRoot('packages', 'launcher', 'dist/src/cli.js'), 'jobs', ...args],
+    { env: { ...process.env, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix } },
+  )
+  return stdout.split('\n').filter(Boolean)
+}
+
+async function failedJobsCounted(queue: string): Promise<number> {
+  const metric = registry.getSingleMetric('bullmq_failed_jobs_total')
+  const values = metric ? (await metric.get()).values : []
+  return values.find((v) => v.labels.queue === queue)?.value ?? 0
+}
+
+t.test('a consumer that fails for good: counted, listed, and replayed once fixed', async (t) => {
+  const { log, lines } = capturedLog()
+  const consumer = startDataPlatformConsumer(db, { redisUrl: redis.url, redisPrefix: redis.prefix, log })
+  t.teardown(() => consumer.close())
+  // The data platform's table is away: every attempt fails.
+  await sql`rename table sent_analytics to sent_analytics_away`.execute(db)
+
+  const queue = new Queue('events-data-platform', {
+    connection: { host: '127.0.0.1', port: redisPort },
+    prefix: bullPrefix(redis.prefix),
+  })
+  t.teardown(() => queue.close())
+  const payment: PaymentCompleted = {
+    paymentId: 9001,
+    reservationId: 7001,
+    userId: 501,
+    seatId: 1,
+    concertOptionId: 1,
+    amount: 10_000,
+    paidAt: new Date().toISOString(),
+  }
+  // As the publisher enqueues it, with fewer attempts so they run out within the test.
+  await queue.add('payment.completed', payment, {
+    jobId: 'event-4242',
+    attempts: 2,
+    backoff: { type: 'fixed', delay: 10 },
+  })
+
+  t.ok(await eventually(async () => (await failedJobsCounted('events-data-platform')) === 1), 'counted once')
+  t.ok(
+    lines.some((l) => /last attempt/.test(l.message) && l.fields.jobId === 'event-4242'),
+    'logged with its job id',
+  )
+  const listed = (await jobsCommand('failed')).map((line) => JSON.parse(line))
+  t.match(listed, [{ queue: 'events-data-platform', id: 'event-4242', name: 'payment.completed', attempts: 2 }])
+  t.match(listed[0]?.reason, /sent_analytics/, 'with the reason it failed')
+
+  await sql`rename table sent_analytics_away to sent_analytics`.execute(db)
+  const replayed = JSON.parse((await jobsCommand('replay', 'events-data-platform'))[0] ?? '{}')
+  t.same(replayed, { queue: 'events-data-platform', replayed: ['event-4242'] })
+  t.ok(await eventually(async () => (await count(db, 'sent_analytics')) === 1), 'the replay records the payment')
+  t.ok(await eventually(async () => (await jobsCommand('failed', 'events-data-platform')).length === 0), 'none left')
+  t.equal(await failedJobsCounted('events-data-platform'), 1, 'the replay does not fail again')
+})
+
+t.test('the operator command names an unknown queue', async (t) => {
+  await t.rejects(jobsCommand('replay', 'no-such-queue'), /unknown queue "no-such-queue"/)
+})
+
+t.test('a broken BullMQ connection is logged, throttled, with the count left out', async (t) => {
+  const proxy = await startTcpProxy(t, '127.0.0.1', redisPort)
+  const { log, lines } = capturedLog()
+  const worker = consumeEvents(
+    'concert',
+    {},
+    { redisUrl: `redis://127.0.0.1:${proxy.port}`, redisPrefix: redis.prefix, log, warnEveryMs: 500 },
+  )
+  t.teardown(() => worker.close(true))
+  await worker.waitUntilReady()
+  await proxy.disable()
+  const connectionErrors = () => lines.filter((l) => l.message === 'BullMQ connection error')
+  t.ok(
+    await eventually(async () => connectionErrors().some((l) => Number(l.fields.suppressed) > 0)),
+    'a later warning counts the errors it left out',
+  )
+  const [first] = connectionErrors()
+  t.match(first?.fields, { queue: 'events-concert', consumer: 'concert' }, 'names the queue and consumer')
+  t.match(String((first?.fields.err as Error | undefined)?.message), /ECONNREFUSED|ECONNRESET|closed/)
+  await proxy.enable()
+})
