@@ -6,6 +6,7 @@ import {
   apiClient,
   eventually,
   freePort,
+  readyOnOperationsPort,
   startSystem,
   tally,
 } from '@stagepass/testkit'
@@ -18,14 +19,6 @@ async function requestsServed(proc: RunningProcess): Promise<number> {
     .split('\n')
     .filter((l) => l.startsWith('http_request_duration_seconds_count{') && l.includes('route="/reservations/'))
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)
-}
-
-const readyOnItsOperationsPort = async (proc: RunningProcess) => {
-  try {
-    return (await fetch(`http://127.0.0.1:${proc.spec.opsPort}/health/ready`)).status === 200
-  } catch {
-    return false
-  }
 }
 
 t.test(
@@ -52,7 +45,7 @@ t.test(
     victim.child.kill('SIGKILL')
     await victim.exited
     const back = await eventually(
-      async () => victim.child.pid !== killedPid && (await readyOnItsOperationsPort(victim)),
+      async () => victim.child.pid !== killedPid && (await readyOnOperationsPort(victim)),
       30_000,
     )
     const duringOutage = seen.length
@@ -61,7 +54,7 @@ t.test(
     await flow
 
     t.ok(back, 'the killed instance was restarted: its readiness answers again on its operations port')
-    t.ok(await readyOnItsOperationsPort(survivor), 'the other instance kept running')
+    t.ok(await readyOnOperationsPort(survivor), 'the other instance kept running')
     t.ok(survivor.child.exitCode === null && survivor.child.signalCode === null, 'nothing else was stopped')
     const statuses = tally(seen.map((r) => r.status))
     const failed = seen.length - (statuses['404'] ?? 0)
