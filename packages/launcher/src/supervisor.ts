@@ -100,7 +100,10 @@ export function supervise(procs: RunningProcess[], options: SuperviseOptions): S
         proc.exited = next.exited
         watch(proc, recent, Date.now(), streak)
         waitUntilReady(proc, '/health/live').then(
-          () => log(`${proc.spec.name} is back (restart ${recent.length} within ${policy.windowMs / 1000} s)`),
+          () => {
+            if (!stopping)
+              log(`${proc.spec.name} is back (restart ${recent.length} within ${policy.windowMs / 1000} s)`)
+          },
           () => {},
         )
       }, delayMs)
