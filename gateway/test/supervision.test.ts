@@ -36,9 +36,16 @@ t.test(
 
     // Requests flow through the gateway while the instance is killed and restarted.
     const seen: ApiResponse[] = []
+    /** When each wave with a failure ended: reported (how long requests failed), not judged. */
+    const failingWaves: number[] = []
     let flowing = true
     const flow = (async () => {
-      while (flowing) seen.push(...(await wave()))
+      while (flowing) {
+        const answers = await wave()
+        const at = performance.now()
+        seen.push(...answers)
+        if (answers.some((r) => r.status >= 500)) failingWaves.push(at)
+      }
     })()
     await eventually(async () => seen.length >= 200)
     const killedPid = victim.child.pid
@@ -59,6 +66,8 @@ t.test(
     const statuses = tally(seen.map((r) => r.status))
     const failed = seen.length - (statuses['404'] ?? 0)
     t.ok(failed < seen.length / 4, `the system kept answering: ${JSON.stringify(statuses)}`)
+    const failingFor = failingWaves.length ? (failingWaves.at(-1) as number) - (failingWaves[0] as number) : 0
+    t.comment(`requests failed for ${failingFor.toFixed(0)} ms (${failingWaves.length} waves of 50 had a failure)`)
     t.ok(
       seen.every((r) => r.status === 404 || (r.status >= 502 && r.status <= 504 && typeof r.body.code === 'string')),
       'a request caught by the kill got a 5xx in the documented shape, never a hang',

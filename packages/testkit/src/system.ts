@@ -93,7 +93,11 @@ export async function startSystem(
   const log: string[] = []
   const output = new PassThrough()
   output.on('data', (chunk: Buffer) => log.push(chunk.toString()))
-  const processes = await startProcesses(specs, { output })
+  const processes = await startProcesses(specs, { output }).catch((err: Error) => {
+    // What the process that did not come up said is the only clue to why.
+    t.comment(`process output:\n${log.join('')}`)
+    throw err
+  })
   const supervisor = supervise(processes, {
     output,
     log: (line) => output.write(`launcher  | ${line}\n`),
