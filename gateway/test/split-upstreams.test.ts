@@ -59,8 +59,8 @@ t.test('an upstream that is down gives a fast 503 in the documented shape; readi
   t.equal(ready.body.data.checks.point, 'up')
 
   const point = system.processes.find((p) => p.spec.name === 'point')
-  point?.child.kill('SIGKILL')
-  await point?.exited
+  // Killed for good: the launcher would otherwise restart it.
+  if (point) await system.retire(point, 'SIGKILL')
 
   for (const [method, path, body] of [
     ['GET', '/points/current/1', undefined],

@@ -1,6 +1,6 @@
 // @ts-check
 /** Holding a seat and paying for it, as a buyer does it: shared by the sale scenarios. */
-import { check } from 'k6'
+import { check, sleep } from 'k6'
 import { dataOf, errorCode, expectStatus, pay, reserveSeat } from './api.js'
 import { pickAny, seatsOf } from './catalog.js'
 import { paymentsCompleted, seatHolds } from './metrics.js'
@@ -47,9 +47,15 @@ export function holdAnySeat(
   return { outcome: 'failed' }
 }
 
+/** Seconds between payment attempts whose answer was lost: an instance restarting needs a moment. */
+const PAY_RETRY_PAUSES = [0.25, 0.5, 1, 2]
+
 /**
- * Pays for a hold. A failed attempt is retried with the same Idempotency-Key, so points are never
- * taken twice. After a payment the token is revoked: the buyer leaves the store.
+ * Pays for a hold. An attempt whose answer was lost — the connection reset (status 0), or a 502, 503
+ * or 504 because the instance paying it died or was busy — is sent again with the same
+ * Idempotency-Key after a pause: the payment happened once or not at all, and the retry returns its
+ * receipt or makes it, so points are never taken twice. After a payment the token is revoked: the buyer
+ * leaves the store.
  * @param {import('./queue.js').Pass} pass
  * @param {import('./api.js').Hold} hold
  * @param {{ measured?: boolean }} [options]
@@ -57,7 +63,8 @@ export function holdAnySeat(
  */
 export function payForHold(pass, hold, { measured = false } = {}) {
   const key = `loadtest-${hold.reservationId}`
-  for (let attempt = 0; attempt < 3; attempt++) {
+  let lost = false
+  for (let attempt = 0; attempt <= PAY_RETRY_PAUSES.length; attempt++) {
     const res = pay(pass, hold.reservationId, key, { measured })
     /** @type {import('./api.js').Receipt | undefined} */
     const receipt = dataOf(res)
@@ -67,8 +74,17 @@ export function payForHold(pass, hold, { measured = false } = {}) {
       leaveStore()
       return receipt
     }
-    // A 4xx is the answer (expired, already paid, not enough points); only a 5xx is worth a retry.
-    if (res.status < 500) break
+    // A lost answer whose payment went through: payment.completed has revoked the token meanwhile.
+    if (lost && errorCode(res) === 'TOKEN_REVOKED') {
+      paymentsCompleted.add(1)
+      leaveStore()
+      return undefined
+    }
+    // Any other 4xx is the answer (expired, already paid, not enough points): not worth a retry.
+    if (res.status !== 0 && res.status < 500) break
+    lost = true
+    const pause = PAY_RETRY_PAUSES[attempt]
+    if (pause !== undefined) sleep(pause)
   }
   check(hold, { 'pay for the hold: 200': () => false })
   return undefined

@@ -4,7 +4,7 @@ import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import { ConfigError, type HttpConfig } from './config.js'
 import { type SecretSetting, warnAboutDevelopmentSecrets } from './development-secrets.js'
-import { handleError, handleNotFound } from './error-handler.js'
+import { errorBody, handleError, handleNotFound } from './error-handler.js'
 import { healthPlugin, Readiness } from './health.js'
 import { loggerOptions } from './logger.js'
 import { metricsPlugin } from './metrics.js'
@@ -40,7 +40,8 @@ export function createSideServer({ service, config, trustedProxies = [] }: Serve
     requestIdHeader: false,
     // Per-request access lines cost throughput; the duration histogram records every request instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
-    return503OnClosing: true,
+    // Fastify's own closing reply has no `code`: the hook below answers in the documented shape instead.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     connectionTimeout: 30_000,
     keepAliveTimeout: 65_000,
@@ -51,9 +52,17 @@ export function createSideServer({ service, config, trustedProxies = [] }: Serve
   app.setValidatorCompiler(validatorCompiler)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
+  let closing = false
+  app.addHook('preClose', (done) => {
+    closing = true
+    done()
+  })
   // Callback-style hooks on the hot path: no promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id)
+    // A request that reaches a draining server on a connection it still had open (keep-alive, pipelined)
+    // is refused before any work: the client retries elsewhere (Fastify has set `Connection: close`).
+    if (closing) return reply.code(503).send(errorBody(503, 'SHUTTING_DOWN', 'server is shutting down; retry'))
     done()
   })
   return app

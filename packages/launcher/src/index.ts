@@ -7,6 +7,13 @@ export { fromRoot, repoRoot } from './paths.js'
 export { freePort } from './ports.js'
 export { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from './processes.js'
 export {
+  DEFAULT_RESTART_POLICY,
+  type RestartPolicy,
+  type SupervisionEnd,
+  type Supervisor,
+  supervise,
+} from './supervisor.js'
+export {
   dropTestDatabases,
   removeKeys,
   removeTestKeys,

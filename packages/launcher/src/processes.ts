@@ -7,7 +7,11 @@ const COLORS = [36, 33, 35, 32, 34, 91, 93, 95, 92, 94]
 
 export interface RunningProcess {
   spec: ProcessSpec
+  /** Its place in the system (the colour of its log prefix); a restart keeps it. */
+  index: number
+  /** The running child: a supervised process that is restarted gets a new one (supervisor.ts). */
   child: ChildProcess
+  /** When that child exits, with its exit code (null when a signal ended it). */
   exited: Promise<number | null>
 }
 
@@ -37,7 +41,7 @@ export function spawnProcess(
     if (stream) createInterface({ input: stream }).on('line', (line) => output.write(`${prefix}${line}\n`))
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { spec, child, exited }
+  return { spec, index, child, exited }
 }
 
 /**

@@ -4,12 +4,14 @@ import {
   loadLauncherConfig,
   type Mode,
   planProcesses,
+  type RestartPolicy,
   type RunningProcess,
   SERVICES,
   type ServiceName,
+  type SupervisionEnd,
   sharedEnv,
   startProcesses,
-  stopAll,
+  supervise,
 } from '@stagepass/launcher'
 import { createTestDatabase, type TestDatabase } from './database.js'
 import { createTestRedisPrefix } from './redis.js'
@@ -27,12 +29,17 @@ export interface TestSystem extends TestDatabase {
   opsUrl: string
   redisPrefix: string
   redisUrl: string
+  /** The processes, supervised as `npm start` does: one that dies is restarted (same object, new `child`). */
   processes: RunningProcess[]
   /** The operations port where a context's metrics are: its own process (its first instance) in split, the monolith's otherwise. */
   opsUrlOf(context: ServiceName): string
-  /** Everything the processes printed, for diagnosing a failure. */
+  /** Everything the processes (and the launcher: `launcher  | …`) printed, for diagnosing a failure. */
   output(): string
   stop(): Promise<Array<number | null>>
+  /** Stops one process for good (not restarted): an outage of that instance. */
+  retire(proc: RunningProcess, signal?: NodeJS.Signals): Promise<number | null>
+  /** Settles when the system has stopped: by `stop()`, or after the launcher gave up on a process. */
+  ended: Promise<SupervisionEnd>
 }
 
 export interface SystemOptions {
@@ -40,13 +47,18 @@ export interface SystemOptions {
   scale?: Partial<Record<ServiceName, number>>
   /** Extra variables for every process (or override the shared ones). */
   env?: Record<string, string>
+  /** How the launcher restarts a process that dies (`npm start`'s by default). */
+  restartPolicy?: Partial<RestartPolicy>
 }
 
 /**
  * The real system as `npm start` runs it (same launcher, same processes, real HTTP), on free ports,
  * with its own database and Redis prefix. Stopped, and its data removed, when the test ends.
  */
-export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: SystemOptions): Promise<TestSystem> {
+export async function startSystem(
+  t: TestLike,
+  { mode, scale = {}, env = {}, restartPolicy }: SystemOptions,
+): Promise<TestSystem> {
   const database = await createTestDatabase(t)
   const redis = createTestRedisPrefix(t)
   const base = loadLauncherConfig()
@@ -83,8 +95,17 @@ export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: S
   const log: string[] = []
   const output = new PassThrough()
   output.on('data', (chunk: Buffer) => log.push(chunk.toString()))
-  const processes = await startProcesses(specs, { output })
-  const stop = () => stopAll(processes, 5000)
+  const processes = await startProcesses(specs, { output }).catch((err: Error) => {
+    // What the process that did not come up said is the only clue to why.
+    t.comment(`process output:\n${log.join('')}`)
+    throw err
+  })
+  const supervisor = supervise(processes, {
+    output,
+    log: (line) => output.write(`launcher  | ${line}\n`),
+    policy: restartPolicy,
+  })
+  const stop = () => supervisor.stop(5000)
   t.teardown(async () => {
     await stop()
     if (!t.passing()) t.comment(`process output:\n${log.join('')}`)
@@ -100,5 +121,7 @@ export async function startSystem(t: TestLike, { mode, scale = {}, env = {} }: S
     opsUrlOf: (context) => `http://127.0.0.1:${mode === 'monolith' ? gatewayOpsPort : planned(`${context}:0:ops`)}`,
     output: () => log.join(''),
     stop,
+    retire: supervisor.retire,
+    ended: supervisor.ended,
   }
 }

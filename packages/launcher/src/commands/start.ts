@@ -1,7 +1,8 @@
 import { prepareDatabase } from '../database.js'
 import { loadLauncherConfig, sharedEnv } from '../environment.js'
 import { preflight } from '../preflight.js'
-import { startProcesses, stopAll } from '../processes.js'
+import { startProcesses } from '../processes.js'
+import { supervise } from '../supervisor.js'
 import {
   GATEWAY_PORT,
   type Mode,
@@ -11,7 +12,10 @@ import {
   scaleFromEnv,
 } from '../topology.js'
 
-/** `npm start` / `npm run start:monolith`: prepare the database, start every process, stop all on Ctrl-C. */
+/**
+ * `npm start` / `npm run start:monolith`: prepare the database, start every process, keep them running
+ * (supervisor.ts), stop all on Ctrl-C or SIGTERM.
+ */
 export async function start(mode: Mode): Promise<number> {
   const config = loadLauncherConfig()
   const scale = scaleFromEnv(process.env)
@@ -36,23 +40,17 @@ export async function start(mode: Mode): Promise<number> {
   log(`${mode} mode is up: gateway on http://localhost:${gatewayPort} (${procs.map((p) => p.spec.name).join(', ')})`)
   log(`operations (metrics, readiness): ${procs.map((p) => `${p.spec.name} :${p.spec.opsPort}`).join(', ')}`)
 
+  // A process that dies is restarted and the others keep serving; one that keeps crashing stops it all.
+  const supervisor = supervise(procs, { output: process.stdout, color: process.stdout.isTTY === true, log })
   let stopping = false
-  const stop = async () => {
+  const stop = () => {
     if (stopping) return
     stopping = true
     log('stopping…')
-    await stopAll(procs)
+    void supervisor.stop()
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-
-  // If any process dies on its own, take the rest down too: a half system is worse than none.
-  const first = await Promise.race(procs.map((p) => p.exited.then((code) => ({ name: p.spec.name, code }))))
-  if (!stopping) {
-    log(`${first.name} exited with code ${first.code}; stopping the others`)
-    await stop()
-    return 1
-  }
-  await Promise.all(procs.map((p) => p.exited))
-  return 0
+  const { gaveUpOn } = await supervisor.ended
+  return gaveUpOn ? 1 : 0
 }

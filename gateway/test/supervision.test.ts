@@ -1,0 +1,111 @@
+import { createServer, type Server } from 'node:net'
+import type { RunningProcess } from '@stagepass/launcher'
+import {
+  type ApiResponse,
+  admittedToken,
+  apiClient,
+  eventually,
+  freePort,
+  readyOnOperationsPort,
+  startSystem,
+  tally,
+} from '@stagepass/testkit'
+import t from 'tap'
+
+/** Requests the gateway served, by `count` of `http_request_duration_seconds` on a process's operations port. */
+async function requestsServed(proc: RunningProcess): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${proc.spec.opsPort}/metrics`)).text()
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('http_request_duration_seconds_count{') && l.includes('route="/reservations/'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)
+}
+
+t.test(
+  'SIGKILL of one of two booking instances under the launcher: the system keeps answering, it comes back',
+  async (t) => {
+    const system = await startSystem(t, { mode: 'split', scale: { booking: 2 }, env: { QUEUE_TICK_MS: '50' } })
+    const api = apiClient(system.baseUrl, { connections: 64 })
+    t.teardown(() => api.close())
+    const token = await admittedToken(api, 7)
+    const [victim, survivor] = ['booking-1', 'booking-2'].map((name) =>
+      system.processes.find((p) => p.spec.name === name),
+    ) as [RunningProcess, RunningProcess]
+    // Booking answers every one of these (a reservation nobody has: 404), whichever instance gets it.
+    const wave = () => Promise.all(Array.from({ length: 50 }, () => api.get('/reservations/999999999', { token })))
+
+    // Requests flow through the gateway while the instance is killed and restarted.
+    const seen: ApiResponse[] = []
+    /** When each wave with a failure ended: reported (how long requests failed), not judged. */
+    const failingWaves: number[] = []
+    let flowing = true
+    const flow = (async () => {
+      while (flowing) {
+        const answers = await wave()
+        const at = performance.now()
+        seen.push(...answers)
+        if (answers.some((r) => r.status >= 500)) failingWaves.push(at)
+      }
+    })()
+    await eventually(async () => seen.length >= 200)
+    const killedPid = victim.child.pid
+    victim.child.kill('SIGKILL')
+    await victim.exited
+    const back = await eventually(
+      async () => victim.child.pid !== killedPid && (await readyOnOperationsPort(victim)),
+      30_000,
+    )
+    const duringOutage = seen.length
+    await eventually(async () => seen.length >= duringOutage + 200)
+    flowing = false
+    await flow
+
+    t.ok(back, 'the killed instance was restarted: its readiness answers again on its operations port')
+    t.ok(await readyOnOperationsPort(survivor), 'the other instance kept running')
+    t.ok(survivor.child.exitCode === null && survivor.child.signalCode === null, 'nothing else was stopped')
+    const statuses = tally(seen.map((r) => r.status))
+    const failed = seen.length - (statuses['404'] ?? 0)
+    t.ok(failed < seen.length / 4, `the system kept answering: ${JSON.stringify(statuses)}`)
+    const failingFor = failingWaves.length ? (failingWaves.at(-1) as number) - (failingWaves[0] as number) : 0
+    t.comment(`requests failed for ${failingFor.toFixed(0)} ms (${failingWaves.length} waves of 50 had a failure)`)
+    t.ok(
+      seen.every((r) => r.status === 404 || (r.status >= 502 && r.status <= 504 && typeof r.body.code === 'string')),
+      'a request caught by the kill got a 5xx in the documented shape, never a hang',
+    )
+    const last = await wave()
+    t.same(tally(last.map((r) => r.status)), { 404: 50 }, 'afterwards every request is answered')
+    const servedBefore = await requestsServed(victim)
+    await wave()
+    await wave()
+    t.ok((await requestsServed(victim)) > servedBefore, 'the gateway sends the restarted instance its share again')
+    t.match(system.output(), /launcher {2}\| booking-1 was killed by SIGKILL; restarting it in 250 ms/)
+    t.match(system.output(), /launcher {2}\| booking-1 is back/)
+  },
+)
+
+t.test('a process that crashes on every start is given up on with one clear line, and the system stops', async (t) => {
+  const system = await startSystem(t, { mode: 'split', scale: { booking: 2 } })
+  // Another program takes the port the instance's next starts need: each of them fails at once.
+  const taken: Server = createServer()
+  const takenPort = await freePort()
+  await new Promise<void>((resolve) => taken.listen(takenPort, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => taken.close(resolve)))
+  const victim = system.processes.find((p) => p.spec.name === 'booking-2') as RunningProcess
+  victim.spec.env.PORT = String(takenPort)
+  victim.child.kill('SIGKILL')
+
+  const end = await system.ended
+  t.same(end, { gaveUpOn: 'booking-2' }, 'the launcher gave up on that process')
+  const lines = system.output().split('\n')
+  const givingUp = lines.filter((l) => l.startsWith('launcher  | ') && l.includes('giving up'))
+  t.same(
+    givingUp,
+    ['launcher  | booking-2 exited with code 1: 5 exits within 60 s, giving up on it and stopping the system'],
+    'one clear line',
+  )
+  t.ok(
+    system.processes.every((p) => p.child.exitCode !== null || p.child.signalCode !== null),
+    'and then every process was stopped',
+  )
+  t.equal(lines.filter((l) => l.includes('booking-2 exited with code 1; restarting')).length, 3, 'after restarts')
+})
