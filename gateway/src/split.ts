@@ -23,13 +23,31 @@ function createDispatcher(urls: string[], config: GatewayConfig): Dispatcher {
 const UNREACHABLE = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CLOSED'])
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT'])
 
+/** Failures before any byte of the request left: another instance can take it, whatever its method. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT'])
+
+const errorCode = (error: unknown) => {
+  const { code, cause } = (error ?? {}) as { code?: string; cause?: { code?: string } }
+  return cause?.code ?? code ?? ''
+}
+
+/**
+ * With several instances of a context, a request whose connection was refused (an instance that died
+ * or is restarting) goes to another one at once, up to once per other instance; BalancedPool has
+ * already lowered the refusing instance's weight. Anything that may have reached an instance — a reset,
+ * a timeout, a 503 — is never replayed: a payment must not be sent twice.
+ */
+function retryNeverSent(instances: number) {
+  return ({ err, attempt }: { err?: unknown; attempt: number }) =>
+    instances > 1 && attempt < instances - 1 && NEVER_SENT.has(errorCode(err)) ? 1 : null
+}
+
 /** An upstream that is down gives a fast 503 (or 502/504) in the documented shape, never a hang. */
 function upstreamError(service: ServiceName) {
   return (reply: FastifyReply, { error }: { error: Error }) => {
     // The client hung up and its upstream request was cancelled: nobody is left to answer.
     if (reply.raw.destroyed) return reply
-    const { code: ownCode, cause } = error as Error & { code?: string; cause?: { code?: string } }
-    const code = cause?.code ?? ownCode ?? ''
+    const code = errorCode(error)
     reply.request.log.warn({ err: error, service }, 'upstream request failed')
     if (TIMED_OUT.has(code)) {
       return reply.code(504).send(errorBody(504, 'UPSTREAM_TIMEOUT', `${service} service did not answer in time`))
@@ -92,7 +110,7 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
           forwardedHeaders(request as FastifyRequest, headers, route.service, signer),
         onError: (reply, failure) => upstreamError(route.service)(reply as FastifyReply, failure),
         // Never replay a request on a 503: a 503 from a context is an answer, not a hiccup.
-        retryDelay: () => null,
+        retryDelay: retryNeverSent(urls.length),
       },
     }
     await fastify.register(proxy, options)
