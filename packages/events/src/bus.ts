@@ -1,4 +1,4 @@
-import { counter, createBlockingRedis, gauge, type WarningLog } from '@stagepass/kit'
+import { counter, createBlockingRedis, gauge, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { type ConsumerName, type EventName, type EventPayloads, SUBSCRIPTIONS } from './events.js'
@@ -138,15 +138,6 @@ export function consumeEvents(
   observeWorker(worker, observation)
   worker.on('closed', () => connection.disconnect())
   return worker
-}
-
-/** Rejects after `ms`: a queue created while Redis is down waits for it to come back. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** Gauge of BullMQ job counts per consumer queue and state, read at scrape time. */

@@ -2,8 +2,6 @@ import createError from '@fastify/error'
 
 /** Errors shared by every process. Domain errors live with their context. */
 export const ValidationError = createError('VALIDATION_ERROR', '%s', 400)
-export const NotFoundError = createError('NOT_FOUND', 'route %s %s not found', 404)
-export const DatabaseUnavailableError = createError('DATABASE_UNAVAILABLE', 'database is unavailable', 503)
 export const UpstreamUnavailableError = createError('UPSTREAM_UNAVAILABLE', '%s service is unavailable', 503)
 
 /** Why a request was refused with 503 `DATABASE_BUSY` (the `reason` label of `db_busy_total`). */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { withTimeout } from './with-timeout.js'
 
 export type ReadinessCheck = () => Promise<unknown>
 
@@ -73,14 +74,6 @@ export class Readiness {
     const checks = Object.fromEntries(names.map((name, i) => [name, results[i] ?? 'down']))
     return { ready: results.every((r) => r === 'up'), checks }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 declare module 'fastify' {

@@ -22,10 +22,8 @@ export {
   DATABASE_BUSY_RETRY_AFTER_SECONDS,
   DatabaseBusyError,
   type DatabaseBusyReason,
-  DatabaseUnavailableError,
   databaseBusyReason,
   isDatabaseConnectionError,
-  NotFoundError,
   UpstreamDatabaseBusyError,
   UpstreamUnavailableError,
   ValidationError,
@@ -127,3 +125,4 @@ export {
   userTokenSecretInUse,
 } from './user-token.js'
 export { bodyCheck } from './validation.js'
+export { withTimeout } from './with-timeout.js'

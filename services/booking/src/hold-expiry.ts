@@ -1,8 +1,7 @@
 import { bullPrefix, observeConnection, observeQueue, observeWorker } from '@stagepass/events'
-import { createBlockingRedis, type WarningLog } from '@stagepass/kit'
+import { createBlockingRedis, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { withTimeout } from './timeout.js'
 
 const QUEUE = 'booking-hold-expiry'
 // Run just after the hold lapses, so the job never finds it a few milliseconds early.

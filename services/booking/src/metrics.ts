@@ -1,5 +1,4 @@
-import { counter, gauge, tallyCounter } from '@stagepass/kit'
-import { withTimeout } from './timeout.js'
+import { counter, gauge, tallyCounter, withTimeout } from '@stagepass/kit'
 
 export const holdsMade = counter('booking_holds_total', 'Seat holds made')
 // Counted on every refused hold (most requests in a stampede): plain increments, folded in at scrape.

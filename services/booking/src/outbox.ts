@@ -1,11 +1,10 @@
 import type { Database, Db } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
 import type { EventName, EventPayloads } from '@stagepass/events'
-import { throttledWarning } from '@stagepass/kit'
+import { throttledWarning, withTimeout } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql, type Transaction } from 'kysely'
 import { addOutboxLagProbe, outboxPublished } from './metrics.js'
-import { withTimeout } from './timeout.js'
 
 type Trx = Transaction<Database>
 
