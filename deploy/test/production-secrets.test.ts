@@ -68,17 +68,8 @@ interface Start {
  * Starts an app's entry point with exactly `env` (and PATH): resolves when it exits by itself or
  * answers /health/live, whichever comes first (a live process is then stopped).
  */
-/** Ports handed out here: processes started side by side must never be given the same one. */
-const taken = new Set<number>()
-async function unusedPort(): Promise<number> {
-  let port = await freePort()
-  while (taken.has(port)) port = await freePort()
-  taken.add(port)
-  return port
-}
-
 async function start(app: App, env: Record<string, string | undefined>): Promise<Start> {
-  const [port, opsPort] = [await unusedPort(), await unusedPort()]
+  const [port, opsPort] = [await freePort(), await freePort()]
   const ports = { PORT: String(port), OPS_PORT: String(opsPort) }
   const variables = Object.entries({ ...MODES[app], ...env, ...ports, PATH: process.env.PATH })
   const child = spawn(process.execPath, [fromRoot(ENTRIES[app])], {
