@@ -1,9 +1,15 @@
-import { createQueueTokenSigner, createRedis, handleNotFound, parseQueueTokenKeys, redisReady } from '@stagepass/kit'
+import {
+  appendRouteHook,
+  createQueueTokenSigner,
+  createRedis,
+  handleNotFound,
+  parseQueueTokenKeys,
+  redisReady,
+} from '@stagepass/kit'
 import { createRevocationReader, createTokenStateReader } from '@stagepass/queue'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { GatewayConfig } from '../config.js'
-import { appendOnRequest } from '../route-hooks.js'
 import type { RouteEntry } from '../route-table.js'
 import { guardedPrefixes, routeEntryFor } from './guarded-routes.js'
 import { createQueueGuard } from './queue-guard.js'
@@ -37,7 +43,7 @@ export const queueGuardPlugin = fp<QueueGuardPluginOptions>(
     redis.on('close', () => feed.lost())
 
     fastify.addHook('onRoute', (route) => {
-      if (routeEntryFor(route.url, routes)?.guarded) appendOnRequest(route, guard)
+      if (routeEntryFor(route.url, routes)?.guarded) appendRouteHook(route, 'onRequest', guard)
     })
     for (const prefix of guardedPrefixes(routes)) {
       await fastify.register(

@@ -1,9 +1,8 @@
-import { createRedis, redisReady } from '@stagepass/kit'
+import { appendRouteHook, createRedis, redisReady } from '@stagepass/kit'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { type GatewayConfig, rateLimitsEnabled } from '../config.js'
 import { routeEntryFor } from '../guard/guarded-routes.js'
-import { appendOnRequest } from '../route-hooks.js'
 import type { RouteEntry } from '../route-table.js'
 import { type GroupLimits, parseGroupLimits } from './limit-rules.js'
 import { createRateLimiter } from './rate-limiter.js'
@@ -52,7 +51,7 @@ export const rateLimitPlugin = fp<RateLimitPluginOptions>(
       routes,
     })
     fastify.addHook('onRoute', (route) => {
-      if (routeEntryFor(route.url, routes)) appendOnRequest(route, limiter)
+      if (routeEntryFor(route.url, routes)) appendRouteHook(route, 'onRequest', limiter)
     })
     fastify.addHook('onReady', () => redisReady(redis))
     fastify.addHook('onClose', async () => {

@@ -1,4 +1,5 @@
 import {
+  appendRouteHook,
   bearerToken,
   errorBody,
   queueUserOf,
@@ -16,7 +17,6 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { routeEntryFor } from '../guard/guarded-routes.js'
-import { appendOnRequest } from '../route-hooks.js'
 import type { RouteEntry } from '../route-table.js'
 import {
   createUserTokenVerifier,
@@ -126,7 +126,7 @@ export const userAuthPlugin = fp<UserAuthPluginOptions>(
     fastify.addHook('onRoute', (route) => {
       const entry = routeEntryFor(route.url, routes)
       if (!entry) return
-      appendOnRequest(route, entry.guarded ? matchQueueTokenUser : requireUserToken)
+      appendRouteHook(route, 'onRequest', entry.guarded ? matchQueueTokenUser : requireUserToken)
     })
   },
   { name: 'stagepass-user-auth', dependencies: ['stagepass-queue-guard'] },

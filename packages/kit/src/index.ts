@@ -72,6 +72,7 @@ export {
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
 export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
+export { appendRouteHook } from './route-hooks.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
 export {
   createServer,

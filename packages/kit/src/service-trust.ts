@@ -7,11 +7,11 @@ import type {
   onRequestHookHandler,
   preParsingHookHandler,
   preValidationHookHandler,
-  RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { errorBody } from './error-handler.js'
 import { tallyCounter } from './metrics.js'
+import { appendRouteHook } from './route-hooks.js'
 import {
   type AssertedRequest,
   createServiceAssertionVerifier,
@@ -70,15 +70,6 @@ export function callerFor(url: string): ServiceCaller | undefined {
 
 const BODY_HASH = Symbol('stagepass.bodyHash')
 type HashedRequest = FastifyRequest & { [BODY_HASH]?: string }
-
-function appendHook<K extends 'onRequest' | 'preParsing' | 'preValidation'>(
-  route: RouteOptions,
-  name: K,
-  hook: NonNullable<RouteOptions[K]>,
-) {
-  const existing = route[name]
-  route[name] = [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), hook] as never
-}
 
 export const serviceTrustPlugin = fp<ServiceTrustOptions>(
   async (fastify: FastifyInstance, { audience, gatewayKeys, bookingKeys }) => {
@@ -141,10 +132,10 @@ export const serviceTrustPlugin = fp<ServiceTrustOptions>(
 
     fastify.addHook('onRoute', (route) => {
       const caller = callerFor(route.url ?? route.path)
-      if (caller === 'gateway') appendHook(route, 'onRequest', fromGateway)
+      if (caller === 'gateway') appendRouteHook(route, 'onRequest', fromGateway)
       if (caller === 'booking') {
-        appendHook(route, 'preParsing', hashBody)
-        appendHook(route, 'preValidation', fromBooking)
+        appendRouteHook(route, 'preParsing', hashBody)
+        appendRouteHook(route, 'preValidation', fromBooking)
       }
     })
   },
