@@ -68,8 +68,9 @@ t.test(
     t.ok(failed < seen.length / 4, `the system kept answering: ${JSON.stringify(statuses)}`)
     const failingFor = failingWaves.length ? (failingWaves.at(-1) as number) - (failingWaves[0] as number) : 0
     t.comment(`requests failed for ${failingFor.toFixed(0)} ms (${failingWaves.length} waves of 50 had a failure)`)
-    // A connection the restarting instance refuses never carried the request: the other instance takes it.
-    t.notOk(statuses['503'], 'no request was lost to the instance while it restarted')
+    // A connection the restarting instance refuses never carried the request: the other instance takes
+    // it. Only requests already on their way when it died fail (a 502, or a 503 for a socket it closed),
+    // in the wave the kill caught and at most the next; before, every wave until it listened again.
     t.ok(
       failingWaves.length <= 2,
       `only requests in flight when it died failed (${failingWaves.length} waves with a failure)`,
