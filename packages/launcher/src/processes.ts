@@ -46,12 +46,14 @@ export function spawnProcess(
 
 /**
  * Polls a path until it answers 200, the process dies, or time runs out. It asks the operations port
- * (the only one serving `/health/ready`), unless told another `port`: a process without one.
+ * (the only one serving `/health/ready`), unless told another `port`: a process without one. The
+ * bound is for a process that hangs, not a goal: on a busy machine a start can take many seconds, and
+ * a process that dies is noticed at once.
  */
 export async function waitUntilReady(
   proc: RunningProcess,
   path: string,
-  { timeoutMs = 20_000, port = proc.spec.opsPort }: { timeoutMs?: number; port?: number } = {},
+  { timeoutMs = 120_000, port = proc.spec.opsPort }: { timeoutMs?: number; port?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let dead = false
