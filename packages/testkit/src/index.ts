@@ -1,3 +1,6 @@
+// First: every process a test starts inherits the environment as cleaned here.
+import './child-environment.js'
+
 export { freePort } from '@stagepass/launcher'
 export { addPerformance, seatIdsOf } from './catalog.js'
 export { createTestDatabase, type TestDatabase } from './database.js'
