@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startSystem } from '@stagepass/testkit'
 import t from 'tap'
 import { parse } from 'yaml'
+import { alertRules as rules } from './support/alerts.js'
 import { APPS, DEPLOY_DIR } from './support/apps.js'
 import { type ComposeService, interpolate, readCompose } from './support/compose.js'
 import { metricNamesIn } from './support/promql.js'
@@ -13,22 +13,10 @@ interface ScrapeConfig {
   static_configs?: Array<{ targets: string[] }>
 }
 
-interface AlertRule {
-  alert: string
-  expr: string
-  for?: string
-  labels?: { severity?: string }
-  annotations?: { summary?: string; description?: string }
-}
-
 const prometheus = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as {
   scrape_configs: ScrapeConfig[]
   rule_files?: string[]
 }
-const alerts = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'alerts.yml'), 'utf8')) as {
-  groups: Array<{ name: string; rules: AlertRule[] }>
-}
-const rules = alerts.groups.flatMap((group) => group.rules)
 const services = readCompose().services
 /** Compose services that run an app process (migrate exits; it serves nothing). */
 const processes = Object.entries(services).filter(([name, s]) => s.build?.args?.APP && name !== 'migrate')
@@ -89,21 +77,4 @@ t.test('alerts before Redis runs out of memory and before the line is full, each
     'a Redis without a limit (a managed one, in Kubernetes, is configured outside these files)',
   )
   t.ok(reading('queue_line_capacity').length > 0, 'the line against its capacity')
-})
-
-/** Metric names a /metrics page declares (every series name of a counter or gauge is its own). */
-function exportedNames(page: string): Set<string> {
-  return new Set([...page.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] as string))
-}
-
-t.test('every metric an alert reads is exported by a running process', async (t) => {
-  const system = await startSystem(t, { mode: 'split' })
-  const exported = new Set<string>()
-  for (const proc of system.processes) {
-    const res = await fetch(`http://127.0.0.1:${proc.spec.opsPort}/metrics`)
-    for (const name of exportedNames(await res.text())) exported.add(name)
-  }
-  for (const rule of rules) {
-    for (const name of metricNamesIn(rule.expr)) t.ok(exported.has(name), `${rule.alert}: ${name} is exported`)
-  }
 })
