@@ -15,7 +15,8 @@ function closedPort(): Promise<number> {
 
 function runCli(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [fromRoot('packages/launcher/dist/src/cli.js'), ...args], {
-    env: { ...process.env, ...env },
+    // As a user runs it: without the test runner's loaders in NODE_OPTIONS (see testkit's child-environment).
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
@@ -31,28 +32,40 @@ function runCli(args: string[], env: Record<string, string>) {
   )
 }
 
-for (const command of [['start', 'split'], ['start', 'monolith'], ['test']]) {
+// The commands run side by side (each only waits for a refused connection); each is judged in its own test.
+const mysqlDown = await closedPort()
+const redisDown = await closedPort()
+const [mysqlRefusals, redisRefusal, badScale] = await Promise.all([
+  Promise.all(
+    [['start', 'split'], ['start', 'monolith'], ['test']].map(async (command) => ({
+      command,
+      result: await runCli(command, { MYSQL_PORT: String(mysqlDown) }),
+    })),
+  ),
+  runCli(['start', 'split'], { REDIS_URL: `redis://127.0.0.1:${redisDown}` }),
+  runCli(['start', 'split'], { SCALE_POINT: 'lots' }),
+])
+
+for (const { command, result } of mysqlRefusals) {
   t.test(`${command.join(' ')} with MySQL unreachable says so in one line`, async (t) => {
-    const port = await closedPort()
-    const { code, stderr } = await runCli(command, { MYSQL_PORT: String(port) })
+    const { code, stderr } = result
     t.equal(code, 1)
     t.equal(stderr.trim().split('\n').length, 1, 'one line')
-    t.match(stderr, `MySQL is not reachable at 127.0.0.1:${port}`)
+    t.match(stderr, `MySQL is not reachable at 127.0.0.1:${mysqlDown}`)
     t.match(stderr, 'docker compose -f deploy/docker-compose.yml up -d mysql')
   })
 }
 
 t.test('with Redis unreachable the start command says so in one line', async (t) => {
-  const port = await closedPort()
-  const { code, stderr } = await runCli(['start', 'split'], { REDIS_URL: `redis://127.0.0.1:${port}` })
+  const { code, stderr } = redisRefusal
   t.equal(code, 1)
   t.equal(stderr.trim().split('\n').length, 1, 'one line')
-  t.match(stderr, `Redis is not reachable at 127.0.0.1:${port}`)
+  t.match(stderr, `Redis is not reachable at 127.0.0.1:${redisDown}`)
   t.match(stderr, 'docker compose -f deploy/docker-compose.yml up -d redis')
 })
 
 t.test('a bad SCALE_ value is refused with a line naming it', async (t) => {
-  const { code, stderr } = await runCli(['start', 'split'], { SCALE_POINT: 'lots' })
+  const { code, stderr } = badScale
   t.equal(code, 1)
   t.match(stderr, /SCALE_POINT must be an integer/)
 })
