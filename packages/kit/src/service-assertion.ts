@@ -164,12 +164,15 @@ export function createServiceAssertionSigner({
  * BOOKING_ASSERTION_KEYS) or the development ones: for tests and load generators that call a
  * context directly, as the system's processes started from the same environment would.
  */
-export function signerFromEnv(caller: ServiceCaller, env: NodeJS.ProcessEnv = process.env): ServiceAssertionSigner {
+export function signerFromEnv(
+  caller: ServiceCaller,
+  { env = process.env, ttlSeconds }: { env?: NodeJS.ProcessEnv; ttlSeconds?: number } = {},
+): ServiceAssertionSigner {
   const spec =
     caller === 'gateway'
       ? env.GATEWAY_ASSERTION_KEYS || DEVELOPMENT_GATEWAY_ASSERTION_KEYS
       : env.BOOKING_ASSERTION_KEYS || DEVELOPMENT_BOOKING_ASSERTION_KEYS
-  return createServiceAssertionSigner({ caller, keys: parseAssertionKeys(spec) })
+  return createServiceAssertionSigner({ caller, keys: parseAssertionKeys(spec), ttlSeconds })
 }
 
 export interface ServiceAssertionVerifier {
