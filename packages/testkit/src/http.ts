@@ -12,6 +12,8 @@ export interface CallOptions {
   rawBody?: string
   headers?: Record<string, string>
   token?: string
+  /** Fails the call (with its method and path) when no answer has come in this long. */
+  timeoutMs?: number
 }
 
 /** A keep-alive HTTP client for one base URL, sized for hundreds of concurrent requests. */
@@ -26,7 +28,11 @@ export function apiClient(baseUrl: string, { connections = 256 } = {}) {
       headers['content-type'] ??= 'application/json'
     }
     if (options.token) headers.authorization = `Bearer ${options.token}`
-    const res = await pool.request({ method: method as 'GET', path, headers, body })
+    const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs)
+    const res = await pool.request({ method: method as 'GET', path, headers, body, signal }).catch((err) => {
+      if (!signal?.aborted) throw err
+      throw new Error(`${method} ${path}: no answer within ${options.timeoutMs} ms`)
+    })
     const text = await res.body.text()
     let parsed: unknown = text
     if ((res.headers['content-type'] ?? '').toString().includes('json') && text) parsed = JSON.parse(text)
