@@ -25,7 +25,8 @@ import { ROUTE_TABLE } from '../src/route-table.js'
 
 const KEYS = 'k1:first-signing-secret-0123456789'
 const ROTATED = `k2:second-signing-secret-0123456789,${KEYS}`
-const ttlSeconds = 3
+// Long enough that a test on a busy machine finishes with its token alive; the expiry test waits it out.
+const ttlSeconds = 10
 
 const guardedPrefix = ROUTE_TABLE.find((route) => route.guarded)?.prefix ?? '/concerts'
 const PROBE = `${guardedPrefix}/guard-probe`
