@@ -7,6 +7,7 @@ import {
   createTestDatabase,
   createTestRedisPrefix,
   eventually,
+  firstRefusal,
   freePort,
   serveOnFreePort,
   startTcpProxy,
@@ -127,14 +128,10 @@ async function activeToken(api: ApiClient, userId: number): Promise<string> {
 }
 
 /** Asks with `token` until the guard stops letting it through; the refusal. */
-async function firstRefusal(api: ApiClient, token: string) {
-  let refusal: { status: number; body: any } | undefined
-  await eventually(async () => {
-    const res = await api.get(PROBE, { token, ...bounded })
-    if (res.status !== 200) refusal = res
-    return refusal !== undefined
-  })
-  return refusal ?? { status: 200, body: {} }
+async function refusalOf(api: ApiClient, token: string, timeoutMs?: number) {
+  const refusal = await firstRefusal(() => api.get(PROBE, { token, ...bounded }), timeoutMs)
+  if (!refusal) throw new Error('the token was never refused')
+  return refusal
 }
 
 /** The user's last payment, as booking announces it (no other live holds: the token is revoked). */
@@ -237,7 +234,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
     )
     t.equal(await reads(), before + 1, '20 requests at once, one read')
     await scene.store.revokeToken(27, Date.now() + 60_000)
-    t.equal((await firstRefusal(api, token)).body.code, 'TOKEN_REVOKED', 'the revoked token is refused')
+    t.equal((await refusalOf(api, token)).response.body.code, 'TOKEN_REVOKED', 'the revoked token is refused')
   })
 
   await t.test('a WAITING token is 403 TOKEN_NOT_ACTIVE until admitted', async (t) => {
@@ -259,30 +256,18 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   await t.test('an expired token is 401 TOKEN_EXPIRED, on time', async (t) => {
     const token = await activeToken(api, 41)
     const expiresAt = Date.parse((await api.get('/queue/tokens/status', { token })).body.data.expiresAt)
-    let lastPassSentAt = Number.NEGATIVE_INFINITY
-    let refusal: { status: number; body: any } | undefined
-    let refusedBy = Number.NEGATIVE_INFINITY
-    await eventually(
-      async () => {
-        const sentAt = Date.now()
-        const res = await api.get(PROBE, { token, ...bounded })
-        if (res.status === 200) lastPassSentAt = sentAt
-        else [refusal, refusedBy] = [res, Date.now()]
-        return refusal !== undefined
-      },
-      4 * ttlSeconds * 1000,
-    )
+    const { response, lastPassSentAt, refusedBy } = await refusalOf(api, token, 4 * ttlSeconds * 1000)
     t.ok(lastPassSentAt < expiresAt, 'never let through once expiresAt was reached')
     t.ok(refusedBy >= expiresAt, 'never refused before expiresAt')
-    t.equal(refusal?.status, 401)
-    t.match(refusal?.body, { statusCode: 401, code: 'TOKEN_EXPIRED' })
+    t.equal(response.status, 401)
+    t.match(response.body, { statusCode: 401, code: 'TOKEN_EXPIRED' })
   })
 
   await t.test('payment.completed revokes: 401 TOKEN_REVOKED, and a new visit gets a new token', async (t) => {
     const token = await activeToken(api, 51)
     t.equal((await api.get(PROBE, { token })).status, 200)
     await publishPayment(scene, 51, `guard-${mode}-51`)
-    const res = await firstRefusal(api, token)
+    const res = (await refusalOf(api, token)).response
     t.equal(res.status, 401)
     t.match(res.body, { statusCode: 401, code: 'TOKEN_REVOKED', error: 'Unauthorized', message: /revoked/ })
     t.equal((await api.get('/queue/tokens/status', { token })).body.code, 'TOKEN_REVOKED', 'the queue says so too')

@@ -1,4 +1,5 @@
 import { Pool } from 'undici'
+import { eventually } from './wait.js'
 
 export interface ApiResponse<T = any> {
   status: number
@@ -59,4 +60,31 @@ export function tally<T extends string | number>(values: T[]): Record<string, nu
   const counts: Record<string, number> = {}
   for (const v of values) counts[String(v)] = (counts[String(v)] ?? 0) + 1
   return counts
+}
+
+/** The first answer that was not a 200, and when, by this process's clock, to judge an expiry by. */
+export interface Refusal {
+  response: ApiResponse
+  /** When the last request answered 200 was sent (-Infinity when none was). */
+  lastPassSentAt: number
+  /** When the refusal had come. */
+  refusedBy: number
+}
+
+/**
+ * Asks until the answer is not a 200 (undefined if none comes within `timeoutMs`). An expiry is then
+ * judged without timing anything: no pass for a request sent at or after the deadline
+ * (`lastPassSentAt < deadline`), no refusal that came before it (`refusedBy >= deadline`).
+ */
+export async function firstRefusal(ask: () => Promise<ApiResponse>, timeoutMs = 10_000): Promise<Refusal | undefined> {
+  let lastPassSentAt = Number.NEGATIVE_INFINITY
+  let refusal: Refusal | undefined
+  await eventually(async () => {
+    const sentAt = Date.now()
+    const response = await ask()
+    if (response.status === 200) lastPassSentAt = sentAt
+    else refusal = { response, lastPassSentAt, refusedBy: Date.now() }
+    return refusal !== undefined
+  }, timeoutMs)
+  return refusal
 }
