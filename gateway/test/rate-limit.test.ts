@@ -95,12 +95,14 @@ async function buildScene(t: Test, mode: Mode, database: TestDatabase, env: Reco
 /** Joins the line (as the signed-in user, where user tokens are on) until ACTIVE; the queue token. */
 async function activeToken(api: ApiClient, userId: number): Promise<string> {
   const userToken = await signUserToken(userTokens, userId)
-  for (let attempt = 0; attempt < 100; attempt++) {
+  let token: string | undefined
+  await eventually(async () => {
     const res = await api.post('/queue/tokens', { userId }, { token: userToken })
-    if (res.body.data?.status === 'ACTIVE') return res.body.data.token
-    await sleep(50)
-  }
-  throw new Error(`user ${userId} was not admitted`)
+    token = res.body.data?.status === 'ACTIVE' ? res.body.data.token : undefined
+    return token !== undefined
+  })
+  if (token === undefined) throw new Error(`user ${userId} was not admitted`)
+  return token
 }
 
 function assertRefused(t: Test, res: ApiResponse, limit: number, label: string) {

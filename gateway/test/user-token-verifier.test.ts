@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DEVELOPMENT_USER_TOKEN_SECRET, signUserToken } from '@stagepass/kit'
+import { ManualClock } from '@stagepass/testkit'
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose'
 import t from 'tap'
 import { createUserTokenVerifier, type UserTokenCheck } from '../src/user-auth/user-token-verifier.js'
@@ -115,3 +116,28 @@ t.test('JWKS: keys fetched over HTTP, a rotated key picked up, an unreachable pr
     'no keys, no verdict: the caller answers 503 rather than guess',
   )
 })
+
+t.test(
+  "a token's expiry, by the gateway's clock: good to the millisecond before exp, refused from exp on",
+  async (t) => {
+    const clock = new ManualClock({ start: Date.UTC(2026, 10, 30, 12, 0, 0) })
+    const check = createUserTokenVerifier(secretConfig, { clock })
+    const signed = await signUserToken(secretConfig, 7, 60, clock)
+    const exp = clock.now() + 60_000
+
+    clock.set(exp - 1)
+    t.equal(userOf(await check(signed)), 7, 'exp - 1 ms: verified')
+    t.equal(userOf(await check(signed)), 7, 'exp - 1 ms: remembered')
+    clock.set(exp)
+    t.equal(userOf(await check(signed)), 'USER_TOKEN_EXPIRED', 'exp: the remembered verdict is dropped')
+    t.equal(userOf(await check(signed)), 'USER_TOKEN_EXPIRED', 'exp: and verifying afresh refuses it too')
+    clock.set(exp + 1)
+    t.equal(userOf(await check(signed)), 'USER_TOKEN_EXPIRED', 'exp + 1 ms')
+
+    const fresh = createUserTokenVerifier(secretConfig, { clock })
+    clock.set(exp - 1)
+    t.equal(userOf(await fresh(signed)), 7, 'a verifier that never saw it accepts it at exp - 1 ms')
+    clock.set(exp)
+    t.equal(userOf(await fresh(signed)), 'USER_TOKEN_EXPIRED', 'and refuses it at exp')
+  },
+)

@@ -1,11 +1,13 @@
 import {
   bearerToken,
+  type Clock,
   counter,
   isRedisUnavailableError,
   QUEUE_USER_HEADER,
   type QueueTokenRejection,
   type QueueTokenSigner,
   queueTokenRejection,
+  systemClock,
   tallyCounter,
   throttledWarning,
 } from '@stagepass/kit'
@@ -37,6 +39,8 @@ export interface QueueGuardOptions {
   signer: QueueTokenSigner
   readTokenState: TokenStateReader
   cache: TokenCache
+  /** Judges a token's `expiresAt` (set by the queue from its clock); the cache's clock. */
+  clock?: Clock
 }
 
 /** A signature that does not check out: refused before any I/O, and never cached. */
@@ -53,7 +57,7 @@ class InvalidToken extends Error {}
  * than thrown: under a flood of bad tokens or during a Redis outage that saves an error object and
  * an error log line per request.
  */
-export function createQueueGuard({ signer, readTokenState, cache }: QueueGuardOptions) {
+export function createQueueGuard({ signer, readTokenState, cache, clock = systemClock }: QueueGuardOptions) {
   const warnOutage = throttledWarning()
   const refuse = (reply: FastifyReply, code: QueueTokenRejection, queueOrder?: number) => {
     checks.add(code)
@@ -62,7 +66,7 @@ export function createQueueGuard({ signer, readTokenState, cache }: QueueGuardOp
   }
 
   const judge = (request: FastifyRequest, reply: FastifyReply, { userHeader, ticket }: CachedTicket) => {
-    if (!ticket || (ticket.status === 'ACTIVE' && ticket.expiresAt <= Date.now())) {
+    if (!ticket || (ticket.status === 'ACTIVE' && ticket.expiresAt <= clock.now())) {
       return refuse(reply, 'TOKEN_EXPIRED')
     }
     if (ticket.status === 'REVOKED') return refuse(reply, 'TOKEN_REVOKED')

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@stagepass/kit'
 import type { RevocationReader } from '@stagepass/queue'
 import type { TokenCache } from './token-cache.js'
 
@@ -9,20 +10,22 @@ export const REVOCATION_POLL_MS = 200
  * what was added every `REVOCATION_POLL_MS`. A read that fails leaves the cache to fall back to its
  * 1 s bound; after a gap longer than that bound the feed is joined afresh (what was missed cannot
  * matter: answers read before the new join are held to the bound).
+ *
+ * `clock` must be the cache's: the times it reports are compared with the cache's own.
  */
-export function followRevocations(reader: RevocationReader, cache: TokenCache) {
+export function followRevocations(reader: RevocationReader, cache: TokenCache, clock: Clock = systemClock) {
   let position: string | undefined
   let running = false
 
   async function poll() {
     if (running) return
     running = true
-    const sentAt = Date.now()
+    const sentAt = clock.now()
     try {
       if (position === undefined || !cache.following(sentAt)) {
         position = await reader.latest()
         // Reads sent from now on come after the position in Redis's order.
-        cache.feedJoined(Date.now())
+        cache.feedJoined(clock.now())
         return
       }
       const revoked: number[] = []

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@stagepass/kit'
 import type { TokenState } from '@stagepass/queue'
 
 export interface CachedTicket {
@@ -27,8 +28,15 @@ const REVOCATION_MEMORY_MS = 10_000
  * expiry is known in advance and revocation is the only other way an ACTIVE token ends. Once the
  * feed stops answering, every answer falls back to the `ttlMs` bound, so a Redis outage is found
  * within a second either way.
+ *
+ * Every time here is the gateway's own `clock`, read on each call, and so is the time the revocation
+ * feed passes in (it must be the same clock). A token's `expiresAt` was set by the queue from its own
+ * clock: an ACTIVE answer is never trusted past it by this one.
  */
-export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
+export function createTokenCache(
+  ttlMs: number,
+  { maxEntries = 100_000, clock = systemClock }: { maxEntries?: number; clock?: Clock } = {},
+) {
   const entries = new Map<string, Entry>()
   const pending = new Map<string, Promise<CachedTicket>>()
   /**
@@ -78,12 +86,12 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
     get(token: string, load: () => Promise<CachedTicket>): Promise<CachedTicket> | CachedTicket {
       const hit = entries.get(token)
       if (hit !== undefined) {
-        if (trusted(hit, Date.now())) return hit.value
+        if (trusted(hit, clock.now())) return hit.value
         forget(token, hit.value.userId)
       }
       let inFlight = pending.get(token)
       if (!inFlight) {
-        const readAt = Date.now()
+        const readAt = clock.now()
         inFlight = load().then(
           (value) => {
             pending.delete(token)
@@ -111,7 +119,7 @@ export function createTokenCache(ttlMs: number, maxEntries = 100_000) {
     },
     /** A read of the feed sent at `at` came back complete, with these revoked users. */
     feedFollowed(at: number, revokedUserIds: readonly number[]) {
-      const now = Date.now()
+      const now = clock.now()
       for (const userId of revokedUserIds) {
         revokedAt.delete(userId)
         revokedAt.set(userId, now)

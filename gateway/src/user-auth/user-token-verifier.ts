@@ -1,5 +1,5 @@
 import { createPublicKey, createSecretKey } from 'node:crypto'
-import type { UserAuthConfig } from '@stagepass/kit'
+import { type Clock, systemClock, type UserAuthConfig } from '@stagepass/kit'
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
 
 export type UserTokenRejection = 'USER_TOKEN_MISSING' | 'USER_TOKEN_INVALID' | 'USER_TOKEN_EXPIRED'
@@ -45,19 +45,29 @@ function verificationKey(config: VerifierConfig, jwksCooldownMs: number) {
 /**
  * Verifies user tokens (signature, `exp`, `iss`, `aud`, a numeric `sub`) with jose. A verified token
  * is remembered until it expires, so a user polling with the same token is checked once; refusals
- * are never remembered, and the memory is bounded.
+ * are never remembered, and the memory is bounded. `exp` is judged by the gateway's `clock`, both
+ * by jose and by the memory: a token is good while `now < exp`, to the millisecond in the memory
+ * (jose compares whole seconds: `exp` is in seconds).
  */
-export function createUserTokenVerifier(config: VerifierConfig, { jwksCooldownMs = 5000 } = {}) {
+export function createUserTokenVerifier(
+  config: VerifierConfig,
+  { jwksCooldownMs = 5000, clock = systemClock }: { jwksCooldownMs?: number; clock?: Clock } = {},
+) {
   const { key, algorithms } = verificationKey(config, jwksCooldownMs)
-  const options = { issuer: config.USER_TOKEN_ISSUER, audience: config.USER_TOKEN_AUDIENCE, algorithms }
+  const options = () => ({
+    issuer: config.USER_TOKEN_ISSUER,
+    audience: config.USER_TOKEN_AUDIENCE,
+    algorithms,
+    currentDate: new Date(clock.now()),
+  })
   const verified = new Map<string, { userId: number; expiresAt: number }>()
 
   async function verify(token: string): Promise<UserTokenCheck> {
     try {
       const { payload } =
         typeof key === 'function'
-          ? await jwtVerify(token, key as JWTVerifyGetKey, options)
-          : await jwtVerify(token, key, options)
+          ? await jwtVerify(token, key as JWTVerifyGetKey, options())
+          : await jwtVerify(token, key, options())
       if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub) || typeof payload.exp !== 'number') {
         return { rejection: 'USER_TOKEN_INVALID' }
       }
@@ -78,7 +88,7 @@ export function createUserTokenVerifier(config: VerifierConfig, { jwksCooldownMs
   return function checkUserToken(token: string): UserTokenCheck | Promise<UserTokenCheck> {
     const known = verified.get(token)
     if (known) {
-      if (known.expiresAt > Date.now()) return known
+      if (known.expiresAt > clock.now()) return known
       verified.delete(token)
       return { rejection: 'USER_TOKEN_EXPIRED' }
     }

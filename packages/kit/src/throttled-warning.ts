@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from './clock.js'
+
 /** The one method of a pino or Fastify logger a throttled warning needs. */
 export interface WarningLog {
   warn(fields: Record<string, unknown>, message: string): void
@@ -10,11 +12,11 @@ export type ThrottledWarning = (log: WarningLog, fields: Record<string, unknown>
  * or reconnect says so once every few seconds instead of once each. The line after a quiet spell
  * carries `suppressed`, the number of warnings left out since the last one written.
  */
-export function throttledWarning(everyMs = 5000): ThrottledWarning {
+export function throttledWarning(everyMs = 5000, clock: Clock = systemClock): ThrottledWarning {
   let lastWritten = Number.NEGATIVE_INFINITY
   let suppressed = 0
   return (log, fields, message) => {
-    const now = Date.now()
+    const now = clock.now()
     if (now - lastWritten < everyMs) {
       suppressed++
       return

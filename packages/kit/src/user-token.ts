@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { SignJWT } from 'jose'
+import { type Clock, systemClock } from './clock.js'
 import type { SecretSetting } from './development-secrets.js'
 
 /**
@@ -67,19 +68,22 @@ export const DEVELOPMENT_USER_TOKENS = {
 
 /**
  * A user token signed with the shared secret, as the development identity provider would issue it:
- * for `npm run user-token`, the benchmark and the tests. A real provider signs its own.
+ * for `npm run user-token`, the benchmark and the tests. A real provider signs its own. Issued at
+ * `clock`'s now, in whole seconds as JWTs count.
  */
 export function signUserToken(
   config: Pick<UserAuthConfig, 'USER_TOKEN_SECRET' | 'USER_TOKEN_ISSUER' | 'USER_TOKEN_AUDIENCE'>,
   userId: number,
   ttlSeconds = 3600,
+  clock: Clock = systemClock,
 ): Promise<string> {
+  const issuedAt = Math.floor(clock.now() / 1000)
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(String(userId))
     .setIssuer(config.USER_TOKEN_ISSUER)
     .setAudience(config.USER_TOKEN_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSeconds)
     .sign(new TextEncoder().encode(config.USER_TOKEN_SECRET))
 }

@@ -1,4 +1,5 @@
 import { Pool } from 'undici'
+import { eventually } from './wait.js'
 
 export interface ApiResponse<T = any> {
   status: number
@@ -12,6 +13,8 @@ export interface CallOptions {
   rawBody?: string
   headers?: Record<string, string>
   token?: string
+  /** Fails the call (with its method and path) when no answer has come in this long. */
+  timeoutMs?: number
 }
 
 /** A keep-alive HTTP client for one base URL, sized for hundreds of concurrent requests. */
@@ -26,7 +29,11 @@ export function apiClient(baseUrl: string, { connections = 256 } = {}) {
       headers['content-type'] ??= 'application/json'
     }
     if (options.token) headers.authorization = `Bearer ${options.token}`
-    const res = await pool.request({ method: method as 'GET', path, headers, body })
+    const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs)
+    const res = await pool.request({ method: method as 'GET', path, headers, body, signal }).catch((err) => {
+      if (!signal?.aborted) throw err
+      throw new Error(`${method} ${path}: no answer within ${options.timeoutMs} ms`)
+    })
     const text = await res.body.text()
     let parsed: unknown = text
     if ((res.headers['content-type'] ?? '').toString().includes('json') && text) parsed = JSON.parse(text)
@@ -53,4 +60,31 @@ export function tally<T extends string | number>(values: T[]): Record<string, nu
   const counts: Record<string, number> = {}
   for (const v of values) counts[String(v)] = (counts[String(v)] ?? 0) + 1
   return counts
+}
+
+/** The first answer that was not a 200, and when, by this process's clock, to judge an expiry by. */
+export interface Refusal {
+  response: ApiResponse
+  /** When the last request answered 200 was sent (-Infinity when none was). */
+  lastPassSentAt: number
+  /** When the refusal had come. */
+  refusedBy: number
+}
+
+/**
+ * Asks until the answer is not a 200 (undefined if none comes within `timeoutMs`). An expiry is then
+ * judged without timing anything: no pass for a request sent at or after the deadline
+ * (`lastPassSentAt < deadline`), no refusal that came before it (`refusedBy >= deadline`).
+ */
+export async function firstRefusal(ask: () => Promise<ApiResponse>, timeoutMs = 10_000): Promise<Refusal | undefined> {
+  let lastPassSentAt = Number.NEGATIVE_INFINITY
+  let refusal: Refusal | undefined
+  await eventually(async () => {
+    const sentAt = Date.now()
+    const response = await ask()
+    if (response.status === 200) lastPassSentAt = sentAt
+    else refusal = { response, lastPassSentAt, refusedBy: Date.now() }
+    return refusal !== undefined
+  }, timeoutMs)
+  return refusal
 }

@@ -4,7 +4,17 @@ import './child-environment.js'
 export { freePort } from '@stagepass/launcher'
 export { addPerformance, seatIdsOf } from './catalog.js'
 export { createTestDatabase, type TestDatabase } from './database.js'
-export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurrently, tally } from './http.js'
+export {
+  type ApiClient,
+  type ApiResponse,
+  apiClient,
+  type CallOptions,
+  concurrently,
+  firstRefusal,
+  type Refusal,
+  tally,
+} from './http.js'
+export { ManualClock } from './manual-clock.js'
 export { metricValue } from './metrics.js'
 export { admittedToken } from './queue-token.js'
 export { readyOnOperationsPort } from './readiness.js'

@@ -1,4 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { freePort } from '@stagepass/launcher'
+
+/** How long the proxy waits for the real server to accept a connection before it drops the client's. */
+const UPSTREAM_CONNECT_TIMEOUT_MS = 5000
 
 /**
  * A TCP forwarder in front of a real MySQL or Redis, to take a dependency "down" for one test
@@ -8,6 +12,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * test, it holds only the connections whose data matches it (a slow call among quick ones), and a
  * held connection whose client gives up still delivers what it sent on `release()`, as a request
  * already on its way to a slow server would.
+ *
+ * Its port is below the OS's range for outgoing connections (`freePort`), and it stays its own while
+ * disabled: a port in that range, closed, can become the local port of a client's reconnect to it,
+ * and a socket connected to itself answers nothing and keeps the port from the proxy. A connection
+ * is never left waiting: one the proxy cannot forward within UPSTREAM_CONNECT_TIMEOUT_MS is dropped.
  */
 export class TcpProxy {
   #server: Server | undefined
@@ -52,8 +61,16 @@ export class TcpProxy {
 
   async enable(): Promise<void> {
     if (this.#server) return
+    this.#port ||= await freePort()
     const server = createServer((client) => {
+      // Accepted as the proxy was disabled: refused like the ones after it.
+      if (this.#server !== server) {
+        client.destroy()
+        return
+      }
       const upstream = connect(this.targetPort, this.targetHost)
+      upstream.setTimeout(UPSTREAM_CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('upstream connect timed out')))
+      upstream.once('connect', () => upstream.setTimeout(0))
       for (const socket of [client, upstream]) {
         this.#sockets.add(socket)
         socket.on('close', () => this.#sockets.delete(socket))
@@ -77,13 +94,14 @@ export class TcpProxy {
       })
       upstream.pipe(client)
     })
+    this.#server = server
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
+      server.once('error', (err) => {
+        this.#server = undefined
+        reject(err)
+      })
       server.listen(this.#port, '127.0.0.1', () => resolve())
     })
-    const address = server.address()
-    if (typeof address === 'object' && address) this.#port = address.port
-    this.#server = server
   }
 
   async disable(): Promise<void> {

@@ -1,4 +1,5 @@
 import { dbPlugin, type MysqlConfig } from '@stagepass/db'
+import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyPluginAsync } from 'fastify'
 import type { BookingSettings } from './config.js'
 import type { BookingContext } from './context.js'
@@ -22,6 +23,8 @@ export interface BookingAppOptions {
   workers: boolean
   /** Test only: every payment fails right after the point use, as a crash there would. */
   failAfterPointUse?: boolean
+  /** Judges holds, their memory and their expiry jobs; the system clock unless a test moves its own. */
+  clock?: Clock
 }
 
 /**
@@ -31,8 +34,9 @@ export interface BookingAppOptions {
  */
 export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify, opts) => {
   const { settings, redis } = opts
+  const clock = opts.clock ?? systemClock
   await fastify.register(dbPlugin, { config: opts.mysql })
-  const expiry = new HoldExpiryQueue({ redisUrl: redis.url, redisPrefix: redis.prefix, log: fastify.log })
+  const expiry = new HoldExpiryQueue({ redisUrl: redis.url, redisPrefix: redis.prefix, log: fastify.log, clock })
   let workers: BookingWorkers | undefined
   const hooks: BookingHooks = {
     eventsCommitted: () => workers?.relay.nudge(),
@@ -48,8 +52,9 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
     points: opts.points,
     hooks,
     expiry,
-    takenSeats: createTakenSeats(settings.TAKEN_SEAT_MEMORY_MS),
+    takenSeats: createTakenSeats(settings.TAKEN_SEAT_MEMORY_MS, { clock }),
     failAfterPointUse: opts.failAfterPointUse === true,
+    clock,
   }
   await fastify.register(reservationRoutes, { booking })
   await fastify.register(paymentRoutes, { booking })

@@ -1,4 +1,5 @@
 import type { Db } from '@stagepass/db'
+import type { Clock } from '@stagepass/kit'
 import type { BookingSettings } from './config.js'
 import type { HoldExpiryQueue } from './hold-expiry.js'
 import type { BookingHooks } from './hooks.js'
@@ -15,4 +16,6 @@ export interface BookingContext {
   /** Seats just seen taken: refused for up to a second without a query. */
   takenSeats: TakenSeats
   failAfterPointUse: boolean
+  /** What decides whether a hold has lapsed, everywhere in booking (holds.ts). */
+  clock: Clock
 }

@@ -1,5 +1,5 @@
 import { bullPrefix, observeConnection, observeQueue, observeWorker } from '@stagepass/events'
-import { createBlockingRedis, type WarningLog, withTimeout } from '@stagepass/kit'
+import { type Clock, createBlockingRedis, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 
@@ -15,7 +15,10 @@ interface ExpiryJob {
 export type ExpireHold = (reservationId: number) => Promise<{ notBefore?: Date }>
 
 /**
- * One BullMQ delayed job per hold, due when the hold lapses. Scheduling is best effort: when
+ * One BullMQ delayed job per hold, due when the hold lapses. The delay is reckoned by booking's
+ * clock (the one that set the expiry); BullMQ then keeps it by Redis's clock and the worker's timers,
+ * so a job can run a little early on a skewed instance: `expire` then finds the hold not yet lapsed
+ * by booking's clock and names the time to look again. Scheduling is best effort: when
  * Redis is down the periodic sweep releases the hold instead, and the reserve path treats a
  * lapsed hold as free whatever has run.
  */
@@ -25,9 +28,16 @@ export class HoldExpiryQueue {
   readonly #redisUrl: string
   readonly #prefix: string
   readonly #log: WarningLog
+  readonly #clock: Clock
   #worker: Worker<ExpiryJob> | undefined
 
-  constructor({ redisUrl, redisPrefix, log }: { redisUrl: string; redisPrefix: string; log: WarningLog }) {
+  constructor({
+    redisUrl,
+    redisPrefix,
+    log,
+    clock,
+  }: { redisUrl: string; redisPrefix: string; log: WarningLog; clock: Clock }) {
+    this.#clock = clock
     this.#redisUrl = redisUrl
     this.#prefix = bullPrefix(redisPrefix)
     this.#log = log
@@ -47,7 +57,7 @@ export class HoldExpiryQueue {
       { reservationId },
       {
         jobId: `hold-${reservationId}`,
-        delay: Math.max(0, expiresAt.getTime() - Date.now()) + MARGIN_MS,
+        delay: Math.max(0, expiresAt.getTime() - this.#clock.now()) + MARGIN_MS,
         attempts: 5,
         backoff: { type: 'exponential', delay: 1000 },
         removeOnComplete: true,

@@ -1,5 +1,6 @@
 import type { Database, Db, ReservationStatus } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
+import { type Clock, systemClock } from '@stagepass/kit'
 import type { Transaction } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
 import { enqueueEvent } from './outbox.js'
@@ -40,6 +41,12 @@ function isDuplicateOn(err: unknown, index: string): boolean {
   const { errno, sqlMessage } = err as { errno?: number; sqlMessage?: string }
   return errno === ER_DUP_ENTRY && typeof sqlMessage === 'string' && sqlMessage.includes(index)
 }
+
+/*
+ * Time. A hold lapses when booking's clock reaches `expires_at` (`expires_at <= now`): every `now`
+ * here is that clock's, passed to MySQL as a value, never MySQL's NOW(). The hold's end is set by
+ * the same clock (`now + HOLD_TTL_SECONDS`); the gateway and the queue play no part in it.
+ */
 
 /**
  * Frees the seat of a PENDING hold whose time is up, and records `reservation.released` with it.
@@ -96,8 +103,9 @@ async function tryHold(
   userId: number,
   settings: HoldSettings,
   released: HeldReservation[],
+  clock: Clock,
 ): Promise<Hold> {
-  const now = new Date()
+  const now = new Date(clock.now())
   if (lapsedHolder && (await releaseLapsedHold(trx, lapsedHolder, now))) released.push(lapsedHolder)
 
   const holds = await trx
@@ -155,24 +163,24 @@ async function tryHold(
 /**
  * Holds a seat for the user. A second holder gets SEAT_UNAVAILABLE; a user over the cap for the
  * performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released. With
- * `taken`, seats this process just saw taken are refused without a query (see taken-seats.ts).
+ * `taken`, seats this process just saw taken are refused without a query (see taken-seats.ts);
+ * `clock` says whether a hold has lapsed and when the new one ends.
  */
 export async function holdSeat(
   db: Db,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
-  taken?: TakenSeats,
+  { taken, clock = systemClock }: { taken?: TakenSeats; clock?: Clock } = {},
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
-  if (taken) return taken.decide(seatId, (claim) => decideHold(db, { userId, seatId }, settings, claim, taken))
-  return decideHold(db, { userId, seatId }, settings, () => {})
+  const decide = (claim: () => void) => decideHold(db, { userId, seatId }, settings, { claim, taken, clock })
+  return taken ? taken.decide(seatId, decide) : decide(() => {})
 }
 
 async function decideHold(
   db: Db,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
-  claim: () => void,
-  taken?: TakenSeats,
+  { claim, taken, clock }: { claim: () => void; taken: TakenSeats | undefined; clock: Clock },
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
   // The catalog is concert's; booking reads a seat's number, price and performance only. The same
   // read finds the seat's live reservation, so under a stampede most refusals cost this one query.
@@ -201,7 +209,7 @@ async function decideHold(
   let lapsedHolder: HeldReservation | undefined
   if (found.holder_id !== null && found.holder_user_id !== null) {
     const heldUntil = found.holder_status === 'PAID' ? undefined : (found.holder_expires_at ?? new Date(0)).getTime()
-    if (heldUntil === undefined || heldUntil > Date.now()) {
+    if (heldUntil === undefined || heldUntil > clock.now()) {
       taken?.remember(seatId, heldUntil)
       throw new SeatUnavailableError(seatId)
     }
@@ -219,7 +227,7 @@ async function decideHold(
     try {
       const hold = await inTransaction(db, (trx) => {
         released.length = 0
-        return tryHold(trx, seat, lapsedHolder, userId, settings, released)
+        return tryHold(trx, seat, lapsedHolder, userId, settings, released, clock)
       })
       taken?.remember(seatId, hold.expiresAt.getTime())
       return { hold, released }

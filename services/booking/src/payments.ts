@@ -1,5 +1,6 @@
 import type { Db, ReservationStatus } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
+import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
 import { AlreadyPaidError, ReservationExpiredError, ReservationNotFoundError } from './errors.js'
@@ -25,6 +26,8 @@ export interface PaymentDeps {
   log: FastifyBaseLogger
   /** Test only: stop right after the point use, as a crash there would. */
   failAfterPointUse?: boolean
+  /** Whether the hold has lapsed (holds.ts); the system clock when not given. */
+  clock?: Clock
 }
 
 interface PayableReservation {
@@ -242,8 +245,8 @@ export async function payReservation(
   deps: PaymentDeps,
   { userId, reservationId, idempotencyKey }: { userId: number; reservationId: number; idempotencyKey?: string },
 ): Promise<{ receipt: PaymentReceipt; replayed: boolean }> {
-  const { db, points } = deps
-  const now = new Date()
+  const { db, points, clock = systemClock } = deps
+  const now = new Date(clock.now())
   const r = await loadReservation(db, reservationId)
   // Someone else's reservation is indistinguishable from a missing one.
   if (!r || r.user_id !== userId) throw new ReservationNotFoundError(reservationId)

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@stagepass/kit'
 import { SeatUnavailableError } from './errors.js'
 
 /**
@@ -13,15 +14,20 @@ import { SeatUnavailableError } from './errors.js'
  *
  * It can only refuse, never grant: every hold is still decided by the database's unique key, which
  * is also what settles races between processes. `boundMs = 0` switches all of this off.
+ *
+ * Time is booking's `clock`, the one its holds are judged by: an entry is good while `now < until`.
  */
-export function createTakenSeats(boundMs = 1000, maxEntries = 100_000) {
+export function createTakenSeats(
+  boundMs = 1000,
+  { maxEntries = 100_000, clock = systemClock }: { maxEntries?: number; clock?: Clock } = {},
+) {
   const until = new Map<number, number>()
   const deciding = new Map<number, Decision>()
 
   function isTaken(seatId: number): boolean {
     const end = until.get(seatId)
     if (end === undefined) return false
-    if (end > Date.now()) return true
+    if (end > clock.now()) return true
     until.delete(seatId)
     return false
   }
@@ -33,7 +39,7 @@ export function createTakenSeats(boundMs = 1000, maxEntries = 100_000) {
       if (boundMs <= 0) return
       if (until.size >= maxEntries) until.clear()
       until.delete(seatId)
-      until.set(seatId, Math.min(Date.now() + boundMs, heldUntil))
+      until.set(seatId, Math.min(clock.now() + boundMs, heldUntil))
     },
     /**
      * Runs `attempt` for the seat unless it is known to be taken or being taken (SEAT_UNAVAILABLE),

@@ -25,14 +25,15 @@ export function startBookingWorkers(
   booking: BookingContext,
   { redisUrl, redisPrefix, log }: { redisUrl: string; redisPrefix: string; log: FastifyBaseLogger },
 ): BookingWorkers {
-  const { db, settings, hooks } = booking
+  const { db, settings, hooks, clock } = booking
+  const now = () => new Date(clock.now())
   const publisher = new EventPublisher({ redisUrl, redisPrefix, log })
   registerJobCountGauge(publisher)
   const relay = new OutboxRelay({ db, sink: publisher, pollIntervalMs: settings.OUTBOX_POLL_INTERVAL_MS, log })
   relay.start()
 
   booking.expiry.startWorker(async (reservationId) => {
-    const { released, notBefore } = await expireHold(db, reservationId)
+    const { released, notBefore } = await expireHold(db, reservationId, now())
     if (released) hooks.holdReleased(released, 'job')
     return notBefore ? { notBefore } : {}
   })
@@ -44,7 +45,7 @@ export function startBookingWorkers(
         name: 'hold-sweep',
         everyMs: settings.HOLD_SWEEP_INTERVAL_MS,
         run: async () => {
-          for (const hold of await sweepLapsedHolds(db)) hooks.holdReleased(hold, 'sweep')
+          for (const hold of await sweepLapsedHolds(db, now())) hooks.holdReleased(hold, 'sweep')
         },
       },
       {

@@ -19,6 +19,54 @@ async function expiriesBy(api: { get(path: string): Promise<{ body: string }> },
   return match ? Number(match[1]) : 0
 }
 
+t.test(
+  "a hold lapses exactly at its expiry by booking's clock: held a millisecond before, free from then",
+  async (t) => {
+    const booking = await startBooking(t, {
+      mysql: database.config,
+      redis,
+      points: noPoints,
+      workers: false,
+      stopped: true,
+    })
+    const { clock } = booking
+    const { seatIds } = await addPerformance(db, { seats: 3 })
+    const [first, second, third] = seatIds as [number, number, number]
+    const holds: number[] = []
+    for (const [i, seatId] of [first, second, third].entries()) {
+      const res = await booking.as(11 + i).reserve({ seatId })
+      t.equal(res.status, 200)
+      holds.push(res.body.data.reservationId)
+    }
+    const [viewed, byJob, bySweep] = holds as [number, number, number]
+    const expiresAt = clock.now() + 300_000
+    const view = async () => (await booking.as(11).reservation(viewed)).body.data
+    t.equal(Date.parse((await view()).reservationExpireTime), expiresAt, 'set by the same clock: now + the hold time')
+
+    clock.set(expiresAt - 1)
+    t.equal((await view()).status, 'PENDING', 'expiry - 1 ms: the owner sees it held')
+    t.equal((await booking.as(20).reserve({ seatId: first })).status, 409, 'expiry - 1 ms: nobody else gets the seat')
+    const early = await expireHold(db, byJob, new Date(clock.now()))
+    t.same(early, { released: undefined, notBefore: new Date(expiresAt) }, 'expiry - 1 ms: a job looks again at expiry')
+    t.same(await sweepLapsedHolds(db, new Date(clock.now())), [], 'expiry - 1 ms: the sweep finds nothing')
+
+    clock.set(expiresAt)
+    t.equal((await view()).status, 'EXPIRED', 'expiry: the owner sees it lapsed')
+    t.equal((await booking.as(20).reserve({ seatId: first })).status, 200, 'expiry: the seat goes to the next user')
+    t.equal((await expireHold(db, byJob, new Date(clock.now()))).released?.id, byJob, 'expiry: the job releases it')
+
+    clock.set(expiresAt + 1)
+    const swept = await sweepLapsedHolds(db, new Date(clock.now()))
+    t.same(
+      swept.map((h) => h.id),
+      [bySweep],
+      'expiry + 1 ms: the sweep releases the one left',
+    )
+    t.same(await Promise.all(holds.map(statusOf)), ['EXPIRED', 'EXPIRED', 'EXPIRED'])
+    await booking.close()
+  },
+)
+
 t.test('a hold lapses on time: its delayed job releases it and publishes the release', async (t) => {
   // Short holds; the sweep is far off, so only the per-hold job can release this one in time.
   const booking = await startBooking(t, {
@@ -84,7 +132,7 @@ t.test('job, sweep and reserve may all see the same lapsed hold: it is released 
   t.equal(await statusOf(reservationId), 'PENDING')
 
   await lapseHold(db, reservationId)
-  await forgetTakenSeats()
+  forgetTakenSeats(booking)
   const [job, sweep, reserve] = await Promise.all([
     expireHold(db, reservationId),
     sweepLapsedHolds(db),

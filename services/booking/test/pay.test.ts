@@ -131,7 +131,7 @@ t.test('someone else’s reservation is not found, and nothing moves', async (t)
 t.test('a lapsed hold: 410, no charge, and the seat is reservable again', async (t) => {
   const { userId, seatId, reservationId } = await holdingUser(80_000)
   await lapseHold(db, reservationId)
-  await forgetTakenSeats()
+  forgetTakenSeats(booking)
   const res = await booking.as(userId).pay({ reservationId })
   t.equal(res.status, 410)
   t.equal(res.body.code, 'RESERVATION_EXPIRED')
@@ -147,7 +147,7 @@ t.test('the hold lapses while points are being taken: the points go back, the se
   afterUse = async () => {
     afterUse = undefined
     await lapseHold(db, reservationId)
-    await forgetTakenSeats()
+    forgetTakenSeats(booking)
     const taken = await booking.as(rival).reserve({ seatId })
     if (taken.status !== 200) throw new Error('the rival should get the lapsed seat')
   }

@@ -4,7 +4,6 @@ import {
   concurrently,
   createTestDatabase,
   createTestRedisPrefix,
-  eventually,
   gatewayHeaders,
   startTcpProxy,
   tally,
@@ -14,6 +13,7 @@ import t from 'tap'
 import {
   addPerformance,
   count,
+  DEFAULT_SETTINGS,
   forgetTakenSeats,
   lapseHold,
   noPoints,
@@ -91,20 +91,20 @@ t.test('a seat just seen taken is refused without the database, until its memory
   const [taken, free] = seatIds as [number, number]
   const proxy = await startTcpProxy(t, database.config.MYSQL_HOST, database.config.MYSQL_PORT)
   t.teardown(() => proxy.enable())
-  /** A booking instance whose database is behind the test's proxy, with a seat memory this long. */
-  const behindProxy = (memoryMs: number) =>
+  /** A booking instance whose database is behind the test's proxy, on a clock that moves only when told. */
+  const behindProxy = () =>
     startBooking(t, {
       mysql: { ...database.config, MYSQL_HOST: '127.0.0.1', MYSQL_PORT: proxy.port },
       redis: createTestRedisPrefix(t),
       points: noPoints,
       workers: false,
       logLevel: 'fatal',
-      settings: { TAKEN_SEAT_MEMORY_MS: memoryMs },
+      stopped: true,
     })
-  // A memory far longer than this test, however slow the machine: what is under test is the answer.
-  const remembering = await behindProxy(3_600_000)
-  // A memory that ends soon: what is under test is that it ends.
-  const forgetting = await behindProxy(200)
+  // Its clock never moves: the memory holds however slow the machine. What is under test is the answer.
+  const remembering = await behindProxy()
+  // Its clock is moved past the memory: what is under test is that it ends.
+  const forgetting = await behindProxy()
   t.equal((await remembering.as(61).reserve({ seatId: taken })).status, 200)
   t.equal((await forgetting.as(62).reserve({ seatId: taken })).status, 409, 'the other instance sees it taken too')
   await proxy.disable()
@@ -121,8 +121,10 @@ t.test('a seat just seen taken is refused without the database, until its memory
   )
   const unknown = await remembering.as(300).reserve({ seatId: free })
   t.equal(unknown.status, 503, 'a seat it has not seen taken still needs the database')
-  t.ok(
-    await eventually(async () => (await forgetting.as(301).reserve({ seatId: taken })).status === 503),
+  forgetting.clock.advance(DEFAULT_SETTINGS.TAKEN_SEAT_MEMORY_MS)
+  t.equal(
+    (await forgetting.as(301).reserve({ seatId: taken })).status,
+    503,
     'once the memory ends, the database decides again',
   )
   await Promise.all([remembering.close(), forgetting.close()])
@@ -264,7 +266,7 @@ t.test('a lapsed hold frees its seat at once, before any job or sweep has run', 
   const first = await booking.as(71).reserve({ seatId })
   t.equal((await booking.as(72).reserve({ seatId })).status, 409, 'held while the hold lasts')
   await lapseHold(db, first.body.data.reservationId)
-  await forgetTakenSeats()
+  forgetTakenSeats(booking)
   const second = await booking.as(72).reserve({ seatId })
   t.equal(second.status, 200, 'the next user gets the seat')
   const old = await db

@@ -1,7 +1,11 @@
 /**
  * The waiting room's Lua scripts. Each runs atomically in Redis, so any number of queue instances
- * (and gateways) can call them at once. Time is Redis's own clock (TIME), never an instance's, so
- * instances with skewed clocks agree on expiry, abandonment and the admission budget.
+ * (and gateways) can call them at once. Inside a script time is Redis's own clock (TIME), never an
+ * instance's: admission stamps a token's `admittedAt` and `expiresAt` with it, and every script
+ * judges expiry, abandonment and the admission budget by it, so instances with skewed clocks agree.
+ * Outside the scripts, one check reads the reader's clock instead: `createTokenStateReader`'s single
+ * HGET compares `expiresAt` with the calling process's clock (the gateway's guard, on every request),
+ * as does the guard's cache (gateway/src/guard); a skewed gateway moves a token's end by its skew.
  */
 
 const PRELUDE = `

@@ -221,6 +221,8 @@ export function createTokenStateReader(redis: Redis, redisPrefix: string) {
     const entry = await redis.hget(keys.activeTokens, String(userId))
     if (entry) {
       const [id, , expires] = entry.split(':')
+      // `expires` is Redis's TIME at admission plus the active TTL, judged here by this process's
+      // clock to save a script; otherwise the status script says what the token is, by Redis's.
       const now = Date.now()
       if (Number(id) === tokenId && Number(expires) > now) {
         return { status: 'ACTIVE', userId, tokenId, expiresAt: Number(expires), now }

@@ -22,6 +22,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext 
             hooks: booking.hooks,
             log: request.log,
             failAfterPointUse: booking.failAfterPointUse,
+            clock: booking.clock,
           },
           { userId, reservationId, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) },
         )

@@ -11,7 +11,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
   fastify,
   { booking },
 ) => {
-  const { db, settings, hooks, expiry, takenSeats } = booking
+  const { db, settings, hooks, expiry, takenSeats, clock } = booking
 
   fastify.post(
     '/concerts/reserve-seat',
@@ -34,7 +34,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
             holdTtlSeconds: settings.HOLD_TTL_SECONDS,
             maxHoldsPerUserPerOption: settings.MAX_HOLDS_PER_USER_PER_OPTION,
           },
-          takenSeats,
+          { taken: takenSeats, clock },
         )
       } catch (err) {
         const code = (err as { code?: string }).code
@@ -76,7 +76,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
     async (request) => {
       const userId = actingUser(request)
       const { reservationId } = request.params
-      const reservation = await findReservation(db, { reservationId, userId })
+      const reservation = await findReservation(db, { reservationId, userId }, new Date(clock.now()))
       if (!reservation) throw new ReservationNotFoundError(reservationId)
       return { data: reservation }
     },

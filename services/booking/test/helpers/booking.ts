@@ -23,7 +23,7 @@ import {
   bookingSigner,
   freePort,
   gatewayHeaders,
-  sleep,
+  ManualClock,
 } from '@stagepass/testkit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
@@ -122,6 +122,8 @@ export interface BookingUnderTest {
   api: ApiClient
   /** Its operations port: `/metrics`, `/health/ready`. */
   ops: ApiClient
+  /** Booking's clock: real time until the test moves it on (`advance`). */
+  clock: ManualClock
   /** Calls a route as the queue token's user would, with the header the gateway's guard sets, signed as the gateway signs it. */
   as(userId: number): {
     reserve(body: unknown): Promise<ApiResponse>
@@ -134,7 +136,8 @@ export interface BookingUnderTest {
 /**
  * The booking app on a real port, built the way the service process builds it (kit's server, the
  * gateway-assertion check, the plugin, real MariaDB and Redis), with the queue user header set by
- * the test and signed as the gateway signs it.
+ * the test and signed as the gateway signs it. Its clock runs with real time unless moved (`stopped`:
+ * stands still at start, for tests that set every moment themselves).
  */
 export async function startBooking(
   t: Teardown,
@@ -147,6 +150,7 @@ export async function startBooking(
     failAfterPointUse = false,
     logLevel = 'warn',
     poolSize = 20,
+    stopped = false,
   }: {
     mysql: MysqlConfig
     redis: { url: string; prefix: string }
@@ -157,8 +161,10 @@ export async function startBooking(
     /** Quieter for apps whose failures are the point of the test. */
     logLevel?: 'warn' | 'fatal'
     poolSize?: number
+    stopped?: boolean
   },
 ): Promise<BookingUnderTest> {
+  const clock = new ManualClock({ running: !stopped })
   const app = createServer({ service: 'booking', config: { LOG_LEVEL: logLevel, LOG_PRETTY: 'false' } })
   await app.register(serviceTrustPlugin, {
     audience: 'booking',
@@ -171,6 +177,7 @@ export async function startBooking(
     points,
     workers,
     failAfterPointUse,
+    clock,
   })
   const url = `http://127.0.0.1:${await listenAside(app, { host: '127.0.0.1', port: 0 })}`
   const api = apiClient(url, { connections: 256 })
@@ -191,6 +198,7 @@ export async function startBooking(
     url,
     api,
     ops,
+    clock,
     as: (userId) => ({
       reserve: (body) => api.post('/concerts/reserve-seat', body, headers('POST', '/concerts/reserve-seat', userId)),
       pay: (body, key) =>
@@ -213,9 +221,10 @@ export async function lapseHold(db: Db, reservationId: number): Promise<void> {
 /**
  * After `lapseHold`, for a test that reserves the same seat again: a booking process that saw the
  * seat taken recalls it until the hold's expiry, for at most TAKEN_SEAT_MEMORY_MS. The expiry moved
- * behind its back, so let that memory run out, as the clock would have.
+ * behind its back, so move booking's clock past that memory, as time would have.
  */
-export const forgetTakenSeats = () => sleep(DEFAULT_SETTINGS.TAKEN_SEAT_MEMORY_MS + 20)
+export const forgetTakenSeats = (booking: Pick<BookingUnderTest, 'clock'>) =>
+  booking.clock.advance(DEFAULT_SETTINGS.TAKEN_SEAT_MEMORY_MS)
 
 export async function outboxEvents(db: Db, event?: string) {
   let query = db.selectFrom('outbox').selectAll().orderBy('id')

@@ -1,0 +1,64 @@
+import { ManualClock } from '@stagepass/testkit'
+import t from 'tap'
+import { createTakenSeats } from '../src/taken-seats.js'
+
+/** Booking's memory of taken seats, on a clock the test moves: its bound and a hold's own end. */
+
+const BOUND_MS = 1000
+
+t.test('a seat seen taken is remembered for the bound, and forgotten exactly at its end', async (t) => {
+  const clock = new ManualClock()
+  const taken = createTakenSeats(BOUND_MS, { clock })
+  const seenAt = clock.now()
+  taken.remember(1)
+  clock.set(seenAt + BOUND_MS - 1)
+  t.ok(taken.isTaken(1), 'bound - 1 ms: taken')
+  clock.set(seenAt + BOUND_MS)
+  t.notOk(taken.isTaken(1), 'bound: forgotten')
+  clock.set(seenAt + BOUND_MS + 1)
+  t.notOk(taken.isTaken(1), 'bound + 1 ms: forgotten')
+  t.notOk(taken.isTaken(2), 'a seat never seen is not taken')
+})
+
+t.test('never past the hold: a seat held for less than the bound is free the moment the hold ends', async (t) => {
+  const clock = new ManualClock()
+  const taken = createTakenSeats(BOUND_MS, { clock })
+  const heldUntil = clock.now() + 300
+  taken.remember(1, heldUntil)
+  clock.set(heldUntil - 1)
+  t.ok(taken.isTaken(1), 'hold end - 1 ms: taken')
+  clock.set(heldUntil)
+  t.notOk(taken.isTaken(1), 'hold end: free')
+})
+
+t.test('seen again: the memory starts over from then', async (t) => {
+  const clock = new ManualClock()
+  const taken = createTakenSeats(BOUND_MS, { clock })
+  taken.remember(1)
+  clock.advance(BOUND_MS - 1)
+  const seenAgainAt = clock.now()
+  taken.remember(1)
+  clock.set(seenAgainAt + BOUND_MS - 1)
+  t.ok(taken.isTaken(1))
+  clock.set(seenAgainAt + BOUND_MS)
+  t.notOk(taken.isTaken(1))
+})
+
+t.test('a seat remembered taken is refused without an attempt; a bound of 0 remembers nothing', async (t) => {
+  const clock = new ManualClock()
+  const taken = createTakenSeats(BOUND_MS, { clock })
+  taken.remember(1)
+  let attempts = 0
+  const attempt = async () => {
+    attempts++
+    return 'held'
+  }
+  await t.rejects(taken.decide(1, attempt), { code: 'SEAT_UNAVAILABLE' })
+  t.equal(attempts, 0)
+  clock.advance(BOUND_MS)
+  t.equal(await taken.decide(1, attempt), 'held', 'once forgotten, the attempt runs')
+
+  const off = createTakenSeats(0, { clock })
+  off.remember(1)
+  t.notOk(off.isTaken(1))
+})
