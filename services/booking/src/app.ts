@@ -1,4 +1,5 @@
 import { dbPlugin, type MysqlConfig } from '@stagepass/db'
+import type { BullmqRedis } from '@stagepass/events'
 import type { FastifyPluginAsync } from 'fastify'
 import type { BookingSettings } from './config.js'
 import type { BookingContext } from './context.js'
@@ -13,8 +14,8 @@ import { type BookingWorkers, startBookingWorkers } from './workers.js'
 
 export interface BookingAppOptions {
   mysql: MysqlConfig
-  /** REDIS_URL and REDIS_PREFIX: BullMQ (hold expiry, events) lives under `<prefix>bull`. */
-  redis: { url: string; prefix: string }
+  /** REDIS_URL, REDIS_CLUSTER_NODES and REDIS_PREFIX: BullMQ (hold expiry, events) lives under `<prefix>bull`. */
+  redis: BullmqRedis
   settings: BookingSettings
   /** The point context: HTTP to its internal routes (split), or its ledger in-process (monolith). */
   points: PointClient
@@ -32,7 +33,7 @@ export interface BookingAppOptions {
 export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify, opts) => {
   const { settings, redis } = opts
   await fastify.register(dbPlugin, { config: opts.mysql })
-  const expiry = new HoldExpiryQueue({ redisUrl: redis.url, redisPrefix: redis.prefix, log: fastify.log })
+  const expiry = new HoldExpiryQueue({ ...redis, log: fastify.log })
   let workers: BookingWorkers | undefined
   const hooks: BookingHooks = {
     eventsCommitted: () => workers?.relay.nudge(),
@@ -55,8 +56,7 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
   await fastify.register(paymentRoutes, { booking })
   if (opts.workers) {
     workers = startBookingWorkers(booking, {
-      redisUrl: redis.url,
-      redisPrefix: redis.prefix,
+      ...redis,
       log: fastify.log,
     })
   }

@@ -1,7 +1,6 @@
-import { bullPrefix, observeConnection, observeQueue, observeWorker } from '@stagepass/events'
-import { createBlockingRedis, type WarningLog, withTimeout } from '@stagepass/kit'
+import { type BullmqRedis, bullmqConnection, bullPrefix, observeQueue, observeWorker } from '@stagepass/events'
+import { type RedisClient, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 
 const QUEUE = 'booking-hold-expiry'
 // Run just after the hold lapses, so the job never finds it a few milliseconds early.
@@ -20,20 +19,24 @@ export type ExpireHold = (reservationId: number) => Promise<{ notBefore?: Date }
  * lapsed hold as free whatever has run.
  */
 export class HoldExpiryQueue {
-  readonly #connection: Redis
+  readonly #connection: RedisClient
   readonly #queue: Queue<ExpiryJob>
-  readonly #redisUrl: string
+  readonly #bus: BullmqRedis
   readonly #prefix: string
   readonly #log: WarningLog
   #worker: Worker<ExpiryJob> | undefined
 
-  constructor({ redisUrl, redisPrefix, log }: { redisUrl: string; redisPrefix: string; log: WarningLog }) {
-    this.#redisUrl = redisUrl
-    this.#prefix = bullPrefix(redisPrefix)
+  constructor(bus: BullmqRedis & { log: WarningLog }) {
+    const { log } = bus
+    this.#bus = bus
+    this.#prefix = bullPrefix(bus)
     this.#log = log
     // Fails fast while Redis is down, so a reserve never waits on it.
-    this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    observeConnection(this.#connection, { log, queue: QUEUE })
+    this.#connection = bullmqConnection(
+      bus,
+      { log, queue: QUEUE },
+      { maxRetriesPerRequest: 1, enableOfflineQueue: false },
+    )
     this.#queue = new Queue<ExpiryJob>(QUEUE, {
       connection: this.#connection as ConnectionOptions,
       prefix: this.#prefix,
@@ -58,8 +61,7 @@ export class HoldExpiryQueue {
   }
 
   startWorker(expire: ExpireHold, concurrency = 16): void {
-    const connection = createBlockingRedis(this.#redisUrl)
-    observeConnection(connection, { log: this.#log, queue: QUEUE, consumer: 'booking' })
+    const connection = bullmqConnection(this.#bus, { log: this.#log, queue: QUEUE, consumer: 'booking' })
     this.#worker = new Worker<ExpiryJob>(
       QUEUE,
       async (job: Job<ExpiryJob>, token?: string) => {
