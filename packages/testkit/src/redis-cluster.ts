@@ -29,7 +29,7 @@ export interface RedisCluster {
   masterOf(slot: number): Promise<number>
   /** Sends `signal` to a node's process and waits until it has exited. */
   kill(port: number, signal?: NodeJS.Signals): Promise<void>
-  /** Waits until every live node reports `cluster_state:ok` (after a failover, say). */
+  /** Waits until every live node reports `cluster_state:ok` and every replica is in sync (after a failover, say). */
   settled(timeoutMs?: number): Promise<void>
   stop(): Promise<void>
 }
@@ -54,7 +54,8 @@ async function ensureInstalled(): Promise<void> {
 /**
  * A local Redis Cluster (no Docker): `masters` × (1 + `replicas`) `redis-server` processes on free
  * ports, without persistence, their state in a temporary directory, joined by `redis-cli --cluster
- * create`. Resolves once every node reports `cluster_state:ok`; stopped and removed when the test ends.
+ * create`. Resolves once every node reports `cluster_state:ok` and every replica has synced (it could
+ * not take over before); stopped and removed when the test ends. Each node logs to `redis-<port>.log` there.
  */
 export async function startRedisCluster(
   t: Teardown | undefined,
@@ -96,6 +97,7 @@ export async function startRedisCluster(
             String(nodeTimeoutMs),
           ],
           ...['--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`],
+          ...['--logfile', join(dir, `redis-${port}.log`), '--repl-diskless-sync-delay', '0'],
         ],
         { stdio: 'ignore' },
       )
@@ -116,7 +118,12 @@ export async function startRedisCluster(
         const states = await Promise.all(
           [...processes.keys()].map((port) => cli(port, 'cluster', 'info').catch(() => '')),
         )
-        return states.every((info) => info.includes('cluster_state:ok'))
+        if (!states.every((info) => info.includes('cluster_state:ok'))) return false
+        // A replica that has not synced with its master yet could not take over from it.
+        const replication = await Promise.all(
+          [...processes.keys()].map((port) => cli(port, 'info', 'replication').catch(() => '')),
+        )
+        return replication.every((info) => info.includes('role:master') || info.includes('master_link_status:up'))
       }, timeoutMs)
       if (!ok) throw new Error(`the Redis Cluster on ${addresses.join(',')} did not reach cluster_state:ok`)
     }
