@@ -44,6 +44,7 @@ export type EventHandlers = {
 }
 
 export const queueName = (consumer: ConsumerName) => `events-${consumer}`
+
 /** Where BullMQ's connections go: the bus options' Redis. */
 export const redisTargetOfBus = ({ redisUrl, redisClusterNodes }: BullmqRedis): RedisTarget => ({
   url: redisUrl,
@@ -68,6 +69,7 @@ export function bullmqConnection(
  */
 export const bullPrefix = (options: BullmqRedis) =>
   isCluster(redisTargetOfBus(options)) ? `${options.redisPrefix}{bull}` : `${options.redisPrefix}bull`
+
 // BullMQ refuses custom job ids that look like integers, and outbox ids are integers.
 const jobIdOf = (eventId: string) => `event-${eventId}`
 const eventIdOf = (jobId: string | undefined) => String(jobId).replace(/^event-/, '')
