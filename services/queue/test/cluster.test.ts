@@ -62,3 +62,19 @@ t.test('every queue script runs on the cluster (a key outside the slot would fai
   const stats = await api.get('/admin/queue', { headers: admin })
   t.match(stats.body.data, { waiting: 0, active: Number, paused: false }, 'stats')
 })
+
+// Last: it takes a master away for good.
+t.test('a master gone (no replica to take over): the queue routes answer 503 QUEUE_UNAVAILABLE', async (t) => {
+  const config = queueConfig(t, { REDIS_CLUSTER_NODES: cluster.nodes })
+  const { api } = await startQueueService(t, config)
+  t.equal((await api.post('/queue/tokens', { userId: 1 })).status, 200, 'a join while the cluster is whole')
+  const { keys } = inspectQueue(t, config)
+  await cluster.kill(await cluster.masterOf(await keySlot(firstNode, keys.waiting)), 'SIGKILL')
+  for (const [label, call] of [
+    ['POST /queue/tokens', () => api.post('/queue/tokens', { userId: 2 })],
+    ['GET /queue/tokens/status/1', () => api.get('/queue/tokens/status/1')],
+  ] as const) {
+    const res = await call()
+    t.match(res.body, { statusCode: 503, code: 'QUEUE_UNAVAILABLE' }, label)
+  }
+})
