@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,6 +68,7 @@ export async function startRedisCluster(
   const stop = async () => {
     await Promise.all([...processes.keys()].map((port) => kill(port, 'SIGTERM')))
     await rm(dir, { recursive: true, force: true })
+    process.removeListener('exit', orphaned)
   }
   const kill = async (port: number, signal: NodeJS.Signals = 'SIGTERM') => {
     const child = processes.get(port)
@@ -78,6 +80,12 @@ export async function startRedisCluster(
     await exited
   }
   t?.teardown(stop)
+  // A test file that crashes skips its teardown: its nodes and their files must not outlive it.
+  const orphaned = () => {
+    for (const child of processes.values()) child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  process.once('exit', orphaned)
   try {
     const ports: number[] = []
     for (let i = 0; i < masters * (1 + replicas); i++) ports.push(await freePort())
