@@ -204,8 +204,12 @@ t.test('Redis requires the password, its health check uses it, and every REDIS_U
     const url = String(environmentOf(service, STORE_PASSWORDS).REDIS_URL)
     t.equal(new URL(url).hostname, 'redis', `${name}: the redis service`)
     // What the apps' client (ioredis, also under BullMQ) takes from the URL.
-    const client = createRedis(url, { lazyConnect: true })
-    t.equal(client.options.password, STORE_PASSWORDS.REDIS_PASSWORD, `${name}: REDIS_URL carries the password`)
+    const client = createRedis({ url }, { lazyConnect: true })
+    t.equal(
+      (client.options as { password?: string }).password,
+      STORE_PASSWORDS.REDIS_PASSWORD,
+      `${name}: REDIS_URL carries the password`,
+    )
     client.disconnect()
   }
 })

@@ -1,6 +1,7 @@
 import { bookingApp, pointClientFromOperations } from '@stagepass/booking'
 import { concertApp } from '@stagepass/concert'
 import { dbPlugin } from '@stagepass/db'
+import { bullmqRedisOf } from '@stagepass/events'
 import { createPointOperations, pointApp } from '@stagepass/point'
 import { queueApp } from '@stagepass/queue'
 import type { FastifyInstance } from 'fastify'
@@ -21,13 +22,13 @@ export async function registerMonolithMode(fastify: FastifyInstance, config: Gat
   })
   await fastify.register(concertApp, {
     mysql: config,
-    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    redis: bullmqRedisOf(config),
     seatCache: { enabled: config.SEAT_CACHE_ENABLED, ttlMs: config.SEAT_CACHE_TTL_MS },
     consumeEvents: true,
   })
   await fastify.register(bookingApp, {
     mysql: config,
-    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    redis: bullmqRedisOf(config),
     settings: config,
     // The payment saga's point calls stay in this process: point's operations, no HTTP.
     points: pointClientFromOperations(createPointOperations(fastify.db, fastify.log)),

@@ -91,7 +91,7 @@ export async function startTarget(
     } finally {
       await server.destroy()
     }
-    await removeKeys(config.REDIS_URL, `${redisPrefix}*`)
+    await removeKeys(config, `${redisPrefix}*`)
   }
   await prepareDatabase(database, log)
   const ports = new Map<string, number>()

@@ -5,6 +5,7 @@ import {
   handleNotFound,
   parseQueueTokenKeys,
   redisReady,
+  redisTargetOf,
 } from '@stagepass/kit'
 import { createRevocationReader, createTokenStateReader } from '@stagepass/queue'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
@@ -17,7 +18,10 @@ import { followRevocations } from './revocation-feed.js'
 import { createTokenCache } from './token-cache.js'
 
 export interface QueueGuardPluginOptions {
-  config: Pick<GatewayConfig, 'REDIS_URL' | 'REDIS_PREFIX' | 'QUEUE_TOKEN_KEYS' | 'QUEUE_GUARD_CACHE_MS'>
+  config: Pick<
+    GatewayConfig,
+    'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_PREFIX' | 'QUEUE_TOKEN_KEYS' | 'QUEUE_GUARD_CACHE_MS'
+  >
   /** The route table: every prefix flagged `guarded` needs an ACTIVE token, in either mode. */
   routes: readonly RouteEntry[]
 }
@@ -30,7 +34,7 @@ export interface QueueGuardPluginOptions {
  */
 export const queueGuardPlugin = fp<QueueGuardPluginOptions>(
   async (fastify: FastifyInstance, { config, routes }) => {
-    const redis = createRedis(config.REDIS_URL)
+    const redis = createRedis(redisTargetOf(config))
     // Outages are reported by the guard itself, once every few seconds, with the request that met them.
     redis.on('error', () => {})
     const cache = createTokenCache(config.QUEUE_GUARD_CACHE_MS)

@@ -1,4 +1,4 @@
-import { appendRouteHook, createRedis, redisReady } from '@stagepass/kit'
+import { appendRouteHook, createRedis, redisReady, redisTargetOf } from '@stagepass/kit'
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { type GatewayConfig, rateLimitsEnabled } from '../config.js'
@@ -13,6 +13,7 @@ export interface RateLimitPluginOptions {
   config: Pick<
     GatewayConfig,
     | 'REDIS_URL'
+    | 'REDIS_CLUSTER_NODES'
     | 'REDIS_PREFIX'
     | 'RATE_LIMITS'
     | 'USER_AUTH'
@@ -41,7 +42,7 @@ export const rateLimitPlugin = fp<RateLimitPluginOptions>(
       booking: parseGroupLimits(config.RATE_LIMIT_BOOKING),
       points: parseGroupLimits(config.RATE_LIMIT_POINTS),
     }
-    const redis = createRedis(config.REDIS_URL)
+    const redis = createRedis(redisTargetOf(config))
     // Outages are reported by the limiter itself, once every few seconds, with the request that met them.
     redis.on('error', () => {})
     const limiter: onRequestHookHandler = createRateLimiter({

@@ -59,6 +59,9 @@ function shownCheck(checks: readonly Check[], counts: readonly WindowCount[]): n
   return shown
 }
 
+/** A route group's counters (per address, per user) share this prefix, a hash tag: one slot on Redis Cluster. */
+export const rateLimitKeyPrefix = (redisPrefix: string, group: RouteGroup) => `${redisPrefix}{rate-limit:${group}}:`
+
 /**
  * An onRequest hook that counts each request against its group's limits, per client address and
  * per user, in one Redis script call (shared with the other requests of the same moment), and
@@ -70,7 +73,7 @@ function shownCheck(checks: readonly Check[], counts: readonly WindowCount[]): n
 export function createRateLimiter({ limits, countHits, redisPrefix, routes }: RateLimiterOptions) {
   const warnOutage = throttledWarning()
   const keyPrefix = Object.fromEntries(
-    ROUTE_GROUPS.map((group) => [group, `${redisPrefix}{rate-limit:${group}}:`]),
+    ROUTE_GROUPS.map((group) => [group, rateLimitKeyPrefix(redisPrefix, group)]),
   ) as Record<RouteGroup, string>
 
   const answer = (

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@stagepass/kit'
 
 /**
  * Adds hits to counters and returns, per counter, its count in the current window and the
@@ -53,7 +53,7 @@ interface Batch {
  * Redis Cluster), not one call each. Each request still gets the count it would have had alone:
  * hits on one key within a batch are numbered in arrival order.
  */
-export function createWindowCounter(redis: Redis) {
+export function createWindowCounter(redis: RedisClient) {
   if (!('hitRateWindows' in redis)) redis.defineCommand('hitRateWindows', { lua: HIT })
   const hit = (redis as unknown as { hitRateWindows: HitCommand }).hitRateWindows
   const batches = new Map<string, Batch>()

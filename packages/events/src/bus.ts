@@ -1,16 +1,37 @@
-import { counter, createBlockingRedis, gauge, type WarningLog, withTimeout } from '@stagepass/kit'
+import {
+  counter,
+  createBlockingRedis,
+  gauge,
+  isCluster,
+  type RedisClient,
+  type RedisConfig,
+  type RedisTarget,
+  type WarningLog,
+  withTimeout,
+} from '@stagepass/kit'
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 import { type ConsumerName, type EventName, type EventPayloads, SUBSCRIPTIONS } from './events.js'
-import { observeConnection, observeQueue, observeWorker, stderrLog } from './observe.js'
+import { type BullmqObservation, observeConnection, observeQueue, observeWorker, stderrLog } from './observe.js'
 
 export interface EventBusOptions {
   redisUrl: string
-  /** The deployment's REDIS_PREFIX (`sp:`); BullMQ keys live under `<prefix>bull:`. */
+  /** The deployment's REDIS_CLUSTER_NODES: BullMQ on a Redis Cluster (empty or absent: the Redis at `redisUrl`). */
+  redisClusterNodes?: string | undefined
+  /** The deployment's REDIS_PREFIX (`sp:`); BullMQ keys live under `<prefix>bull:` (`<prefix>{bull}:` on a cluster). */
   redisPrefix: string
   /** Where connection, queue and worker errors and failed jobs are reported (throttled); stderr by default. */
   log?: WarningLog
 }
+
+/** Where BullMQ's queues are: the deployment's Redis and REDIS_PREFIX. */
+export type BullmqRedis = Pick<EventBusOptions, 'redisUrl' | 'redisClusterNodes' | 'redisPrefix'>
+
+export const bullmqRedisOf = (config: RedisConfig): BullmqRedis => ({
+  redisUrl: config.REDIS_URL,
+  redisClusterNodes: config.REDIS_CLUSTER_NODES,
+  redisPrefix: config.REDIS_PREFIX,
+})
 
 export interface EventMeta {
   /** The publisher's id for this event (the outbox row id): the idempotency key for consumers. */
@@ -23,7 +44,32 @@ export type EventHandlers = {
 }
 
 export const queueName = (consumer: ConsumerName) => `events-${consumer}`
-export const bullPrefix = (redisPrefix: string) => `${redisPrefix}bull`
+
+/** Where BullMQ's connections go: the bus options' Redis. */
+export const redisTargetOfBus = ({ redisUrl, redisClusterNodes }: BullmqRedis): RedisTarget => ({
+  url: redisUrl,
+  clusterNodes: redisClusterNodes,
+})
+
+/** A connection for BullMQ to the bus's Redis (blocking: retries forever unless `options` say otherwise), its errors reported. */
+export function bullmqConnection(
+  bus: BullmqRedis,
+  observation: BullmqObservation,
+  options: RedisOptions = {},
+): RedisClient {
+  const connection = createBlockingRedis(redisTargetOfBus(bus), options)
+  observeConnection(connection, observation)
+  return connection
+}
+
+/**
+ * BullMQ's key prefix. BullMQ's scripts touch several keys of a queue at once, so on a Redis Cluster
+ * the prefix is a hash tag, `<prefix>{bull}`, and every queue's keys share one slot. A single Redis
+ * keeps `<prefix>bull`, the keys it has always had, so its jobs outlive an upgrade.
+ */
+export const bullPrefix = (options: BullmqRedis) =>
+  isCluster(redisTargetOfBus(options)) ? `${options.redisPrefix}{bull}` : `${options.redisPrefix}bull`
+
 // BullMQ refuses custom job ids that look like integers, and outbox ids are integers.
 const jobIdOf = (eventId: string) => `event-${eventId}`
 const eventIdOf = (jobId: string | undefined) => String(jobId).replace(/^event-/, '')
@@ -41,15 +87,19 @@ const consumed = counter('events_consumed_total', 'Events handled, by consumer, 
  */
 export class EventPublisher {
   readonly #queues = new Map<ConsumerName, Queue>()
-  readonly #connection: Redis
+  readonly #connection: RedisClient
   readonly #prefix: string
   readonly #log: WarningLog
 
-  constructor({ redisUrl, redisPrefix, log = stderrLog }: EventBusOptions) {
+  constructor(options: EventBusOptions) {
+    const { log = stderrLog } = options
     // Fails fast while Redis is down, so the outbox relay can retry later instead of hanging.
-    this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    observeConnection(this.#connection, { log, queue: 'events' })
-    this.#prefix = bullPrefix(redisPrefix)
+    this.#connection = bullmqConnection(
+      options,
+      { log, queue: 'events' },
+      { maxRetriesPerRequest: 1, enableOfflineQueue: false },
+    )
+    this.#prefix = bullPrefix(options)
     this.#log = log
   }
 
@@ -103,21 +153,15 @@ export class EventPublisher {
 export function consumeEvents(
   consumer: ConsumerName,
   handlers: EventHandlers,
-  {
-    redisUrl,
-    redisPrefix,
-    log = stderrLog,
-    concurrency = 8,
-    warnEveryMs,
-  }: EventBusOptions & {
+  options: EventBusOptions & {
     concurrency?: number
     /** At most one warning per source this often (ms; 5 s by default). */
     warnEveryMs?: number
   },
 ): Worker {
+  const { log = stderrLog, concurrency = 8, warnEveryMs } = options
   const observation = { log, queue: queueName(consumer), consumer, ...(warnEveryMs ? { warnEveryMs } : {}) }
-  const connection = createBlockingRedis(redisUrl)
-  observeConnection(connection, observation)
+  const connection = bullmqConnection(options, observation)
   const worker = new Worker(
     queueName(consumer),
     async (job: Job) => {
@@ -133,7 +177,7 @@ export function consumeEvents(
         throw err
       }
     },
-    { connection: connection as ConnectionOptions, prefix: bullPrefix(redisPrefix), concurrency, autorun: true },
+    { connection: connection as ConnectionOptions, prefix: bullPrefix(options), concurrency, autorun: true },
   )
   observeWorker(worker, observation)
   worker.on('closed', () => connection.disconnect())

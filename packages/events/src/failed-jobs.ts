@@ -1,6 +1,6 @@
 import { createBlockingRedis } from '@stagepass/kit'
 import { type ConnectionOptions, Queue } from 'bullmq'
-import { bullPrefix } from './bus.js'
+import { type BullmqRedis, bullPrefix, redisTargetOfBus } from './bus.js'
 
 export interface FailedJob {
   queue: string
@@ -12,10 +12,7 @@ export interface FailedJob {
   data: unknown
 }
 
-export interface FailedJobsOptions {
-  redisUrl: string
-  redisPrefix: string
-}
+export type FailedJobsOptions = BullmqRedis
 
 /**
  * Jobs that exhausted their retries stay in their queue's failed set (for the retention the job
@@ -28,9 +25,9 @@ export class FailedJobs {
   readonly #prefix: string
   readonly #queues = new Map<string, Queue>()
 
-  constructor({ redisUrl, redisPrefix }: FailedJobsOptions) {
-    this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1 })
-    this.#prefix = bullPrefix(redisPrefix)
+  constructor(options: FailedJobsOptions) {
+    this.#connection = createBlockingRedis(redisTargetOfBus(options), { maxRetriesPerRequest: 1 })
+    this.#prefix = bullPrefix(options)
   }
 
   #queue(name: string): Queue {

@@ -1,4 +1,7 @@
 export {
+  type BullmqRedis,
+  bullmqConnection,
+  bullmqRedisOf,
   bullPrefix,
   consumeEvents,
   type EventBusOptions,
@@ -6,6 +9,7 @@ export {
   type EventMeta,
   EventPublisher,
   queueName,
+  redisTargetOfBus,
   registerJobCountGauge,
 } from './bus.js'
 export {

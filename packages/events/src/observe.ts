@@ -1,6 +1,5 @@
-import { counter, throttledWarning, type WarningLog } from '@stagepass/kit'
+import { counter, type RedisClient, throttledWarning, type WarningLog } from '@stagepass/kit'
 import type { Job, Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 
 const failedJobs = counter(
   'bullmq_failed_jobs_total',
@@ -32,7 +31,10 @@ export interface BullmqObservation {
  * A Redis connection's errors, throttled: while Redis is away ioredis reports every reconnect,
  * and one line every few seconds (with the count left out) says as much.
  */
-export function observeConnection(connection: Redis, { log, queue, consumer, warnEveryMs }: BullmqObservation): void {
+export function observeConnection(
+  connection: RedisClient,
+  { log, queue, consumer, warnEveryMs }: BullmqObservation,
+): void {
   const warn = throttledWarning(warnEveryMs)
   const source = consumer ? { queue, consumer } : { queue }
   connection.on('error', (err) => warn(log, { err, ...source }, 'BullMQ connection error'))

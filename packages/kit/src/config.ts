@@ -62,6 +62,12 @@ export const redisConfigSchema = {
     pattern: '^[A-Za-z0-9:_\\-]{1,40}$',
     description: 'Prefix of every Redis key and BullMQ queue this deployment owns',
   }),
+  REDIS_CLUSTER_NODES: Type.String({
+    default: '',
+    pattern: '^$|^[A-Za-z0-9.\\-]+:[0-9]{1,5}(,[A-Za-z0-9.\\-]+:[0-9]{1,5})*$',
+    description:
+      'Redis Cluster startup nodes (host:port,host:port…); empty means the single Redis at REDIS_URL. Its password, if any, applies to every node',
+  }),
 }
 
 /** A password in REDIS_URL is a secret: a placeholder is refused in production (none at all is allowed). */

@@ -71,7 +71,18 @@ export {
   TokenRevokedError,
 } from './queue-token.js'
 export { QUEUE_USER_HEADER, queueUserOf } from './queue-user.js'
-export { createBlockingRedis, createRedis, isRedisUnavailableError, redisReady } from './redis.js'
+export {
+  clusterNodesOf,
+  connectRedis,
+  createBlockingRedis,
+  createRedis,
+  isCluster,
+  isRedisUnavailableError,
+  type RedisClient,
+  type RedisTarget,
+  redisReady,
+  redisTargetOf,
+} from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { appendRouteHook } from './route-hooks.js'
 export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'

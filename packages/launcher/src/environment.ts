@@ -19,5 +19,6 @@ export function sharedEnv(config: LauncherConfig): Record<string, string> {
     MYSQL_DATABASE: config.MYSQL_DATABASE,
     REDIS_URL: config.REDIS_URL,
     REDIS_PREFIX: config.REDIS_PREFIX,
+    REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES,
   }
 }

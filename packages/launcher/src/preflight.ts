@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { clusterNodesOf, connectRedis, redisTargetOf } from '@stagepass/kit'
 import { createConnection } from 'mysql2'
 import type { LauncherConfig } from './environment.js'
 
@@ -31,7 +31,8 @@ function checkMysql(config: LauncherConfig): Promise<void> {
 }
 
 async function checkRedis(config: LauncherConfig): Promise<void> {
-  const redis = new Redis(config.REDIS_URL, {
+  const target = redisTargetOf(config)
+  const redis = connectRedis(target, {
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 0,
@@ -44,6 +45,13 @@ async function checkRedis(config: LauncherConfig): Promise<void> {
     await redis.ping()
   } catch (err) {
     const url = new URL(config.REDIS_URL)
+    const cluster = clusterNodesOf(target)
+    if (cluster.length) {
+      const nodes = cluster.map(({ host, port }) => `${host}:${port}`).join(', ')
+      throw new PreflightError(
+        `Redis Cluster is not reachable at ${nodes} (${reason(err)}). Start it (every node, its slots all served) or set REDIS_CLUSTER_NODES.`,
+      )
+    }
     throw new PreflightError(
       `Redis is not reachable at ${url.hostname}:${url.port || 6379} (${reason(err)}). Start it (docker compose -f deploy/docker-compose.yml up -d redis, or redis-server) or set REDIS_URL.`,
     )

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { MysqlConfig } from '@stagepass/db'
 import { createServerConnection } from '@stagepass/db'
-import { Redis } from 'ioredis'
+import { connectRedis, type RedisClient, type RedisConfig, redisTargetOf } from '@stagepass/kit'
+import type { Redis } from 'ioredis'
 import { sql } from 'kysely'
 
 /**
@@ -27,19 +28,30 @@ export async function dropTestDatabases(config: MysqlConfig, runId: string): Pro
   }
 }
 
-export async function removeKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+/** Where SCAN must run: every master of a cluster (each holds its own slots' keys), or the one server. */
+const serversOf = (redis: RedisClient): Redis[] => ('nodes' in redis ? redis.nodes('master') : [redis])
+
+/** Removes every key matching `pattern`, on a single Redis or across every master of a cluster. */
+export async function removeKeys(
+  config: Pick<RedisConfig, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>,
+  pattern: string,
+): Promise<void> {
+  const redis = connectRedis(redisTargetOf(config), { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
     await redis.connect()
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = next
-      if (keys.length) await redis.unlink(...keys)
-    } while (cursor !== '0')
+    for (const server of serversOf(redis)) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+        cursor = next
+        // One key per call: on a cluster, keys of different slots cannot go in one UNLINK.
+        await Promise.all(keys.map((key) => server.unlink(key)))
+      } while (cursor !== '0')
+    }
   } finally {
     redis.disconnect()
   }
 }
 
-export const removeTestKeys = (redisUrl: string, runId: string) => removeKeys(redisUrl, `sp-test-${runId}-*`)
+export const removeTestKeys = (config: Pick<RedisConfig, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>, runId: string) =>
+  removeKeys(config, `sp-test-${runId}-*`)

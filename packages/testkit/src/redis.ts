@@ -6,8 +6,8 @@ interface Teardown {
 
 /** A Redis key prefix of its own for one test file; its keys are removed when the test ends. */
 export function createTestRedisPrefix(t: Teardown): { url: string; prefix: string } {
-  const { REDIS_URL } = loadLauncherConfig()
+  const config = loadLauncherConfig()
   const prefix = testRedisPrefix(testRunId())
-  t.teardown(() => removeKeys(REDIS_URL, `${prefix}*`))
-  return { url: REDIS_URL, prefix }
+  t.teardown(() => removeKeys(config, `${prefix}*`))
+  return { url: config.REDIS_URL, prefix }
 }

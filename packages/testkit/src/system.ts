@@ -29,6 +29,10 @@ export interface TestSystem extends TestDatabase {
   opsUrl: string
   redisPrefix: string
   redisUrl: string
+  /** REDIS_CLUSTER_NODES of the system: empty on a single Redis. */
+  redisClusterNodes: string
+  /** What the event bus and BullMQ take: the system's Redis and prefix. */
+  bus: { redisUrl: string; redisClusterNodes: string; redisPrefix: string }
   /** The processes, supervised as `npm start` does: one that dies is restarted (same object, new `child`). */
   processes: RunningProcess[]
   /** The operations port where a context's metrics are: its own process (its first instance) in split, the monolith's otherwise. */
@@ -92,6 +96,7 @@ export async function startSystem(
       ...env,
     },
   })
+  const redisClusterNodes = env.REDIS_CLUSTER_NODES ?? base.REDIS_CLUSTER_NODES
   const log: string[] = []
   const output = new PassThrough()
   output.on('data', (chunk: Buffer) => log.push(chunk.toString()))
@@ -117,6 +122,8 @@ export async function startSystem(
     opsUrl: `http://127.0.0.1:${gatewayOpsPort}`,
     redisPrefix: redis.prefix,
     redisUrl: redis.url,
+    redisClusterNodes,
+    bus: { redisUrl: redis.url, redisClusterNodes, redisPrefix: redis.prefix },
     processes,
     opsUrlOf: (context) => `http://127.0.0.1:${mode === 'monolith' ? gatewayOpsPort : planned(`${context}:0:ops`)}`,
     output: () => log.join(''),

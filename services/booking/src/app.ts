@@ -1,4 +1,5 @@
 import { dbPlugin, type MysqlConfig } from '@stagepass/db'
+import type { BullmqRedis } from '@stagepass/events'
 import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyPluginAsync } from 'fastify'
 import type { BookingSettings } from './config.js'
@@ -14,8 +15,8 @@ import { type BookingWorkers, startBookingWorkers } from './workers.js'
 
 export interface BookingAppOptions {
   mysql: MysqlConfig
-  /** REDIS_URL and REDIS_PREFIX: BullMQ (hold expiry, events) lives under `<prefix>bull`. */
-  redis: { url: string; prefix: string }
+  /** REDIS_URL, REDIS_CLUSTER_NODES and REDIS_PREFIX: BullMQ (hold expiry, events) lives under `<prefix>bull`. */
+  redis: BullmqRedis
   settings: BookingSettings
   /** The point context: HTTP to its internal routes (split), or its ledger in-process (monolith). */
   points: PointClient
@@ -36,7 +37,7 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
   const { settings, redis } = opts
   const clock = opts.clock ?? systemClock
   await fastify.register(dbPlugin, { config: opts.mysql })
-  const expiry = new HoldExpiryQueue({ redisUrl: redis.url, redisPrefix: redis.prefix, log: fastify.log, clock })
+  const expiry = new HoldExpiryQueue({ ...redis, log: fastify.log, clock })
   let workers: BookingWorkers | undefined
   const hooks: BookingHooks = {
     eventsCommitted: () => workers?.relay.nudge(),
@@ -60,8 +61,7 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
   await fastify.register(paymentRoutes, { booking })
   if (opts.workers) {
     workers = startBookingWorkers(booking, {
-      redisUrl: redis.url,
-      redisPrefix: redis.prefix,
+      ...redis,
       log: fastify.log,
     })
   }

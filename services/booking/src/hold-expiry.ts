@@ -1,7 +1,6 @@
-import { bullPrefix, observeConnection, observeQueue, observeWorker } from '@stagepass/events'
-import { type Clock, createBlockingRedis, type WarningLog, withTimeout } from '@stagepass/kit'
+import { type BullmqRedis, bullmqConnection, bullPrefix, observeQueue, observeWorker } from '@stagepass/events'
+import { type Clock, type RedisClient, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 
 const QUEUE = 'booking-hold-expiry'
 // Run just after the hold lapses, so the job never finds it a few milliseconds early.
@@ -23,27 +22,26 @@ export type ExpireHold = (reservationId: number) => Promise<{ notBefore?: Date }
  * lapsed hold as free whatever has run.
  */
 export class HoldExpiryQueue {
-  readonly #connection: Redis
+  readonly #connection: RedisClient
   readonly #queue: Queue<ExpiryJob>
-  readonly #redisUrl: string
+  readonly #bus: BullmqRedis
   readonly #prefix: string
   readonly #log: WarningLog
   readonly #clock: Clock
   #worker: Worker<ExpiryJob> | undefined
 
-  constructor({
-    redisUrl,
-    redisPrefix,
-    log,
-    clock,
-  }: { redisUrl: string; redisPrefix: string; log: WarningLog; clock: Clock }) {
+  constructor(bus: BullmqRedis & { log: WarningLog; clock: Clock }) {
+    const { log, clock } = bus
     this.#clock = clock
-    this.#redisUrl = redisUrl
-    this.#prefix = bullPrefix(redisPrefix)
+    this.#bus = bus
+    this.#prefix = bullPrefix(bus)
     this.#log = log
     // Fails fast while Redis is down, so a reserve never waits on it.
-    this.#connection = createBlockingRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    observeConnection(this.#connection, { log, queue: QUEUE })
+    this.#connection = bullmqConnection(
+      bus,
+      { log, queue: QUEUE },
+      { maxRetriesPerRequest: 1, enableOfflineQueue: false },
+    )
     this.#queue = new Queue<ExpiryJob>(QUEUE, {
       connection: this.#connection as ConnectionOptions,
       prefix: this.#prefix,
@@ -68,8 +66,7 @@ export class HoldExpiryQueue {
   }
 
   startWorker(expire: ExpireHold, concurrency = 16): void {
-    const connection = createBlockingRedis(this.#redisUrl)
-    observeConnection(connection, { log: this.#log, queue: QUEUE, consumer: 'booking' })
+    const connection = bullmqConnection(this.#bus, { log: this.#log, queue: QUEUE, consumer: 'booking' })
     this.#worker = new Worker<ExpiryJob>(
       QUEUE,
       async (job: Job<ExpiryJob>, token?: string) => {

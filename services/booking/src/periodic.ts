@@ -1,8 +1,7 @@
-import { bullPrefix, observeConnection, observeQueue, observeWorker } from '@stagepass/events'
-import { createBlockingRedis, throttledWarning } from '@stagepass/kit'
+import { type BullmqRedis, bullmqConnection, bullPrefix, observeQueue, observeWorker } from '@stagepass/events'
+import { type RedisClient, throttledWarning } from '@stagepass/kit'
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Redis } from 'ioredis'
 import { periodicRuns } from './metrics.js'
 
 const QUEUE = 'booking-periodic'
@@ -27,8 +26,8 @@ const dueAt = (job: Job) => Number(String(job.id).split(':').pop())
  * Without Redis, each instance runs the tasks on its own timer until Redis is back.
  */
 export class PeriodicWork {
-  readonly #connection: Redis
-  readonly #workerConnection: Redis
+  readonly #connection: RedisClient
+  readonly #workerConnection: RedisClient
   readonly #queue: Queue
   readonly #worker: Worker
   readonly #tasks: Map<string, PeriodicTask>
@@ -41,19 +40,16 @@ export class PeriodicWork {
   #redisLost = false
   #closed = false
 
-  constructor(
-    tasks: PeriodicTask[],
-    { redisUrl, redisPrefix, log }: { redisUrl: string; redisPrefix: string; log: FastifyBaseLogger },
-  ) {
+  constructor(tasks: PeriodicTask[], bus: BullmqRedis & { log: FastifyBaseLogger }) {
+    const { log } = bus
     this.#tasks = new Map(tasks.map((task) => [task.name, task]))
     this.#log = log
-    const prefix = bullPrefix(redisPrefix)
-    this.#connection = createBlockingRedis(redisUrl)
-    observeConnection(this.#connection, { log, queue: QUEUE, consumer: 'booking' })
+    const prefix = bullPrefix(bus)
+    const observation = { log, queue: QUEUE, consumer: 'booking' }
+    this.#connection = bullmqConnection(bus, observation)
     this.#queue = new Queue(QUEUE, { connection: this.#connection as ConnectionOptions, prefix })
     observeQueue(this.#queue, { log, queue: QUEUE })
-    this.#workerConnection = createBlockingRedis(redisUrl)
-    observeConnection(this.#workerConnection, { log, queue: QUEUE, consumer: 'booking' })
+    this.#workerConnection = bullmqConnection(bus, observation)
     this.#workerConnection.on('error', () => {
       this.#redisLost = true
     })

@@ -1,3 +1,4 @@
+import { bullmqRedisOf } from '@stagepass/events'
 import {
   createServer,
   createServiceAssertionSigner,
@@ -24,7 +25,7 @@ await runMain(async () => {
   await app.register(serviceTrustPlugin, { audience: 'booking', gatewayKeys: config.GATEWAY_ASSERTION_KEYS })
   await app.register(bookingApp, {
     mysql: config,
-    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    redis: bullmqRedisOf(config),
     settings: config,
     points,
     workers: true,

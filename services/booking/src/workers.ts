@@ -1,4 +1,4 @@
-import { EventPublisher, registerJobCountGauge } from '@stagepass/events'
+import { type BullmqRedis, EventPublisher, registerJobCountGauge } from '@stagepass/events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BookingContext } from './context.js'
 import { startDataPlatformConsumer } from './data-platform.js'
@@ -23,11 +23,12 @@ export interface BookingWorkers {
  */
 export function startBookingWorkers(
   booking: BookingContext,
-  { redisUrl, redisPrefix, log }: { redisUrl: string; redisPrefix: string; log: FastifyBaseLogger },
+  bus: BullmqRedis & { log: FastifyBaseLogger },
 ): BookingWorkers {
   const { db, settings, hooks, clock } = booking
   const now = () => new Date(clock.now())
-  const publisher = new EventPublisher({ redisUrl, redisPrefix, log })
+  const { log } = bus
+  const publisher = new EventPublisher(bus)
   registerJobCountGauge(publisher)
   const relay = new OutboxRelay({ db, sink: publisher, pollIntervalMs: settings.OUTBOX_POLL_INTERVAL_MS, log })
   relay.start()
@@ -63,10 +64,10 @@ export function startBookingWorkers(
         run: () => pruneSentEvents(db, new Date(Date.now() - settings.OUTBOX_RETENTION_HOURS * 3600 * 1000)),
       },
     ],
-    { redisUrl, redisPrefix, log },
+    bus,
   )
 
-  const dataPlatform = startDataPlatformConsumer(db, { redisUrl, redisPrefix, log })
+  const dataPlatform = startDataPlatformConsumer(db, bus)
 
   return {
     relay,

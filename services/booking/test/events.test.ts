@@ -24,7 +24,7 @@ const booking = await startBooking(t, {
 function consumerQueue(consumer: string) {
   const queue = new Queue(`events-${consumer}`, {
     connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) },
-    prefix: bullPrefix(redis.prefix),
+    prefix: bullPrefix({ redisUrl: redis.url, redisPrefix: redis.prefix }),
   })
   t.teardown(() => queue.close())
   return queue

@@ -47,7 +47,7 @@ t.test('a consumer that fails for good: counted, listed, and replayed once fixed
 
   const queue = new Queue('events-data-platform', {
     connection: { host: '127.0.0.1', port: redisPort },
-    prefix: bullPrefix(redis.prefix),
+    prefix: bullPrefix({ redisUrl: redis.url, redisPrefix: redis.prefix }),
   })
   t.teardown(() => queue.close())
   const payment: PaymentCompleted = {

@@ -20,7 +20,7 @@ t.test('three instances on one database and Redis run the sweep and the reconcil
   // Every interval's job, as BullMQ reports it done, whichever instance ran it.
   const events = new QueueEvents('booking-periodic', {
     connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) },
-    prefix: bullPrefix(redis.prefix),
+    prefix: bullPrefix({ redisUrl: redis.url, redisPrefix: redis.prefix }),
   })
   t.teardown(() => events.close())
   await events.waitUntilReady()

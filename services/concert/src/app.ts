@@ -1,4 +1,5 @@
 import { dbPlugin, type MysqlConfig } from '@stagepass/db'
+import type { BullmqRedis } from '@stagepass/events'
 import type { FastifyPluginAsync } from 'fastify'
 import { AvailabilityCache } from './availability-cache.js'
 import { consumeAvailabilityEvents } from './availability-events.js'
@@ -6,7 +7,8 @@ import { publicRoutes } from './routes/public.js'
 
 export interface ConcertAppOptions {
   mysql: MysqlConfig
-  redis: { url: string; prefix: string }
+  /** The deployment's Redis: the availability cache and the consumer of booking's events. */
+  redis: BullmqRedis
   seatCache: { enabled: boolean; ttlMs: number }
   /**
    * Run the consumer of booking's events in this process, dropping cached availability when seats
@@ -25,8 +27,7 @@ export const concertApp: FastifyPluginAsync<ConcertAppOptions> = async (fastify,
   const cache = new AvailabilityCache({
     enabled: opts.seatCache.enabled,
     ttlMs: opts.seatCache.ttlMs,
-    redisUrl: opts.redis.url,
-    redisPrefix: opts.redis.prefix,
+    redis: opts.redis,
     log: fastify.log,
   })
   fastify.addHook('onClose', async () => cache.close())
@@ -35,8 +36,7 @@ export const concertApp: FastifyPluginAsync<ConcertAppOptions> = async (fastify,
     const consumer = consumeAvailabilityEvents({
       db: fastify.db,
       cache,
-      redisUrl: opts.redis.url,
-      redisPrefix: opts.redis.prefix,
+      ...opts.redis,
       log: fastify.log,
     })
     fastify.addHook('onClose', async () => {

@@ -1,6 +1,6 @@
-import { createRedis } from '@stagepass/kit'
+import { type BullmqRedis, redisTargetOfBus } from '@stagepass/events'
+import { createRedis, type RedisClient } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Redis } from 'ioredis'
 import { availabilityReads } from './metrics.js'
 
 /**
@@ -19,8 +19,8 @@ export interface LoadedView {
 export interface AvailabilityCacheOptions {
   enabled: boolean
   ttlMs: number
-  redisUrl: string
-  redisPrefix: string
+  /** The deployment's Redis; the cache's keys are under its prefix. */
+  redis: BullmqRedis
   log: FastifyBaseLogger
 }
 
@@ -49,7 +49,7 @@ type StoreCommand = (
  * sooner. While Redis is unreachable every read goes to MySQL, so reads keep working.
  */
 export class AvailabilityCache {
-  readonly #redis: Redis | undefined
+  readonly #redis: RedisClient | undefined
   readonly #store: StoreCommand | undefined
   readonly #prefix: string
   readonly #ttlMs: number
@@ -58,12 +58,12 @@ export class AvailabilityCache {
     { readStartedAt: number; loading: Promise<{ loaded: LoadedView; readStartedAt: number }> }
   >()
 
-  constructor({ enabled, ttlMs, redisUrl, redisPrefix, log }: AvailabilityCacheOptions) {
-    this.#prefix = redisPrefix
+  constructor({ enabled, ttlMs, redis: where, log }: AvailabilityCacheOptions) {
+    this.#prefix = where.redisPrefix
     this.#ttlMs = ttlMs
     if (!enabled) return
     // A cache that answers slowly is worse than none: give up quickly and read MySQL instead.
-    const redis = createRedis(redisUrl, { commandTimeout: 250, connectTimeout: 1000 })
+    const redis = createRedis(redisTargetOfBus(where), { commandTimeout: 250, connectTimeout: 1000 })
     let unreachable = false
     redis.on('error', (err) => {
       if (unreachable) return

@@ -1,15 +1,13 @@
 import type { Db } from '@stagepass/db'
-import { consumeEvents, type EventName } from '@stagepass/events'
+import { type BullmqRedis, consumeEvents, type EventName } from '@stagepass/events'
 import type { WarningLog } from '@stagepass/kit'
 import type { AvailabilityCache } from './availability-cache.js'
 import { findConcertIdOfOption } from './catalog.js'
 import { availabilityInvalidations } from './metrics.js'
 
-export interface AvailabilityEventsOptions {
+export interface AvailabilityEventsOptions extends BullmqRedis {
   db: Db
   cache: AvailabilityCache
-  redisUrl: string
-  redisPrefix: string
   log: WarningLog
 }
 
@@ -28,9 +26,7 @@ const MAX_REMEMBERED_OPTIONS = 100_000
 export function consumeAvailabilityEvents({
   db,
   cache,
-  redisUrl,
-  redisPrefix,
-  log,
+  ...bus
 }: AvailabilityEventsOptions): AvailabilityEventsConsumer {
   // A performance never moves to another concert, so the lookup is remembered.
   const concertOf = new Map<number, number>()
@@ -62,6 +58,6 @@ export function consumeAvailabilityEvents({
       'reservation.released': (payload) => seatsChanged('reservation.released', payload.concertOptionId),
       'payment.completed': (payload) => seatsChanged('payment.completed', payload.concertOptionId),
     },
-    { redisUrl, redisPrefix, log },
+    bus,
   )
 }

@@ -1,3 +1,4 @@
+import { bullmqRedisOf } from '@stagepass/events'
 import { createServer, listen, runMain, serviceTrustPlugin } from '@stagepass/kit'
 import { concertApp } from './app.js'
 import { concertServiceSecrets, loadConcertConfig } from './config.js'
@@ -8,7 +9,7 @@ await runMain(async () => {
   await app.register(serviceTrustPlugin, { audience: 'concert', gatewayKeys: config.GATEWAY_ASSERTION_KEYS })
   await app.register(concertApp, {
     mysql: config,
-    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
+    redis: bullmqRedisOf(config),
     seatCache: { enabled: config.SEAT_CACHE_ENABLED, ttlMs: config.SEAT_CACHE_TTL_MS },
     consumeEvents: true,
   })

@@ -279,8 +279,7 @@ t.test('a read that began before an invalidation does not store its view', async
   const cache = new AvailabilityCache({
     enabled: true,
     ttlMs: 60_000,
-    redisUrl: redis.url,
-    redisPrefix: redis.prefix,
+    redis: { redisUrl: redis.url, redisPrefix: redis.prefix },
     log: silent,
   })
   t.teardown(() => cache.close())

@@ -29,7 +29,12 @@ export async function startConcertService(
   { mysql, redis, seatCache = { enabled: true, ttlMs: 1000 }, consumeEvents = true }: ConcertServiceOptions,
 ) {
   const app = createServer({ service: 'concert', config: { LOG_LEVEL: 'error', LOG_PRETTY: 'false' } })
-  await app.register(concertApp, { mysql, redis, seatCache, consumeEvents })
+  await app.register(concertApp, {
+    mysql,
+    redis: { redisUrl: redis.url, redisPrefix: redis.prefix },
+    seatCache,
+    consumeEvents,
+  })
   return serveOnFreePort(t, app)
 }
 

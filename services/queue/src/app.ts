@@ -1,3 +1,4 @@
+import { bullmqRedisOf } from '@stagepass/events'
 import {
   createQueueTokenSigner,
   createRedis,
@@ -5,6 +6,7 @@ import {
   handleError,
   parseQueueTokenKeys,
   redisReady,
+  redisTargetOf,
   throttledWarning,
 } from '@stagepass/kit'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
@@ -33,7 +35,7 @@ export interface QueueAppOptions {
  */
 export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opts) => {
   const { config } = opts
-  const redis = createRedis(config.REDIS_URL)
+  const redis = createRedis(redisTargetOf(config))
   const warnUnreachable = throttledWarning()
   redis.on('error', (err) => warnUnreachable(fastify.log, { err }, 'queue store (Redis) unreachable'))
   const store = createQueueStore(redis, config.REDIS_PREFIX, {
@@ -82,11 +84,7 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
     // The first tick should find the connection up rather than log an outage that is not one.
     await redisReady(redis)
     ticker = startAdmissionTicker(store, { tickMs: config.QUEUE_TICK_MS, log: fastify.log })
-    consumer = revokeTokensOnPayment(
-      store,
-      { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX },
-      fastify.log,
-    )
+    consumer = revokeTokensOnPayment(store, bullmqRedisOf(config), fastify.log)
   })
   fastify.addHook('onClose', async () => {
     stopMemoryReport()

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { isRedisUnavailableError, QueueUnavailableError } from '@stagepass/kit'
-import type { Redis } from 'ioredis'
+import { isRedisUnavailableError, QueueUnavailableError, type RedisClient } from '@stagepass/kit'
 import {
   PreQueueNotEmptyError,
   ProofExpiredError,
@@ -92,7 +91,7 @@ const MAX_RETRY_AFTER_SECONDS = 60
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>
 
 /** Registers a script on the client (EVALSHA, with EVAL when Redis does not know it yet). */
-function script(redis: Redis, name: string, numberOfKeys: number, lua: string): ScriptCall {
+function script(redis: RedisClient, name: string, numberOfKeys: number, lua: string): ScriptCall {
   if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua })
   const command = (redis as unknown as Record<string, ScriptCall>)[name] as ScriptCall
   return (...args) => command.call(redis, ...args)
@@ -195,7 +194,7 @@ const PROOF_REFUSALS = {
   PROOF_TOO_EASY: (current: number, proof?: ChallengeClaims) => new ProofTooEasyError(proof?.difficulty, current),
 } as const
 
-function readStatusScript(redis: Redis, keys: QueueKeys) {
+function readStatusScript(redis: RedisClient, keys: QueueKeys) {
   const status = script(redis, 'queueTokenStatus', 8, STATUS)
   return async (userId: number, tokenId: number, touch: boolean): Promise<TokenState | undefined> => {
     const reply = (await status(
@@ -214,7 +213,7 @@ function readStatusScript(redis: Redis, keys: QueueKeys) {
  * An ACTIVE token, the hot path, costs one HGET; only a token that is not ACTIVE takes a second
  * step (the status script) to tell WAITING from gone.
  */
-export function createTokenStateReader(redis: Redis, redisPrefix: string) {
+export function createTokenStateReader(redis: RedisClient, redisPrefix: string) {
   const keys = queueKeys(redisPrefix)
   const readStatus = readStatusScript(redis, keys)
   return async (userId: number, tokenId: number): Promise<TokenState | undefined> => {
@@ -239,7 +238,7 @@ export type TokenStateReader = ReturnType<typeof createTokenStateReader>
  * `latest()` is where to start following (the newest entry now), `since(position)` what was revoked
  * after a position, and the position to ask from next.
  */
-export function createRevocationReader(redis: Redis, redisPrefix: string) {
+export function createRevocationReader(redis: RedisClient, redisPrefix: string) {
   const { revocations } = queueKeys(redisPrefix)
   return {
     async latest(): Promise<string> {
@@ -258,7 +257,7 @@ export function createRevocationReader(redis: Redis, redisPrefix: string) {
 export type RevocationReader = ReturnType<typeof createRevocationReader>
 
 /** The waiting room over Redis: joining, status, admission ticks, revocation and settings. */
-export function createQueueStore(redis: Redis, redisPrefix: string, defaults: AdmissionDefaults) {
+export function createQueueStore(redis: RedisClient, redisPrefix: string, defaults: AdmissionDefaults) {
   const keys: QueueKeys = queueKeys(redisPrefix)
   const join = script(redis, 'queueJoin', 11, JOIN)
   const admit = script(redis, 'queueAdmit', 11, ADMIT)

@@ -1,6 +1,5 @@
-import { createServer } from '@stagepass/kit'
+import { connectRedis, createServer, redisTargetOf } from '@stagepass/kit'
 import { createTestRedisPrefix, serveOnFreePort, sleep } from '@stagepass/testkit'
-import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { queueApp } from '../src/app.js'
 import type { QueueConfig } from '../src/config.js'
@@ -15,6 +14,7 @@ export function queueConfig(t: Test, overrides: Partial<QueueConfig> = {}): Queu
   return {
     REDIS_URL: url,
     REDIS_PREFIX: prefix,
+    REDIS_CLUSTER_NODES: '',
     QUEUE_TOKEN_KEYS: 'test:queue-test-signing-secret-0123',
     QUEUE_ADMIN_KEY: ADMIN_KEY,
     QUEUE_ADMIT_PER_SECOND: 100,
@@ -38,7 +38,7 @@ export async function startQueueService(t: Test, config: QueueConfig) {
 /** Direct access to the same Redis state, for checking invariants and setting up a scene. */
 export function inspectQueue(t: Test, config: QueueConfig) {
   // An ordinary client (with an offline queue): the test may use it before it has connected.
-  const redis = new Redis(config.REDIS_URL)
+  const redis = connectRedis(redisTargetOf(config), {})
   t.teardown(() => redis.quit())
   const store = createQueueStore(redis, config.REDIS_PREFIX, {
     admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,

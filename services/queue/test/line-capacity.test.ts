@@ -1,11 +1,11 @@
+import type { RedisClient } from '@stagepass/kit'
 import { type ApiResponse, concurrently, tally } from '@stagepass/testkit'
-import type { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { QueueKeys } from '../src/keys.js'
 import { admin, inspectQueue, queueConfig, startQueueService } from './helpers.js'
 
 /** Every key the line keeps under the test's prefix, with its size: what grows with each new place. */
-async function lineFootprint(redis: Redis, keys: QueueKeys) {
+async function lineFootprint(redis: RedisClient, keys: QueueKeys) {
   return {
     waiting: await redis.zcard(keys.waiting),
     preQueue: await redis.zcard(keys.preQueue),
@@ -15,7 +15,7 @@ async function lineFootprint(redis: Redis, keys: QueueKeys) {
   }
 }
 
-async function keyCount(redis: Redis, prefix: string) {
+async function keyCount(redis: RedisClient, prefix: string) {
   return (await redis.keys(`${prefix}*`)).length
 }
 

@@ -72,7 +72,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
       [200, 200],
     )
     const [one, two] = holds.map((h) => h.body.data.reservationId as number)
-    const events = new EventPublisher({ redisUrl: system.redisUrl, redisPrefix: system.redisPrefix })
+    const events = new EventPublisher(system.bus)
     t.teardown(() => events.close())
     const handledByQueue = async () => (await events.jobCounts()).queue?.completed ?? 0
     const before = await handledByQueue()

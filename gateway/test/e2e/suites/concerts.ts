@@ -146,7 +146,7 @@ export async function concertSuite(t: Test, system: TestSystem) {
       })
       .executeTakeFirstOrThrow()
     const heldAt = performance.now()
-    const publisher = new EventPublisher({ redisUrl: system.redisUrl, redisPrefix: system.redisPrefix })
+    const publisher = new EventPublisher(system.bus)
     t.teardown(() => publisher.close())
     const reservationId = Number(hold.insertId)
     await publisher.publish(

@@ -199,6 +199,6 @@ export async function bench(args: string[]): Promise<number> {
     const server = createServerConnection(database)
     await sql`drop database if exists ${sql.id(database.MYSQL_DATABASE)}`.execute(server)
     await server.destroy()
-    await removeKeys(config.REDIS_URL, `${redisPrefix}*`)
+    await removeKeys(config, `${redisPrefix}*`)
   }
 }

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { CONSUMERS, FailedJobs, queueName } from '@stagepass/events'
+import { bullmqRedisOf, CONSUMERS, FailedJobs, queueName } from '@stagepass/events'
 import { ConfigError, loadConfig, redisConfigSchema, redisSecrets } from '@stagepass/kit'
 
 /** Every queue whose jobs can fail for good: the event consumers' and booking's own. */
@@ -12,7 +12,7 @@ const usage = 'usage: stagepass jobs failed [queue…] | jobs replay <queue> [jo
  * `jobs failed [queue…]`: one JSON line per job that exhausted its retries (every queue by
  * default). `jobs replay <queue> [jobId…]`: puts those jobs (all of the queue's failed jobs when
  * none is named) back to wait with their attempts reset, once the cause is fixed. Both act on the
- * deployment that REDIS_URL and REDIS_PREFIX name.
+ * deployment that REDIS_URL (or REDIS_CLUSTER_NODES) and REDIS_PREFIX name.
  */
 export async function jobs(args: string[]): Promise<number> {
   const [action, ...rest] = args
@@ -22,7 +22,7 @@ export async function jobs(args: string[]): Promise<number> {
     throw new ConfigError(unknown.length ? `unknown queue "${unknown[0]}"; ${known}` : `${usage}\n${known}`)
   }
   const settings = loadConfig(settingsSchema, process.env, redisSecrets)
-  const failed = new FailedJobs({ redisUrl: settings.REDIS_URL, redisPrefix: settings.REDIS_PREFIX })
+  const failed = new FailedJobs(bullmqRedisOf(settings))
   try {
     if (action === 'failed') {
       for (const queue of rest.length ? rest : JOB_QUEUES) {

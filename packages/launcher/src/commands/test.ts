@@ -25,6 +25,6 @@ export async function test(args: string[]): Promise<number> {
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)))
   })
   await dropTestDatabases(config, runId)
-  await removeTestKeys(config.REDIS_URL, runId)
+  await removeTestKeys(config, runId)
   return code
 }

@@ -172,7 +172,7 @@ export async function startBooking(
   })
   await app.register(bookingApp, {
     mysql: { ...mysql, MYSQL_POOL_SIZE: poolSize },
-    redis,
+    redis: { redisUrl: redis.url, redisPrefix: redis.prefix },
     settings: { ...DEFAULT_SETTINGS, ...settings },
     points,
     workers,
