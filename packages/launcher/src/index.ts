@@ -3,6 +3,7 @@ export type { SummaryRow } from './bench/report.js'
 export type { BenchContext, BenchScenario, BenchSuite, BenchTarget, ExtraServer } from './bench/suite.js'
 export { prepareDatabase } from './database.js'
 export { type LauncherConfig, loadLauncherConfig, sharedEnv } from './environment.js'
+export { findK6, k6Binary, SHARED_K6 } from './k6.js'
 export { fromRoot, repoRoot } from './paths.js'
 export { freePort } from './ports.js'
 export { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from './processes.js'
@@ -13,6 +14,7 @@ export {
   type Supervisor,
   supervise,
 } from './supervisor.js'
+export { startTcpProxy, TcpProxy } from './tcp-proxy.js'
 export {
   dropTestDatabases,
   removeKeys,

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * forwarding it, until `release()`: requests stay in flight for as long as a test needs. Given a
  * test, it holds only the connections whose data matches it (a slow call among quick ones), and a
  * held connection whose client gives up still delivers what it sent on `release()`, as a request
- * already on its way to a slow server would.
+ * already on its way to a slow server would. The fault suite (faults/) puts the system's MySQL behind one.
  */
 export class TcpProxy {
   #server: Server | undefined
