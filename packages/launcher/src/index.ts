@@ -3,6 +3,7 @@ export type { SummaryRow } from './bench/report.js'
 export type { BenchContext, BenchScenario, BenchSuite, BenchTarget, ExtraServer } from './bench/suite.js'
 export { prepareDatabase } from './database.js'
 export { type LauncherConfig, loadLauncherConfig, sharedEnv } from './environment.js'
+export { type FreePortPlan, planOnFreePorts } from './free-port-plan.js'
 export { findK6, k6Binary, SHARED_K6 } from './k6.js'
 export { fromRoot, repoRoot } from './paths.js'
 export { freePort } from './ports.js'
@@ -25,6 +26,8 @@ export {
 } from './test-resources.js'
 export {
   GATEWAY_PORT,
+  gatewaysFromEnv,
+  isGateway,
   type Mode,
   OPERATIONS_PORT_OFFSET,
   type ProcessSpec,
