@@ -1,0 +1,115 @@
+import type { Db } from '@stagepass/db'
+import { bullPrefix, CONSUMERS, queueName } from '@stagepass/events'
+import type { Redis } from 'ioredis'
+import { sql } from 'kysely'
+import { FAULT_SETTINGS } from './system.js'
+
+/** Slack on top of each background interval: a busy machine runs a timer late. */
+const SLACK_MS = 5000
+
+/**
+ * The books after a fault, read from MySQL and BullMQ's Redis directly: returns what is broken (empty
+ * when all holds). `settledBefore`: payments made before it must have had their events consumed.
+ */
+export async function brokenInvariants(
+  db: Db,
+  redis: Redis,
+  redisPrefix: string,
+  settledBefore: Date,
+): Promise<string[]> {
+  const broken: string[] = []
+  const now = Date.now()
+
+  // No seat sold twice; every PAID reservation has one COMPLETED payment and the other way round.
+  const twice = await db
+    .selectFrom('reservation')
+    .select(['seat_id', sql<number>`count(*)`.as('n')])
+    .where('status', '=', 'PAID')
+    .groupBy('seat_id')
+    .having(sql`count(*)`, '>', 1)
+    .execute()
+  for (const { seat_id, n } of twice) broken.push(`seat ${seat_id} was sold ${n} times`)
+  const mismatched = await sql<{ id: number; status: string; payments: number }>`
+    select r.id, r.status, count(p.id) as payments from reservation r
+    left join payment p on p.reservation_id = r.id and p.status = 'COMPLETED'
+    group by r.id, r.status
+    having (r.status = 'PAID') <> (count(p.id) = 1) or count(p.id) > 1`.execute(db)
+  for (const r of mismatched.rows)
+    broken.push(`reservation ${r.id} is ${r.status} with ${r.payments} completed payments`)
+
+  // Points are conserved: every balance is the sum of its history, and what a reservation's payment
+  // took (uses less refunds) is its price when it is PAID and nothing otherwise, once settled.
+  const unbalanced = await sql<{ user_id: number; balance: number; history: number }>`
+    select w.user_id, w.balance, coalesce(sum(case h.type when 'USE' then -h.amount else h.amount end), 0) as history
+    from point_wallet w left join point_history h on h.user_id = w.user_id
+    group by w.user_id, w.balance having w.balance <> history`.execute(db)
+  for (const u of unbalanced.rows)
+    broken.push(`user ${u.user_id} has ${u.balance} points but a history of ${u.history}`)
+  const settledPayments = new Date(now - FAULT_SETTINGS.PAYMENT_RECONCILE_AFTER_SECONDS * 1000 - SLACK_MS)
+  const charged = await sql<{ id: number; status: string; price: number; taken: number }>`
+    select r.id, r.status, r.price, coalesce(sum(case h.type when 'USE' then h.amount when 'REFUND' then -h.amount else 0 end), 0) as taken
+    from reservation r left join point_history h on h.reference = concat('reservation:', r.id)
+    where r.created_at < ${settledPayments}
+    group by r.id, r.status, r.price
+    having taken <> case r.status when 'PAID' then r.price else 0 end`.execute(db)
+  for (const r of charged.rows) broken.push(`reservation ${r.id} (${r.status}, ${r.price}) took ${r.taken} points`)
+
+  // No payment left unfinished past the reconciler's window.
+  const unfinished = await db
+    .selectFrom('payment')
+    .select(['id', 'status'])
+    .where('status', 'in', ['PENDING', 'REFUNDING'])
+    .where(
+      'created_at',
+      '<',
+      new Date(
+        now -
+          FAULT_SETTINGS.PAYMENT_RECONCILE_AFTER_SECONDS * 1000 -
+          FAULT_SETTINGS.PAYMENT_RECONCILE_INTERVAL_MS -
+          SLACK_MS,
+      ),
+    )
+    .execute()
+  for (const p of unfinished) broken.push(`payment ${p.id} is still ${p.status} past the reconciler's window`)
+
+  // No hold alive past its expiry and a sweep.
+  const lapsed = await db
+    .selectFrom('reservation')
+    .select('id')
+    .where('status', '=', 'PENDING')
+    .where('expires_at', '<', new Date(now - FAULT_SETTINGS.HOLD_SWEEP_INTERVAL_MS - SLACK_MS))
+    .execute()
+  for (const r of lapsed) broken.push(`hold ${r.id} is alive past its expiry and a sweep`)
+
+  // Every payment settled before `settledBefore` has one payment.completed, sent, and consumed once by each consumer.
+  const events = await sql<{ reservation_id: number; ids: string; sent: number }>`
+    select r.id as reservation_id, group_concat(o.id) as ids, sum(o.state = 'SENT') as sent
+    from reservation r
+    left join outbox o on o.event = 'payment.completed'
+      and json_unquote(json_extract(o.payload, '$.reservationId')) = r.id
+    where r.status = 'PAID' and r.paid_at < ${settledBefore}
+    group by r.id`.execute(db)
+  const eventIds: string[] = []
+  for (const e of events.rows) {
+    const ids = e.ids ? String(e.ids).split(',') : []
+    if (ids.length !== 1 || Number(e.sent) !== 1) {
+      broken.push(`reservation ${e.reservation_id} has ${ids.length} payment.completed events, ${e.sent ?? 0} sent`)
+    } else eventIds.push(ids[0] as string)
+  }
+  const prefix = bullPrefix(redisPrefix)
+  for (const consumer of CONSUMERS) {
+    const key = `${prefix}:${queueName(consumer)}`
+    const failed = await redis.zcard(`${key}:failed`)
+    if (failed > 0) broken.push(`${consumer}: ${failed} jobs failed for good`)
+    const states = await Promise.all(eventIds.map((id) => redis.zscore(`${key}:completed`, `event-${id}`)))
+    const missing = eventIds.filter((_, i) => states[i] === null)
+    if (missing.length > 0) {
+      broken.push(`${consumer} has not consumed ${missing.length} payment.completed events (e.g. ${missing[0]})`)
+    }
+  }
+  // The data platform recorded each payment once, however often it was delivered.
+  const recorded = await sql<{ reservation_id: number; n: number }>`
+    select reservation_id, count(*) as n from sent_analytics group by reservation_id having count(*) > 1`.execute(db)
+  for (const r of recorded.rows) broken.push(`the data platform recorded reservation ${r.reservation_id} ${r.n} times`)
+  return broken
+}
