@@ -84,16 +84,20 @@ export async function stopAll(procs: RunningProcess[], graceMs = 15_000): Promis
  * Starts processes in order (services before the gateways) and waits for each to be live on its
  * operations port, which a process opens after its public one.
  */
-export async function startProcesses(specs: ProcessSpec[], options: SpawnOptions): Promise<RunningProcess[]> {
+export async function startProcesses(
+  specs: ProcessSpec[],
+  options: SpawnOptions,
+  { timeoutMs }: { timeoutMs?: number } = {},
+): Promise<RunningProcess[]> {
   const procs: RunningProcess[] = []
   try {
     const services = specs.filter((s) => !isGateway(s))
     const started = services.map((spec, i) => spawnProcess(spec, i, options))
     procs.push(...started)
-    await Promise.all(started.map((p) => waitUntilReady(p, '/health/live')))
+    await Promise.all(started.map((p) => waitUntilReady(p, '/health/live', { timeoutMs })))
     const gateways = specs.filter(isGateway).map((spec, i) => spawnProcess(spec, services.length + i, options))
     procs.push(...gateways)
-    await Promise.all(gateways.map((p) => waitUntilReady(p, '/health/live')))
+    await Promise.all(gateways.map((p) => waitUntilReady(p, '/health/live', { timeoutMs })))
     return procs
   } catch (err) {
     await stopAll(procs, 2000)

@@ -12,8 +12,8 @@ export interface SaleOutcome {
   code: number
   /** When each request was sent, in ms since the epoch (k6's `http_reqs`, a move to another gateway included). */
   requests: number[]
-  /** When each request the user got a failure for was made (`requests_failed`: a 5xx or no answer, after any move). */
-  failures: number[]
+  /** Each request the user got a failure for (`requests_failed`: a 5xx or no answer, after any move), in order. */
+  failures: Array<{ at: number; what: string }>
   /** Counters from the summary: payments_completed, requests_failed, gateway_moves, invariant_violations… */
   counters: Record<string, number>
   /** What the teardown said was broken (`invariant broken: …`). */
@@ -76,20 +76,20 @@ interface Point {
   data: { time: string; tags?: Record<string, string> }
 }
 
-/** The times of each request and of each failure, in order. */
-async function readTimes(path: string): Promise<{ requests: number[]; failures: number[] }> {
+/** The times of each request, and each failure with its route and status (`POST /payment/pay 503`), in order. */
+async function readTimes(path: string): Promise<Pick<SaleOutcome, 'requests' | 'failures'>> {
   const requests: number[] = []
-  const failures: number[] = []
+  const failures: SaleOutcome['failures'] = []
   for await (const line of createInterface({ input: createReadStream(path) })) {
-    const into = line.includes('"metric":"http_reqs"')
-      ? requests
-      : line.includes('"metric":"requests_failed"')
-        ? failures
-        : undefined
-    if (!into) continue
+    const request = line.includes('"metric":"http_reqs"')
+    if (!request && !line.includes('"metric":"requests_failed"')) continue
     const point = JSON.parse(line) as Point
-    if (point.type === 'Point') into.push(Date.parse(point.data.time))
+    if (point.type !== 'Point') continue
+    const at = Date.parse(point.data.time)
+    if (request) requests.push(at)
+    else failures.push({ at, what: `${point.data.tags?.name ?? '?'} ${point.data.tags?.status ?? '?'}` })
   }
-  const byTime = (a: number, b: number) => a - b
-  return { requests: requests.sort(byTime), failures: failures.sort(byTime) }
+  requests.sort((a, b) => a - b)
+  failures.sort((a, b) => a.at - b.at)
+  return { requests, failures }
 }

@@ -99,7 +99,8 @@ export async function startFaultSystem({ database, seats, log, ...spawn }: Fault
         ...Object.fromEntries(Object.entries(FAULT_SETTINGS).map(([k, v]) => [k, String(v)])),
       },
     })
-    const processes = await startProcesses(plan.specs, spawn)
+    // Ten processes starting at once on a busy machine can take longer than one does alone.
+    const processes = await startProcesses(plan.specs, spawn, { timeoutMs: 90_000 })
     const supervisor = supervise(processes, { ...spawn, log })
     cleanups.push(() => supervisor.stop(5000))
     const queue = plan.specs.find((s) => s.name === 'queue-1')
