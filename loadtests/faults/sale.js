@@ -9,19 +9,26 @@
  * k6 run -e BASE_URLS=… -e VUS=30 -e DURATION=90 -e HOLD_SECONDS=10 loadtests/faults/sale.js
  */
 import { sleep } from 'k6'
-import { chargePoints, expectStatus } from '../lib/api.js'
-import { pickPerformance } from '../lib/catalog.js'
+import exec from 'k6/execution'
+import { chargePoints, dataOf, errorCode, expectStatus, reserveSeat } from '../lib/api.js'
+import { pickAny, pickPerformance } from '../lib/catalog.js'
 import { HOLD_SECONDS } from '../lib/config.js'
 import { checkTheBooks } from '../lib/invariants.js'
-import { activePass } from '../lib/queue.js'
+import { seatHolds } from '../lib/metrics.js'
+import { activePass, leaveStore, tokenRefused } from '../lib/queue.js'
 import { makeRoomFor, startRun } from '../lib/run.js'
-import { holdAnySeat, payForHold } from '../lib/sale.js'
-import { think, vuUser } from '../lib/users.js'
+import { payForHold } from '../lib/sale.js'
+import { think } from '../lib/users.js'
 
 const VUS = Number(__ENV.VUS || 30)
 const DURATION = Number(__ENV.DURATION || 90)
-/** Enough for a few hundred of the dearest seats (198,000 won), in one charge. */
+/** Enough for dozens of the dearest seats (198,000 won), in one charge. */
 const WALLET = 10000000
+/**
+ * Buyers each VU plays in turn, one purchase each: a user who has paid leaves the store (their token is
+ * revoked, and so is one admitted within 30 s after), so the same user could not buy again at once.
+ */
+const USERS_PER_VU = 10
 
 export const options = {
   scenarios: {
@@ -41,19 +48,52 @@ export function setup() {
   return Object.assign(run, { performance: pickPerformance(inspector, 1) })
 }
 
-let charged = false
+/** The users this VU has charged points to. */
+const charged = new Set()
+let purchase = 0
+
+/**
+ * Holds one of the performance's seats as setup listed them, another after a 409 (someone was faster):
+ * the load is on holds and payments, not on reading a list of thousands of seats before each.
+ * @param {import('../lib/queue.js').Pass} pass
+ * @param {import('../lib/catalog.js').Performance} performance
+ * @returns {import('../lib/api.js').Hold | undefined}
+ */
+function holdOne(pass, performance) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const seat = pickAny(performance.seats)
+    if (!seat) return undefined
+    const res = reserveSeat(pass, seat.seatId, { expected: [200, 409] })
+    /** @type {import('../lib/api.js').Hold | undefined} */
+    const hold = dataOf(res)
+    if (hold) {
+      seatHolds.add(1)
+      return hold
+    }
+    // A token revoked or expired (a payment's event, a lapse): queue again next time.
+    if (tokenRefused(res)) leaveStore()
+    if (errorCode(res) !== 'SEAT_UNAVAILABLE') return undefined
+  }
+  return undefined
+}
 
 /** @param {import('../lib/run.js').RunData} run */
 export default function (run) {
   const performance = run.performance
   if (!performance) return think()
-  const userId = vuUser(run.userBase)
-  if (!charged) charged = expectStatus(chargePoints(userId, WALLET), 'charge points before the sale')
+  // User ids base + 1 … base + VUS × USERS_PER_VU, as the teardown reads them.
+  const userId = run.userBase + exec.vu.idInTest + VUS * (purchase % USERS_PER_VU)
+  if (!charged.has(userId)) {
+    if (!expectStatus(chargePoints(userId, WALLET), 'charge points before the sale')) return think()
+    charged.add(userId)
+  }
   const pass = activePass(userId)
   if (!pass) return think()
-  const attempt = holdAnySeat(pass, performance.concertOptionId, { attempts: 5 })
-  if (attempt.outcome === 'sold-out') return think()
-  if (attempt.outcome === 'held') payForHold(pass, attempt.hold, { measured: true })
+  const hold = holdOne(pass, performance)
+  if (hold) {
+    payForHold(pass, hold, { measured: true })
+    purchase++
+  }
   think(0.2, 1)
 }
 
@@ -61,5 +101,5 @@ export default function (run) {
 export function teardown(run) {
   // A hold whose payment a fault cut short lapses (HOLD_SECONDS, then the sweep): the books balance after.
   sleep(HOLD_SECONDS + 3)
-  checkTheBooks({ run, users: VUS, paying: true })
+  checkTheBooks({ run, users: VUS * USERS_PER_VU, paying: true })
 }

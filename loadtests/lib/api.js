@@ -103,7 +103,9 @@ function call(method, path, name, body, auth, options) {
   }
   // No answer at all (a reset, a timeout): this gateway may be gone; the next request tries another.
   if (res.status === 0) gateway = (gateway + 1) % BASE_URLS.length
-  if (res.status === 0 || res.status >= 500) requestsFailed.add(1, { name, status: String(res.status) })
+  if (res.status === 0 || res.status >= 500) {
+    requestsFailed.add(1, { name, status: String(res.status), code: errorCode(res) || `k6:${res.error_code}` })
+  }
   if (expected.indexOf(res.status) < 0) unexpectedStatuses.add(1, { name, status: String(res.status) })
   return res
 }

@@ -48,7 +48,7 @@ export async function faults(args: string[]): Promise<number> {
     only,
     database: `sp_faults_${randomBytes(3).toString('hex')}`,
     // About one purchase per user every second or two: seats for the whole run, never sold out.
-    seats: Math.min(100_000, vus * (only?.length ?? FAULT_NAMES.length) * (secondsPerFault + 30)),
+    seats: Math.min(30_000, vus * (only?.length ?? FAULT_NAMES.length) * (secondsPerFault + 30)),
     output,
     log,
   })

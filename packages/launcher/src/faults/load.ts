@@ -76,7 +76,7 @@ interface Point {
   data: { time: string; tags?: Record<string, string> }
 }
 
-/** The times of each request, and each failure with its route and status (`POST /payment/pay 503`), in order. */
+/** The times of each request, and each failure with its route, status and code (`POST /payment/pay 503 SHUTTING_DOWN`). */
 async function readTimes(path: string): Promise<Pick<SaleOutcome, 'requests' | 'failures'>> {
   const requests: number[] = []
   const failures: SaleOutcome['failures'] = []
@@ -87,7 +87,10 @@ async function readTimes(path: string): Promise<Pick<SaleOutcome, 'requests' | '
     if (point.type !== 'Point') continue
     const at = Date.parse(point.data.time)
     if (request) requests.push(at)
-    else failures.push({ at, what: `${point.data.tags?.name ?? '?'} ${point.data.tags?.status ?? '?'}` })
+    else {
+      const tags = point.data.tags ?? {}
+      failures.push({ at, what: `${tags.name ?? '?'} ${tags.status ?? '?'} ${tags.code ?? ''}`.trim() })
+    }
   }
   requests.sort((a, b) => a - b)
   failures.sort((a, b) => a.at - b.at)

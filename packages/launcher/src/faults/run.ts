@@ -93,8 +93,20 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
             .executeTakeFirst()
         )?.n ?? 0,
       )
+    let saleEnded = false
+    sale.done.then(
+      () => {
+        saleEnded = true
+      },
+      () => {
+        saleEnded = true
+      },
+    )
     // The sale is under way once payments are being made.
-    while ((await paid()) < vus) await sleep(200)
+    while ((await paid()) < vus) {
+      if (saleEnded) await sale.done.then(() => Promise.reject(new Error('k6 ended before the sale got going')))
+      await sleep(200)
+    }
     log(`the sale is under way (${await paid()} payments)`)
 
     const slots: Array<{ fault: Fault; injectedAt: number; recoveredAt: number; endsAt: number; broken: string[] }> = []
