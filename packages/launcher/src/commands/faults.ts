@@ -42,7 +42,16 @@ export async function faults(args: string[]): Promise<number> {
   const output = new PassThrough()
   if (values.verbose) output.pipe(process.stdout)
   else output.resume()
+  // Ctrl-C stops the run between two steps, and with it the system, its Redis and its database.
+  const abort = new AbortController()
+  const stop = () => {
+    log('stopping…')
+    abort.abort()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
   const run = await runFaults({
+    signal: abort.signal,
     vus,
     secondsPerFault,
     only,

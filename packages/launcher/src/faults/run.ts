@@ -2,8 +2,8 @@ import type { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
 import { FAULTS, type Fault } from './faults.js'
 import { brokenInvariants } from './invariants.js'
-import { startSale } from './load.js'
-import { FAULT_SETTINGS, QUEUE_ADMIN_KEY, startFaultSystem } from './system.js'
+import { type Sale, startSale } from './load.js'
+import { FAULT_SETTINGS, QUEUE_ADMIN_KEY, SALE_OPTION_ID, startFaultSystem } from './system.js'
 
 export interface FaultRunOptions {
   vus: number
@@ -15,6 +15,8 @@ export interface FaultRunOptions {
   database: string
   /** Seats on sale (enough for the whole run: a sold-out sale stops loading the payment path). */
   seats: number
+  /** Aborts the run (Ctrl-C): the sale and the system are stopped and the database dropped. */
+  signal?: AbortSignal
   /** Where the processes' and k6's output goes. */
   output: Writable
   log: (line: string) => void
@@ -69,10 +71,11 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
   const faults = options.only ? FAULTS.filter((f) => options.only?.includes(f.name)) : FAULTS
   const system = await startFaultSystem({ database: options.database, seats: options.seats, output, log })
   const redis = new Redis(system.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true })
+  let sale: Sale | undefined
   try {
     // Long enough for every slot and each fault's recovery; the sale goes on until the last check.
     const duration = 10 + faults.length * (secondsPerFault + 30)
-    const sale = startSale(
+    sale = startSale(
       {
         BASE_URLS: system.gatewayUrls.join(','),
         VUS: String(vus),
@@ -81,6 +84,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
         QUEUE_ADMIN_URL: system.queueAdminUrl,
         QUEUE_ADMIN_KEY,
         QUEUE_WAIT_LIMIT: '60',
+        CONCERT_OPTION_ID: String(SALE_OPTION_ID),
       },
       output,
     )
@@ -104,6 +108,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
     )
     // The sale is under way once payments are being made.
     while ((await paid()) < vus) {
+      options.signal?.throwIfAborted()
       if (saleEnded) await sale.done.then(() => Promise.reject(new Error('k6 ended before the sale got going')))
       await sleep(200)
     }
@@ -111,6 +116,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
 
     const slots: Array<{ fault: Fault; injectedAt: number; recoveredAt: number; endsAt: number; broken: string[] }> = []
     for (const fault of faults) {
+      options.signal?.throwIfAborted()
       log(`${fault.name}: ${fault.what}`)
       const injectedAt = Date.now()
       await fault.inject(system, log)
@@ -156,6 +162,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
     })
     return { results, finalBroken, counters: outcome.counters, k6Code: outcome.code }
   } finally {
+    sale?.stop()
     redis.disconnect()
     await system.stop()
   }

@@ -21,6 +21,9 @@ export const FAULT_SETTINGS = {
 
 export const QUEUE_ADMIN_KEY = 'stagepass-development-admin-key'
 
+/** The performance on sale: `seats` seats. */
+export const SALE_OPTION_ID = 2
+
 export interface FaultSystem {
   db: Db
   /** MySQL as the processes reach it: `disable()` makes it unreachable. */
@@ -39,7 +42,7 @@ export interface FaultSystem {
 export interface FaultSystemOptions extends SpawnOptions {
   /** The database to create (and drop at `stop()`). */
   database: string
-  /** Seats of the one performance on sale. */
+  /** Seats of the performance on sale (`SALE_OPTION_ID`). */
   seats: number
   log: (line: string) => void
 }
@@ -67,7 +70,8 @@ export async function startFaultSystem({ database, seats, log, ...spawn }: Fault
     const db = createDb({ ...config, MYSQL_POOL_SIZE: 4 })
     cleanups.push(() => db.destroy())
     await migrateToLatest(db)
-    await seedDemoData(db, { concerts: 1, optionsPerConcert: 1, seatsPerOption: seats })
+    // Option 1 always has the demo's 100 seats (FIXTURE_OPTION_SEATS): the sale is of option 2.
+    await seedDemoData(db, { concerts: 1, optionsPerConcert: 2, seatsPerOption: seats })
     const mysql = new TcpProxy(config.MYSQL_HOST, config.MYSQL_PORT)
     await mysql.enable()
     cleanups.push(() => mysql.disable())
