@@ -84,19 +84,29 @@ export async function brokenInvariants(
   for (const r of lapsed) broken.push(`hold ${r.id} is alive past its expiry and a sweep`)
 
   // Every payment settled before `settledBefore` has one payment.completed, sent, and consumed once by each consumer.
-  const events = await sql<{ reservation_id: number; ids: string; sent: number }>`
-    select r.id as reservation_id, group_concat(o.id) as ids, sum(o.state = 'SENT') as sent
-    from reservation r
-    left join outbox o on o.event = 'payment.completed'
-      and json_unquote(json_extract(o.payload, '$.reservationId')) = r.id
-    where r.status = 'PAID' and r.paid_at < ${settledBefore}
-    group by r.id`.execute(db)
+  // Two reads matched here: a join on the payload's reservation id would read the outbox once per reservation.
+  const paid = await db
+    .selectFrom('reservation')
+    .select('id')
+    .where('status', '=', 'PAID')
+    .where('paid_at', '<', settledBefore)
+    .execute()
+  const outbox = await sql<{ id: number; reservation_id: number; state: string }>`
+    select id, json_unquote(json_extract(payload, '$.reservationId')) as reservation_id, state
+    from outbox where event = 'payment.completed'`.execute(db)
+  const eventsOf = new Map<number, Array<{ id: number; state: string }>>()
+  for (const e of outbox.rows) {
+    const known = eventsOf.get(Number(e.reservation_id)) ?? []
+    known.push({ id: e.id, state: e.state })
+    eventsOf.set(Number(e.reservation_id), known)
+  }
   const eventIds: string[] = []
-  for (const e of events.rows) {
-    const ids = e.ids ? String(e.ids).split(',') : []
-    if (ids.length !== 1 || Number(e.sent) !== 1) {
-      broken.push(`reservation ${e.reservation_id} has ${ids.length} payment.completed events, ${e.sent ?? 0} sent`)
-    } else eventIds.push(ids[0] as string)
+  for (const { id } of paid) {
+    const events = eventsOf.get(id) ?? []
+    const sent = events.filter((e) => e.state === 'SENT')
+    if (events.length !== 1 || sent.length !== 1) {
+      broken.push(`reservation ${id} has ${events.length} payment.completed events, ${sent.length} sent`)
+    } else eventIds.push(String(sent[0]?.id))
   }
   const prefix = bullPrefix(redisPrefix)
   for (const consumer of CONSUMERS) {
