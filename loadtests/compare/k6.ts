@@ -1,15 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
-
-/** The k6 binary: $K6_BIN, or `k6` on the PATH, or the first of `fallbacks` that exists. */
-export function findK6(env: NodeJS.ProcessEnv = process.env, fallbacks: string[] = []): string | undefined {
-  if (env.K6_BIN) return existsSync(env.K6_BIN) ? env.K6_BIN : undefined
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && existsSync(join(dir, 'k6'))) return join(dir, 'k6')
-  }
-  return fallbacks.find((path) => existsSync(path))
-}
 
 export interface K6Run {
   child: ChildProcess

@@ -6,8 +6,8 @@
  */
 import { check } from 'k6'
 import http from 'k6/http'
-import { BASE_URL, USER_AUTH } from './config.js'
-import { unexpectedStatuses } from './metrics.js'
+import { BASE_URLS, USER_AUTH } from './config.js'
+import { gatewayMoves, requestsFailed, unexpectedStatuses } from './metrics.js'
 import { userToken } from './user-token.js'
 
 /**
@@ -56,6 +56,25 @@ function expectation(statuses) {
   return callback
 }
 
+/** k6's error code for a connection the server refused: the request never left. */
+const CONNECTION_REFUSED = 1212
+
+/** Which of BASE_URLS this VU sends to (setup and teardown, VU 0, start at the first). */
+let gateway = __VU % BASE_URLS.length
+
+/**
+ * A gateway that refused the connection (it died or is restarting) or answered 503 SHUTTING_DOWN
+ * (it, or the instance behind it, is draining) did nothing with the request: the client moves to
+ * the next gateway, for this request and the ones after it, as a load balancer takes a dead backend
+ * out. With one gateway it is the answer.
+ * @param {import('k6/http').RefinedResponse<import('k6/http').ResponseType | undefined>} res
+ */
+function gatewayGone(res) {
+  if (BASE_URLS.length < 2) return false
+  if (res.status === 0) return res.error_code === CONNECTION_REFUSED
+  return res.status === 503 && errorCode(res) === 'SHUTTING_DOWN'
+}
+
 /**
  * @param {'GET' | 'POST' | 'PUT' | 'PATCH'} method
  * @param {string} path
@@ -70,11 +89,23 @@ function call(method, path, name, body, auth, options) {
   /** @type {Record<string, string>} */
   const headers = Object.assign({}, options.headers, auth)
   if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = http.request(method, `${BASE_URL}${path}`, body === undefined ? null : JSON.stringify(body), {
-    headers,
-    tags: { name, measured: measured ? 'yes' : 'no' },
-    responseCallback: expectation(expected),
-  })
+  const send = () =>
+    http.request(method, `${BASE_URLS[gateway]}${path}`, body === undefined ? null : JSON.stringify(body), {
+      headers,
+      tags: { name, measured: measured ? 'yes' : 'no' },
+      responseCallback: expectation(expected),
+    })
+  let res = send()
+  for (let moves = 1; moves < BASE_URLS.length && gatewayGone(res); moves++) {
+    gateway = (gateway + 1) % BASE_URLS.length
+    gatewayMoves.add(1, { name })
+    res = send()
+  }
+  // No answer at all (a reset, a timeout): this gateway may be gone; the next request tries another.
+  if (res.status === 0) gateway = (gateway + 1) % BASE_URLS.length
+  if (res.status === 0 || res.status >= 500) {
+    requestsFailed.add(1, { name, status: String(res.status), code: errorCode(res) || `k6:${res.error_code}` })
+  }
   if (expected.indexOf(res.status) < 0) unexpectedStatuses.add(1, { name, status: String(res.status) })
   return res
 }

@@ -19,6 +19,15 @@ function positiveNumber(name, fallback) {
 
 /** The gateway (or the monolith): every request goes through the public port. */
 export const BASE_URL = (__ENV.BASE_URL || 'http://localhost:8080').replace(/\/+$/, '')
+/**
+ * Several gateways (`BASE_URLS=http://a:8080,http://b:8081`; BASE_URL alone otherwise): each VU
+ * sends to one, as a load balancer would spread clients, and moves to the next when its own is gone
+ * (api.js).
+ */
+export const BASE_URLS = (__ENV.BASE_URLS || BASE_URL)
+  .split(',')
+  .map((url) => url.trim().replace(/\/+$/, ''))
+  .filter((url) => url !== '')
 export const VUS_SCALE = positiveNumber('VUS_SCALE', 1)
 export const TIME_SCALE = positiveNumber('TIME_SCALE', 1)
 

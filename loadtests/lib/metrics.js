@@ -15,3 +15,7 @@ export const usersGaveUp = new Counter('users_gave_up_waiting')
 export const invariantViolations = new Counter('invariant_violations')
 /** Charges refused because the signed-in user reached the daily charge limit (user tokens on). */
 export const chargesCapped = new Counter('charges_capped')
+/** Requests whose last answer was a failure (a 5xx, or no answer at all), after any move to another gateway. */
+export const requestsFailed = new Counter('requests_failed')
+/** Times a VU moved to another gateway because its own refused the connection or was shutting down. */
+export const gatewayMoves = new Counter('gateway_moves')

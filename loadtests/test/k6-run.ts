@@ -6,25 +6,9 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fromRoot } from '@stagepass/launcher'
-import { findK6 } from '../compare/k6.js'
+import { k6Binary } from '@stagepass/launcher'
 
-/** Where CI and the team keep a k6 beside the repository (`../shared/tools/k6`). */
-export const SHARED_K6 = fromRoot('..', 'shared', 'tools', 'k6')
-
-/** The k6 binary: $K6_BIN, `k6` on the PATH, else ../shared/tools/k6; an error that says how to get one. */
-export function k6Binary(): string {
-  const found = findK6(process.env, [SHARED_K6])
-  if (found) return found
-  const where = process.env.K6_BIN
-    ? `K6_BIN is ${process.env.K6_BIN}, which does not exist`
-    : `not on the PATH, K6_BIN unset, and no ${SHARED_K6}`
-  throw new Error(
-    `k6 is not installed: ${where}. ` +
-      'The load-test scenarios are tested with the real k6 (v0.49 or later): install it ' +
-      '(https://grafana.com/docs/k6/latest/set-up/install-k6/), put it on the PATH, or set K6_BIN to its path.',
-  )
-}
+export { k6Binary } from '@stagepass/launcher'
 
 export interface Threshold {
   metric: string

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '@stagepass/kit'
 import { bench } from './commands/bench.js'
+import { faults } from './commands/faults.js'
 import { jobs } from './commands/jobs.js'
 import { start } from './commands/start.js'
 import { test } from './commands/test.js'
@@ -8,7 +9,7 @@ import { userToken } from './commands/user-token.js'
 import { PreflightError } from './preflight.js'
 
 const usage =
-  'usage: stagepass start split|monolith | test [files…] | bench [--duration s] [--runs n] [--connections n] [--only suites] | user-token <userId> | jobs failed [queue…] | jobs replay <queue> [jobId…]'
+  'usage: stagepass start split|monolith | test [files…] | bench [--duration s] [--runs n] [--connections n] [--only suites] | faults [--vus n] [--seconds s] [--only faults] [--verbose] | user-token <userId> | jobs failed [queue…] | jobs replay <queue> [jobId…]'
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -22,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return test(rest)
     case 'bench':
       return bench(rest)
+    case 'faults':
+      return faults(rest)
     case 'user-token':
       return userToken(rest)
     case 'jobs':

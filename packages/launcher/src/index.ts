@@ -3,6 +3,11 @@ export type { SummaryRow } from './bench/report.js'
 export type { BenchContext, BenchScenario, BenchSuite, BenchTarget, ExtraServer } from './bench/suite.js'
 export { prepareDatabase } from './database.js'
 export { type LauncherConfig, loadLauncherConfig, sharedEnv } from './environment.js'
+export { FAULT_NAMES, FAULTS, type Fault } from './faults/faults.js'
+export { renderFaultTable } from './faults/report.js'
+export { type FaultResult, type FaultRun, type FaultRunOptions, runFaults } from './faults/run.js'
+export { type FreePortPlan, planOnFreePorts } from './free-port-plan.js'
+export { findK6, k6Binary, SHARED_K6 } from './k6.js'
 export { fromRoot, repoRoot } from './paths.js'
 export { freePort } from './ports.js'
 export { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from './processes.js'
@@ -13,6 +18,7 @@ export {
   type Supervisor,
   supervise,
 } from './supervisor.js'
+export { startTcpProxy, TcpProxy } from './tcp-proxy.js'
 export {
   dropTestDatabases,
   removeKeys,
@@ -23,6 +29,8 @@ export {
 } from './test-resources.js'
 export {
   GATEWAY_PORT,
+  gatewaysFromEnv,
+  isGateway,
   type Mode,
   OPERATIONS_PORT_OFFSET,
   type ProcessSpec,

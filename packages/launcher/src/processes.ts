@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Writable } from 'node:stream'
-import type { ProcessSpec } from './topology.js'
+import { isGateway, type ProcessSpec } from './topology.js'
 
 const COLORS = [36, 33, 35, 32, 34, 91, 93, 95, 92, 94]
 
@@ -83,22 +83,23 @@ export async function stopAll(procs: RunningProcess[], graceMs = 15_000): Promis
 }
 
 /**
- * Starts processes in order (services before the gateway) and waits for each to be live on its
+ * Starts processes in order (services before the gateways) and waits for each to be live on its
  * operations port, which a process opens after its public one.
  */
-export async function startProcesses(specs: ProcessSpec[], options: SpawnOptions): Promise<RunningProcess[]> {
+export async function startProcesses(
+  specs: ProcessSpec[],
+  options: SpawnOptions,
+  { timeoutMs }: { timeoutMs?: number } = {},
+): Promise<RunningProcess[]> {
   const procs: RunningProcess[] = []
   try {
-    const services = specs.filter((s) => s.name !== 'gateway')
+    const services = specs.filter((s) => !isGateway(s))
     const started = services.map((spec, i) => spawnProcess(spec, i, options))
     procs.push(...started)
-    await Promise.all(started.map((p) => waitUntilReady(p, '/health/live')))
-    const gateway = specs.find((s) => s.name === 'gateway')
-    if (gateway) {
-      const proc = spawnProcess(gateway, specs.length - 1, options)
-      procs.push(proc)
-      await waitUntilReady(proc, '/health/live')
-    }
+    await Promise.all(started.map((p) => waitUntilReady(p, '/health/live', { timeoutMs })))
+    const gateways = specs.filter(isGateway).map((spec, i) => spawnProcess(spec, services.length + i, options))
+    procs.push(...gateways)
+    await Promise.all(gateways.map((p) => waitUntilReady(p, '/health/live', { timeoutMs })))
     return procs
   } catch (err) {
     await stopAll(procs, 2000)

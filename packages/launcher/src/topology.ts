@@ -37,7 +37,11 @@ export interface SystemPlan {
   scale: Partial<Record<ServiceName, number>>
   /** Variables every process gets (database, Redis, keys). */
   env: Record<string, string>
+  /** Gateways in front of the contexts (split mode; `SCALE_GATEWAY`): 1 by default. */
+  gateways?: number
   gatewayPort: number
+  /** Gateway i's public and operations ports: the first gateway's + i by default (8080, 8081, …). */
+  gatewayPorts?: (instance: number) => { port: number; opsPort: number }
   servicePort: (service: ServiceName, instance: number) => number
   /** Operations ports: the gateway's (or the monolith's), and each service instance's. */
   gatewayOpsPort: number
@@ -60,6 +64,20 @@ export function scaleFromEnv(env: NodeJS.ProcessEnv): Partial<Record<ServiceName
   }
   return scale
 }
+
+/** `SCALE_GATEWAY`: gateways in front of the contexts in split mode (1 by default). */
+export function gatewaysFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.SCALE_GATEWAY
+  if (raw === undefined || raw === '') return 1
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 8) {
+    throw new ConfigError(`SCALE_GATEWAY must be an integer from 1 to 8, got "${raw}"`)
+  }
+  return n
+}
+
+/** A gateway process (`gateway`, or `gateway-1`, `gateway-2`, … when there are several): started last. */
+export const isGateway = (spec: { name: string }) => /^gateway(-\d+)?$/.test(spec.name)
 
 /** Which processes make up the system in a mode, with their ports and environment. */
 export function planProcesses(plan: SystemPlan): ProcessSpec[] {
@@ -105,19 +123,27 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
       })
     }
   }
-  specs.push({
-    name: 'gateway',
-    entry: gatewayEntry,
-    port: plan.gatewayPort,
-    opsPort: plan.gatewayOpsPort,
-    env: {
-      ...plan.env,
-      ...upstreams,
-      ...readiness,
-      MODE: 'split',
-      PORT: String(plan.gatewayPort),
-      OPS_PORT: String(plan.gatewayOpsPort),
-    },
-  })
+  // Each gateway is the same stateless proxy on a port of its own; a load balancer spreads clients over them.
+  const gateways = plan.gateways ?? 1
+  for (let i = 0; i < gateways; i++) {
+    const { port, opsPort } = plan.gatewayPorts?.(i) ?? {
+      port: plan.gatewayPort + i,
+      opsPort: plan.gatewayOpsPort + i,
+    }
+    specs.push({
+      name: gateways > 1 ? `gateway-${i + 1}` : 'gateway',
+      entry: gatewayEntry,
+      port,
+      opsPort,
+      env: {
+        ...plan.env,
+        ...upstreams,
+        ...readiness,
+        MODE: 'split',
+        PORT: String(port),
+        OPS_PORT: String(opsPort),
+      },
+    })
+  }
   return specs
 }

@@ -1,7 +1,7 @@
 // First: every process a test starts inherits the environment as cleaned here.
 import './child-environment.js'
 
-export { freePort } from '@stagepass/launcher'
+export { freePort, startTcpProxy, TcpProxy } from '@stagepass/launcher'
 export { addPerformance, seatIdsOf } from './catalog.js'
 export { createTestDatabase, type TestDatabase } from './database.js'
 export {
@@ -23,6 +23,5 @@ export { keySlot, type RedisCluster, type RedisClusterOptions, startRedisCluster
 export { serveOnFreePort } from './serve.js'
 export { bookingSigner, gatewayHeaders, gatewaySigner } from './service-assertion.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
-export { startTcpProxy, TcpProxy } from './tcp-proxy.js'
 export { eventually, sleep, timeUntil } from './wait.js'
 export { lockWallet } from './wallet-lock.js'

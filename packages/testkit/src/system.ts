@@ -1,12 +1,10 @@
 import { PassThrough } from 'node:stream'
 import {
-  freePort,
   loadLauncherConfig,
   type Mode,
-  planProcesses,
+  planOnFreePorts,
   type RestartPolicy,
   type RunningProcess,
-  SERVICES,
   type ServiceName,
   type SupervisionEnd,
   sharedEnv,
@@ -66,27 +64,9 @@ export async function startSystem(
   const database = await createTestDatabase(t)
   const redis = createTestRedisPrefix(t)
   const base = loadLauncherConfig()
-  const ports = new Map<string, number>()
-  for (const service of SERVICES) {
-    for (let i = 0; i < (scale[service] ?? 1); i++) {
-      ports.set(`${service}:${i}`, await freePort())
-      ports.set(`${service}:${i}:ops`, await freePort())
-    }
-  }
-  const gatewayPort = await freePort()
-  const gatewayOpsPort = await freePort()
-  const planned = (key: string) => {
-    const known = ports.get(key)
-    if (known) return known
-    throw new Error(`no port planned for ${key}`)
-  }
-  const specs = planProcesses({
+  const plan = await planOnFreePorts({
     mode,
     scale,
-    gatewayPort,
-    gatewayOpsPort,
-    servicePort: (service, i) => planned(`${service}:${i}`),
-    serviceOpsPort: (service, i) => planned(`${service}:${i}:ops`),
     env: {
       ...sharedEnv({ ...base, ...database.config, REDIS_PREFIX: redis.prefix }),
       HOST: '127.0.0.1',
@@ -97,6 +77,7 @@ export async function startSystem(
     },
   })
   const redisClusterNodes = env.REDIS_CLUSTER_NODES ?? base.REDIS_CLUSTER_NODES
+  const { specs } = plan
   const log: string[] = []
   const output = new PassThrough()
   output.on('data', (chunk: Buffer) => log.push(chunk.toString()))
@@ -118,14 +99,14 @@ export async function startSystem(
   return {
     ...database,
     mode,
-    baseUrl: `http://127.0.0.1:${gatewayPort}`,
-    opsUrl: `http://127.0.0.1:${gatewayOpsPort}`,
+    baseUrl: plan.gatewayUrls[0] as string,
+    opsUrl: plan.gatewayOpsUrls[0] as string,
     redisPrefix: redis.prefix,
     redisUrl: redis.url,
     redisClusterNodes,
     bus: { redisUrl: redis.url, redisClusterNodes, redisPrefix: redis.prefix },
     processes,
-    opsUrlOf: (context) => `http://127.0.0.1:${mode === 'monolith' ? gatewayOpsPort : planned(`${context}:0:ops`)}`,
+    opsUrlOf: plan.opsUrlOf,
     output: () => log.join(''),
     stop,
     retire: supervisor.retire,

@@ -5,6 +5,7 @@ import { startProcesses } from '../processes.js'
 import { supervise } from '../supervisor.js'
 import {
   GATEWAY_PORT,
+  gatewaysFromEnv,
   type Mode,
   OPERATIONS_PORT_OFFSET,
   planProcesses,
@@ -19,6 +20,7 @@ import {
 export async function start(mode: Mode): Promise<number> {
   const config = loadLauncherConfig()
   const scale = scaleFromEnv(process.env)
+  const gateways = mode === 'split' ? gatewaysFromEnv(process.env) : 1
   await preflight(config)
   const log = (line: string) => process.stdout.write(`launcher  | ${line}\n`)
   await prepareDatabase(config, log)
@@ -31,13 +33,17 @@ export async function start(mode: Mode): Promise<number> {
     mode,
     scale,
     env,
+    gateways,
     gatewayPort,
     servicePort: (service, i) => SERVICE_BASE_PORTS[service] + i,
     gatewayOpsPort,
     serviceOpsPort: (service, i) => SERVICE_BASE_PORTS[service] + OPERATIONS_PORT_OFFSET + i,
   })
   const procs = await startProcesses(specs, { output: process.stdout, color: process.stdout.isTTY === true })
-  log(`${mode} mode is up: gateway on http://localhost:${gatewayPort} (${procs.map((p) => p.spec.name).join(', ')})`)
+  const fronts = Array.from({ length: gateways }, (_, i) => `http://localhost:${gatewayPort + i}`).join(', ')
+  log(
+    `${mode} mode is up: ${gateways > 1 ? 'gateways' : 'gateway'} on ${fronts} (${procs.map((p) => p.spec.name).join(', ')})`,
+  )
   log(`operations (metrics, readiness): ${procs.map((p) => `${p.spec.name} :${p.spec.opsPort}`).join(', ')}`)
 
   // A process that dies is restarted and the others keep serving; one that keeps crashing stops it all.

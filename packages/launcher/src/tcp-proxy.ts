@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { freePort } from '@stagepass/launcher'
+import { freePort } from './ports.js'
 
 /** How long the proxy waits for the real server to accept a connection before it drops the client's. */
 const UPSTREAM_CONNECT_TIMEOUT_MS = 5000
@@ -11,7 +11,7 @@ const UPSTREAM_CONNECT_TIMEOUT_MS = 5000
  * forwarding it, until `release()`: requests stay in flight for as long as a test needs. Given a
  * test, it holds only the connections whose data matches it (a slow call among quick ones), and a
  * held connection whose client gives up still delivers what it sent on `release()`, as a request
- * already on its way to a slow server would.
+ * already on its way to a slow server would. The fault suite (faults/) puts the system's MySQL behind one.
  *
  * Its port is below the OS's range for outgoing connections (`freePort`), and it stays its own while
  * disabled: a port in that range, closed, can become the local port of a client's reconnect to it,
