@@ -1,5 +1,6 @@
-import type { SeenResponse } from '@stagepass/testkit'
+import { apiClient, type SeenResponse } from '@stagepass/testkit'
 import { Ajv, type ValidateFunction } from 'ajv'
+import type { Test } from 'tap'
 import { routeEntryFor } from '../../src/guard/guarded-routes.js'
 import type { OpenApiDocument } from '../../src/openapi/document.js'
 import { ROUTE_TABLE } from '../../src/route-table.js'
@@ -57,4 +58,16 @@ export function contractViolations(document: OpenApiDocument, seen: readonly See
     violations.add(`${what}: body ${JSON.stringify(response.body).slice(0, 200)} does not match (${problems})`)
   }
   return [...violations]
+}
+
+/**
+ * The end of an end-to-end file: every response its suites saw (`recordResponses`) is one the document
+ * the gateway at `baseUrl` serves allows.
+ */
+export async function seenResponsesMatchDocument(t: Test, baseUrl: string, seen: readonly SeenResponse[]) {
+  const api = apiClient(baseUrl)
+  t.teardown(() => api.close())
+  const document = (await api.get<OpenApiDocument>('/openapi.json')).body
+  t.ok(seen.length > 0, `${seen.length} responses seen`)
+  t.same(contractViolations(document, seen), [])
 }

@@ -1,8 +1,7 @@
 import type { Mode } from '@stagepass/launcher'
-import { apiClient, recordResponses, startSystem } from '@stagepass/testkit'
+import { recordResponses, startSystem } from '@stagepass/testkit'
 import t from 'tap'
-import type { OpenApiDocument } from '../../src/openapi/document.js'
-import { contractViolations } from './public-contract.js'
+import { seenResponsesMatchDocument } from './public-contract.js'
 import { WEB_ORIGIN } from './suites/contract.js'
 import { SUITES } from './suites/index.js'
 
@@ -17,13 +16,8 @@ export async function runSuites(mode: Mode) {
     await t.test(`${name} (${mode})`, (t) => suite(t, system))
   }
   recording.stop()
-  await t.test(`every response the suites saw is in the public document (${mode})`, async (t) => {
-    const api = apiClient(system.baseUrl)
-    t.teardown(() => api.close())
-    const document = (await api.get<OpenApiDocument>('/openapi.json')).body
-    // Some suites run a system of their own: every gateway they called is held to the same document.
-    const { seen } = recording
-    t.ok(seen.length > 2000, `the suites went through the gateway (${seen.length} responses)`)
-    t.same(contractViolations(document, seen), [])
-  })
+  // Some suites run a system of their own: every gateway they called is held to the same document.
+  await t.test(`every response the suites saw is in the public document (${mode})`, (t) =>
+    seenResponsesMatchDocument(t, system.baseUrl, recording.seen),
+  )
 }
