@@ -1,7 +1,10 @@
 import { createServer, QUEUE_USER_HEADER, USER_HEADER } from '@stagepass/kit'
 import { type GatewayConfig, gatewaySecrets, trustedProxies } from './config.js'
+import { registerCors } from './cors.js'
 import { queueGuardPlugin } from './guard/plugin.js'
 import { registerMonolithMode } from './monolith.js'
+import { publicDocumentPlugin } from './openapi/plugin.js'
+import { undocumentedRoutesPlugin } from './openapi/undocumented-routes.js'
 import { rateLimitPlugin } from './rate-limit/plugin.js'
 import { ROUTE_TABLE, type RouteEntry } from './route-table.js'
 import { registerSplitMode } from './split.js'
@@ -25,6 +28,8 @@ export async function buildGateway(config: GatewayConfig, routes: readonly Route
     delete request.headers[USER_HEADER]
     done()
   })
+  // Before any check: a browser's preflight carries no token.
+  await registerCors(app, config)
   // Root-level, after the line above: the guard sets the header for protected routes in both modes.
   await app.register(queueGuardPlugin, { config, routes })
   // After the guard: on guarded routes a user token sent beside the queue token must be its user.
@@ -33,9 +38,12 @@ export async function buildGateway(config: GatewayConfig, routes: readonly Route
   // Last of the gateway's checks: the limiter counts a request once the guard and the user-token check
   // have named its user, and before its body is read.
   await app.register(rateLimitPlugin, { config, routes })
+  await app.register(publicDocumentPlugin)
   await app.register(async (gateway) => {
-    if (config.MODE === 'monolith') await registerMonolithMode(gateway, config)
-    else await registerSplitMode(gateway, config)
+    if (config.MODE === 'monolith') {
+      await gateway.register(undocumentedRoutesPlugin, { routes })
+      await registerMonolithMode(gateway, config)
+    } else await registerSplitMode(gateway, config)
   })
   return app
 }

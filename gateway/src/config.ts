@@ -108,6 +108,12 @@ export const gatewayConfigSchema = Type.Object({
   RATE_LIMIT_CATALOG: GroupLimits('/concerts (the catalog)', 'ip:300/10s,user:30/10s'),
   RATE_LIMIT_BOOKING: GroupLimits('/concerts/reserve-seat, /payment, /reservations', 'ip:200/10s,user:20/10s'),
   RATE_LIMIT_POINTS: GroupLimits('/points', 'ip:200/10s,user:20/10s'),
+  CORS_ORIGINS: Type.String({
+    default: 'auto',
+    pattern: '^(auto|https?://[^,\\s/]+(,https?://[^,\\s/]+)*)?$',
+    description:
+      'Comma-separated origins whose browsers may call the API (CORS); empty = none; auto = the web app in development',
+  }),
   TRUSTED_PROXIES: Type.String({
     default: '',
     pattern: `^(${PROXY}(,${PROXY})*)?$`,

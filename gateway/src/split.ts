@@ -42,6 +42,13 @@ function retryNeverSent(instances: number) {
     instances > 1 && attempt < instances - 1 && NEVER_SENT.has(errorCode(err)) ? 1 : null
 }
 
+/** What a route can answer when its context fails behind the gateway (the public document lists them). */
+export const PROXY_REFUSALS = {
+  502: ['BAD_GATEWAY'],
+  503: ['UPSTREAM_UNAVAILABLE'],
+  504: ['UPSTREAM_TIMEOUT'],
+} as const
+
 /** An upstream that is down gives a fast 503 (or 502/504) in the documented shape, never a hang. */
 function upstreamError(service: ServiceName) {
   return (reply: FastifyReply, { error }: { error: Error }) => {

@@ -31,6 +31,9 @@ const unchecked = counter(
   'Limited requests let through unchecked because Redis could not answer',
 )
 
+/** What a limited route can answer when its limit is reached (the public document lists it). */
+export const RATE_LIMIT_REFUSALS = { 429: ['RATE_LIMITED'] } as const
+
 export interface RateLimiterOptions {
   limits: Partial<Record<RouteGroup, GroupLimits>>
   countHits: WindowCounter

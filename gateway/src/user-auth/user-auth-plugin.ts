@@ -3,6 +3,7 @@ import {
   bearerToken,
   errorBody,
   queueUserOf,
+  refusalsByStatus,
   tallyCounter,
   throttledWarning,
   USER_HEADER,
@@ -36,6 +37,11 @@ const MESSAGES: Record<UserTokenRejection | 'USER_MISMATCH' | 'IDENTITY_UNAVAILA
   IDENTITY_UNAVAILABLE: [503, 'the identity provider is unavailable'],
 }
 type Outcome = keyof typeof MESSAGES | 'SIGNED_IN'
+
+/** What a route can answer about a user token, by status (the public document lists them). */
+export const USER_TOKEN_REFUSALS = refusalsByStatus(
+  Object.fromEntries(Object.entries(MESSAGES).map(([code, [status]]) => [code, status])),
+)
 
 const checks = tallyCounter('gateway_user_token_checks_total', 'User-token checks, by outcome', 'outcome', [
   'SIGNED_IN',

@@ -57,6 +57,7 @@ export {
   parseQueueTokenKeys,
   parseSigningKeys,
   QUEUE_TOKEN_KEYS_PATTERN,
+  QUEUE_TOKEN_REFUSALS,
   type QueueTokenClaims,
   type QueueTokenKey,
   type QueueTokenRejection,
@@ -85,7 +86,22 @@ export {
 } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 export { appendRouteHook } from './route-hooks.js'
-export { Data, ErrorResponse, Id, responses, UserId } from './schemas.js'
+export {
+  DATABASE_REFUSALS,
+  Data,
+  ErrorResponse,
+  Id,
+  INVALID_BODY,
+  INVALID_INPUT,
+  mergeRefusals,
+  NOT_SIGNED_IN_USER,
+  Refusal,
+  type Refusals,
+  refusalsByStatus,
+  refusalsOf,
+  responses,
+  UserId,
+} from './schemas.js'
 export {
   createServer,
   createSideServer,

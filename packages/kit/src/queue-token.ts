@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import createError from '@fastify/error'
 import { type ErrorBody, errorBody } from './error-handler.js'
+import { refusalsByStatus } from './schemas.js'
 
 /**
  * Queue tokens: `q1.<kid>.<userId>.<tokenId>.<signature>`, the signature being HMAC-SHA256 over
@@ -27,6 +28,9 @@ const STATUSES = {
 }
 
 export type QueueTokenRejection = keyof typeof MESSAGES
+
+/** What a guarded route can answer about its queue token, by status (the public document lists them). */
+export const QUEUE_TOKEN_REFUSALS = refusalsByStatus(STATUSES)
 
 export const TokenMissingError = createError('TOKEN_MISSING', MESSAGES.TOKEN_MISSING, 401)
 export const TokenInvalidError = createError('TOKEN_INVALID', MESSAGES.TOKEN_INVALID, 401)

@@ -17,6 +17,25 @@ export interface CallOptions {
   timeoutMs?: number
 }
 
+/** A response as a client saw it, with where it came from. */
+export interface SeenResponse extends ApiResponse {
+  baseUrl: string
+  method: string
+  path: string
+}
+
+const recorders = new Set<SeenResponse[]>()
+
+/**
+ * Keeps every response any `apiClient` receives from now on, until `stop()`: what a contract test
+ * checks against the published API document.
+ */
+export function recordResponses(): { seen: SeenResponse[]; stop: () => void } {
+  const seen: SeenResponse[] = []
+  recorders.add(seen)
+  return { seen, stop: () => recorders.delete(seen) }
+}
+
 /** A keep-alive HTTP client for one base URL, sized for hundreds of concurrent requests. */
 export function apiClient(baseUrl: string, { connections = 256 } = {}) {
   const pool = new Pool(baseUrl, { connections, pipelining: 1 })
@@ -37,7 +56,9 @@ export function apiClient(baseUrl: string, { connections = 256 } = {}) {
     const text = await res.body.text()
     let parsed: unknown = text
     if ((res.headers['content-type'] ?? '').toString().includes('json') && text) parsed = JSON.parse(text)
-    return { status: res.statusCode, headers: res.headers, body: parsed as T }
+    const response = { status: res.statusCode, headers: res.headers, body: parsed as T }
+    for (const seen of recorders) seen.push({ ...response, baseUrl, method, path })
+    return response
   }
   return {
     call,

@@ -12,6 +12,8 @@ export {
   concurrently,
   firstRefusal,
   type Refusal,
+  recordResponses,
+  type SeenResponse,
   tally,
 } from './http.js'
 export { ManualClock } from './manual-clock.js'

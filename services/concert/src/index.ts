@@ -1,2 +1,3 @@
 export { type ConcertAppOptions, concertApp } from './app.js'
 export { concertConfigSchema, loadConcertConfig, seatCacheConfigSchema } from './config.js'
+export { concertPublicApi } from './public-api.js'

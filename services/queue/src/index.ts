@@ -18,6 +18,7 @@ export {
   solveChallenge,
   solvesChallenge,
 } from './proof-of-work.js'
+export { queuePublicApi } from './public-api.js'
 export {
   createQueueStore,
   createRevocationReader,

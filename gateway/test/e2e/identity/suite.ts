@@ -1,10 +1,11 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
 import { DEVELOPMENT_USER_TOKEN_SECRET, DEVELOPMENT_USER_TOKENS, signUserToken } from '@stagepass/kit'
 import type { Mode } from '@stagepass/launcher'
-import { admittedToken, apiClient, concurrently, startSystem, tally } from '@stagepass/testkit'
+import { admittedToken, apiClient, concurrently, recordResponses, startSystem, tally } from '@stagepass/testkit'
 import { generateKeyPair, SignJWT } from 'jose'
 import { sql } from 'kysely'
 import t from 'tap'
+import { seenResponsesMatchDocument } from '../public-contract.js'
 
 /**
  * The adversary's view of user identity (USER_AUTH=jwt), through the gateway: acting as another
@@ -22,6 +23,7 @@ export async function identitySuite(mode: Mode) {
     // limit on points (on with user tokens) would cut short; the other groups keep their defaults.
     env: { USER_AUTH: 'jwt', POINT_DAILY_CHARGE_LIMIT: String(DAILY_LIMIT), RATE_LIMIT_POINTS: 'off' },
   })
+  const recording = recordResponses()
   const api = apiClient(system.baseUrl)
   t.teardown(() => api.close())
   await seedDemoDataIfEmpty(system.db, () => {})
@@ -189,5 +191,10 @@ export async function identitySuite(mode: Mode) {
       [DAILY_LIMIT / amount, DAILY_LIMIT],
       'history matches the balance',
     )
+  })
+
+  await t.test(`${mode}: every response above is in the public document`, (t) => {
+    recording.stop()
+    return seenResponsesMatchDocument(t, system.baseUrl, recording.seen)
   })
 }

@@ -2,6 +2,7 @@ import type { TestSystem } from '@stagepass/testkit'
 import type { Test } from 'tap'
 import { bookingSuite } from './booking.js'
 import { concertSuite } from './concerts.js'
+import { contractSuite } from './contract.js'
 import { pointSuite } from './points.js'
 import { queueSuite } from './queue.js'
 
@@ -13,4 +14,5 @@ export const SUITES: Record<string, Suite> = {
   concerts: concertSuite,
   queue: queueSuite,
   booking: bookingSuite,
+  contract: contractSuite,
 }

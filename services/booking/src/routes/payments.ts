@@ -1,16 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { responses } from '@stagepass/kit'
 import { actingUser } from '../acting-user.js'
 import type { BookingContext } from '../context.js'
 import { paymentAmount, paymentFailures, paymentsCompleted } from '../metrics.js'
 import { payReservation } from '../payments.js'
-import { PayBody, PayHeaders, Receipt } from '../schemas.js'
+import { bookingPublicApi } from '../public-api.js'
 
 export const paymentRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext }> = async (fastify, { booking }) => {
-  fastify.post(
-    '/payment/pay',
-    { schema: { body: PayBody, headers: PayHeaders, response: responses(Receipt) } },
-    async (request) => {
+  fastify.route({
+    ...bookingPublicApi.pay,
+    handler: async (request) => {
       const userId = actingUser(request)
       const { reservationId } = request.body
       const idempotencyKey = request.headers['idempotency-key']
@@ -37,5 +35,5 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext 
         throw err
       }
     },
-  )
+  })
 }

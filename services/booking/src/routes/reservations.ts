@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { responses, UserMismatchError } from '@stagepass/kit'
+import { UserMismatchError } from '@stagepass/kit'
 import { actingUser } from '../acting-user.js'
 import type { BookingContext } from '../context.js'
 import { ReservationNotFoundError, seatUnavailable } from '../errors.js'
 import { findReservation, holdSeat } from '../holds.js'
 import { holdRefusals, holdsMade } from '../metrics.js'
-import { Hold, Reservation, ReservationParams, ReserveBody } from '../schemas.js'
+import { bookingPublicApi } from '../public-api.js'
 
 export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext }> = async (
   fastify,
@@ -13,10 +13,9 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
 ) => {
   const { db, settings, hooks, expiry, takenSeats, clock } = booking
 
-  fastify.post(
-    '/concerts/reserve-seat',
-    { schema: { body: ReserveBody, response: responses(Hold) } },
-    async (request, reply) => {
+  fastify.route({
+    ...bookingPublicApi.reserve,
+    handler: async (request, reply) => {
       const userId = actingUser(request)
       const { seatId, userId: claimed } = request.body
       if (claimed !== undefined && claimed !== userId) throw new UserMismatchError(claimed)
@@ -68,17 +67,16 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
         },
       }
     },
-  )
+  })
 
-  fastify.get(
-    '/reservations/:reservationId',
-    { schema: { params: ReservationParams, response: responses(Reservation) } },
-    async (request) => {
+  fastify.route({
+    ...bookingPublicApi.reservation,
+    handler: async (request) => {
       const userId = actingUser(request)
       const { reservationId } = request.params
       const reservation = await findReservation(db, { reservationId, userId }, new Date(clock.now()))
       if (!reservation) throw new ReservationNotFoundError(reservationId)
       return { data: reservation }
     },
-  )
+  })
 }

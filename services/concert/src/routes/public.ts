@@ -1,17 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { responses } from '@stagepass/kit'
 import type { FastifyReply } from 'fastify'
 import type { AvailabilityCache } from '../availability-cache.js'
 import { listAvailableSeats, listConcertDates, listConcerts } from '../catalog.js'
-import {
-  AvailableSeats,
-  ConcertDates,
-  ConcertList,
-  ConcertListQuery,
-  ConcertOptionParams,
-  ConcertParams,
-  NoQuery,
-} from '../schemas.js'
+import { concertPublicApi } from '../public-api.js'
 
 /** Sends a body the route's own response schema already serialized (see `reply.serialize`). */
 function sendSerialized(reply: FastifyReply, body: string) {
@@ -24,10 +15,9 @@ function sendSerialized(reply: FastifyReply, body: string) {
  */
 export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache }> = async (fastify, { cache }) => {
   // Pages of the catalog are cached like availability (same switch, same TTL; no event changes them).
-  fastify.get(
-    '/concerts',
-    { schema: { querystring: ConcertListQuery, response: responses(ConcertList) } },
-    async (request, reply) => {
+  fastify.route({
+    ...concertPublicApi.concerts,
+    handler: async (request, reply) => {
       const after = Number(request.query.cursor ?? 0)
       const { limit } = request.query
       const body = await cache.read('concerts', `${after}:${limit}`, async () => {
@@ -36,12 +26,11 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
       })
       return sendSerialized(reply, body)
     },
-  )
+  })
 
-  fastify.get(
-    '/concerts/:concertId/available-dates',
-    { schema: { params: ConcertParams, querystring: NoQuery, response: responses(ConcertDates) } },
-    async (request, reply) => {
+  fastify.route({
+    ...concertPublicApi.dates,
+    handler: async (request, reply) => {
       const { concertId } = request.params
       const body = await cache.read('dates', concertId, async () => {
         const view = await listConcertDates(fastify.db, concertId, new Date())
@@ -49,12 +38,11 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
       })
       return sendSerialized(reply, body)
     },
-  )
+  })
 
-  fastify.get(
-    '/concerts/:concertOptionId/available-seats',
-    { schema: { params: ConcertOptionParams, querystring: NoQuery, response: responses(AvailableSeats) } },
-    async (request, reply) => {
+  fastify.route({
+    ...concertPublicApi.seats,
+    handler: async (request, reply) => {
       const { concertOptionId } = request.params
       const body = await cache.read('seats', concertOptionId, async () => {
         const view = await listAvailableSeats(fastify.db, concertOptionId, new Date())
@@ -62,5 +50,5 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
       })
       return sendSerialized(reply, body)
     },
-  )
+  })
 }

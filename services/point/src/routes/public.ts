@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { assertSignedInUser, responses, signedInUserOf } from '@stagepass/kit'
+import { assertSignedInUser, signedInUserOf } from '@stagepass/kit'
 import type { PointSettings } from '../config.js'
 import { chargePoints, getBalance, listHistory } from '../ledger.js'
 import { pointAmount, pointOperations } from '../metrics.js'
-import { Balance, ChargeBody, HistoryPage, HistoryQuery, UserParams } from '../schemas.js'
+import { pointPublicApi } from '../public-api.js'
 
 export interface PublicRoutesOptions {
   settings: PointSettings
@@ -14,33 +14,34 @@ export interface PublicRoutesOptions {
  * `userId` that is not theirs is refused (403); their charges are capped per 24 hours.
  */
 export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (fastify, { settings }) => {
-  fastify.put('/points/charge', { schema: { body: ChargeBody, response: responses(Balance) } }, async (request) => {
-    const { userId, amount } = request.body
-    assertSignedInUser(request, userId)
-    const dailyLimit = signedInUserOf(request) === undefined ? undefined : settings.POINT_DAILY_CHARGE_LIMIT
-    const balance = await chargePoints(fastify.db, userId, amount, dailyLimit)
-    pointOperations.inc({ type: 'CHARGE' })
-    pointAmount.inc({ type: 'CHARGE' }, amount)
-    request.log.info({ userId, amount }, 'points charged')
-    return { data: balance }
+  fastify.route({
+    ...pointPublicApi.charge,
+    handler: async (request) => {
+      const { userId, amount } = request.body
+      assertSignedInUser(request, userId)
+      const dailyLimit = signedInUserOf(request) === undefined ? undefined : settings.POINT_DAILY_CHARGE_LIMIT
+      const balance = await chargePoints(fastify.db, userId, amount, dailyLimit)
+      pointOperations.inc({ type: 'CHARGE' })
+      pointAmount.inc({ type: 'CHARGE' }, amount)
+      request.log.info({ userId, amount }, 'points charged')
+      return { data: balance }
+    },
   })
 
-  fastify.get(
-    '/points/current/:userId',
-    { schema: { params: UserParams, response: responses(Balance) } },
-    async (request) => {
+  fastify.route({
+    ...pointPublicApi.balance,
+    handler: async (request) => {
       assertSignedInUser(request, request.params.userId)
       return { data: await getBalance(fastify.db, request.params.userId) }
     },
-  )
+  })
 
-  fastify.get(
-    '/points/history/:userId',
-    { schema: { params: UserParams, querystring: HistoryQuery, response: responses(HistoryPage) } },
-    async (request) => {
+  fastify.route({
+    ...pointPublicApi.history,
+    handler: async (request) => {
       assertSignedInUser(request, request.params.userId)
       const { limit, cursor } = request.query
       return { data: await listHistory(fastify.db, { userId: request.params.userId, limit, cursor }) }
     },
-  )
+  })
 }

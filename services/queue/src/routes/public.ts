@@ -3,7 +3,6 @@ import {
   assertSignedInUser,
   bearerToken,
   type QueueTokenSigner,
-  responses,
   signedInUserOf,
   TokenExpiredError,
   TokenInvalidError,
@@ -13,7 +12,7 @@ import {
 import { ProofInvalidError, TokenNotFoundError } from '../errors.js'
 import { statusPolls, tokensIssued } from '../metrics.js'
 import { type ChallengeClaims, type ChallengeSigner, solvesChallenge } from '../proof-of-work.js'
-import { Challenge, JoinBody, QueueTicket, UserParams } from '../schemas.js'
+import { queuePublicApi } from '../public-api.js'
 import type { QueueStore, Ticket } from '../store.js'
 
 export interface PublicRoutesOptions {
@@ -84,28 +83,33 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     }
   }
 
-  fastify.get('/queue/challenge', { schema: { response: responses(Challenge) } }, async (request) => {
-    const { difficulty, now } = await store.challengeTerms()
-    const issued = challenges.issue({ difficulty, now, ttlMs: challengeTtlMs, userId: signedInUserOf(request) })
-    return { data: { ...issued, expiresAt: new Date(issued.expiresAt).toISOString() } }
+  fastify.route({
+    ...queuePublicApi.challenge,
+    handler: async (request) => {
+      const { difficulty, now } = await store.challengeTerms()
+      const issued = challenges.issue({ difficulty, now, ttlMs: challengeTtlMs, userId: signedInUserOf(request) })
+      return { data: { ...issued, expiresAt: new Date(issued.expiresAt).toISOString() } }
+    },
   })
 
-  fastify.post('/queue/tokens', { schema: { body: JoinBody, response: responses(QueueTicket) } }, async (request) => {
-    const { userId, proof } = request.body
-    assertSignedInUser(request, userId)
-    const claims = proof && verifiedProof(challenges, userId, proof)
-    const { ticket, joined } = await store.joinLine(userId, claims)
-    if (joined) {
-      tokensIssued.inc()
-      request.log.info({ userId, tokenId: ticket.tokenId }, 'joined the line')
-    }
-    return { data: view(ticket) }
+  fastify.route({
+    ...queuePublicApi.join,
+    handler: async (request) => {
+      const { userId, proof } = request.body
+      assertSignedInUser(request, userId)
+      const claims = proof && verifiedProof(challenges, userId, proof)
+      const { ticket, joined } = await store.joinLine(userId, claims)
+      if (joined) {
+        tokensIssued.inc()
+        request.log.info({ userId, tokenId: ticket.tokenId }, 'joined the line')
+      }
+      return { data: view(ticket) }
+    },
   })
 
-  fastify.get(
-    '/queue/tokens/status/:userId',
-    { schema: { params: UserParams, response: responses(QueueTicket) } },
-    async (request) => {
+  fastify.route({
+    ...queuePublicApi.statusOfUser,
+    handler: async (request) => {
       const { userId } = request.params
       assertSignedInUser(request, userId)
       statusPolls.inc({ by: 'user' })
@@ -113,25 +117,28 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
       if (!ticket) throw new TokenNotFoundError(userId)
       return { data: view(ticket) }
     },
-  )
+  })
 
-  fastify.get('/queue/tokens/status', { schema: { response: responses(QueueTicket) } }, async (request) => {
-    // With user tokens on, Authorization carries the user token: the answer is the signed-in user's.
-    const signedIn = signedInUserOf(request)
-    if (signedIn !== undefined) {
-      statusPolls.inc({ by: 'user' })
-      const ticket = await store.statusOf(signedIn)
-      if (!ticket) throw new TokenNotFoundError(signedIn)
-      return { data: view(ticket) }
-    }
-    const token = bearerToken(request.headers.authorization)
-    if (!token) throw new TokenMissingError()
-    const claims = signer.verify(token)
-    if (!claims) throw new TokenInvalidError()
-    statusPolls.inc({ by: 'token' })
-    const state = await store.tokenStatus(claims.userId, claims.tokenId)
-    if (!state) throw new TokenExpiredError()
-    if (state.status === 'REVOKED') throw new TokenRevokedError()
-    return { data: view(state) }
+  fastify.route({
+    ...queuePublicApi.statusOfToken,
+    handler: async (request) => {
+      // With user tokens on, Authorization carries the user token: the answer is the signed-in user's.
+      const signedIn = signedInUserOf(request)
+      if (signedIn !== undefined) {
+        statusPolls.inc({ by: 'user' })
+        const ticket = await store.statusOf(signedIn)
+        if (!ticket) throw new TokenNotFoundError(signedIn)
+        return { data: view(ticket) }
+      }
+      const token = bearerToken(request.headers.authorization)
+      if (!token) throw new TokenMissingError()
+      const claims = signer.verify(token)
+      if (!claims) throw new TokenInvalidError()
+      statusPolls.inc({ by: 'token' })
+      const state = await store.tokenStatus(claims.userId, claims.tokenId)
+      if (!state) throw new TokenExpiredError()
+      if (state.status === 'REVOKED') throw new TokenRevokedError()
+      return { data: view(state) }
+    },
   })
 }
