@@ -1,12 +1,11 @@
-import type { Database, Db, ReservationStatus } from '@stagepass/db'
+import type { BookingDb, BookingTransaction, ReservationStatus } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
-import type { Transaction } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
 import { enqueueEvent } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
 import type { TakenSeats } from './taken-seats.js'
 
-type Trx = Transaction<Database>
+type Trx = BookingTransaction
 
 export interface HoldSettings {
   holdTtlSeconds: number
@@ -158,7 +157,7 @@ async function tryHold(
  * `taken`, seats this process just saw taken are refused without a query (see taken-seats.ts).
  */
 export async function holdSeat(
-  db: Db,
+  db: BookingDb,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   taken?: TakenSeats,
@@ -168,7 +167,7 @@ export async function holdSeat(
 }
 
 async function decideHold(
-  db: Db,
+  db: BookingDb,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   claim: () => void,
@@ -237,7 +236,7 @@ async function decideHold(
 
 /** A lapsed PENDING hold found by its expiry job: released unless paid or released already. */
 export async function expireHold(
-  db: Db,
+  db: BookingDb,
   reservationId: number,
   now = new Date(),
 ): Promise<{ released: HeldReservation | undefined; notBefore?: Date }> {
@@ -253,7 +252,7 @@ export async function expireHold(
 }
 
 /** The safety net for holds whose expiry job never ran (Redis down, job lost): releases lapsed holds. */
-export async function sweepLapsedHolds(db: Db, now = new Date(), limit = 500): Promise<HeldReservation[]> {
+export async function sweepLapsedHolds(db: BookingDb, now = new Date(), limit = 500): Promise<HeldReservation[]> {
   const lapsed = await db
     .selectFrom('reservation')
     .select(['id', 'user_id', 'seat_id', 'concert_option_id'])
@@ -280,7 +279,7 @@ export interface ReservationView extends Omit<Hold, 'expiresAt'> {
 
 /** A user's reservation as they see it: a lapsed hold reads EXPIRED even before it is released. */
 export async function findReservation(
-  db: Db,
+  db: BookingDb,
   { reservationId, userId }: { reservationId: number; userId: number },
   now = new Date(),
 ): Promise<ReservationView | undefined> {

@@ -1,3 +1,4 @@
+import { contextDbs, inTransaction } from '@stagepass/db'
 import { bullPrefix, type EventName } from '@stagepass/events'
 import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import { Queue } from 'bullmq'
@@ -9,6 +10,8 @@ import { addPerformance, count, outboxEvents, quietLog, startBooking, startPoint
 
 const database = await createTestDatabase(t)
 const { db } = database
+/** The handle booking's code queries through. */
+const bookingDb = contextDbs(db).booking
 const redis = createTestRedisPrefix(t)
 const point = await startPointService(t, database.config)
 // Booking reaches Redis only through this proxy, so the test can take Redis away from it alone.
@@ -121,9 +124,9 @@ t.test('the data-platform consumer records a payment once, however often it is d
     amount: 1234,
     paidAt: new Date().toISOString(),
   }
-  await recordPaymentSent(db, payment, '900001')
-  await recordPaymentSent(db, payment, '900001')
-  await recordPaymentSent(db, payment, '900002')
+  await recordPaymentSent(bookingDb, payment, '900001')
+  await recordPaymentSent(bookingDb, payment, '900001')
+  await recordPaymentSent(bookingDb, payment, '900002')
   t.equal(await count(db, 'sent_analytics', sql`payment_id = 9001`), 1)
 })
 
@@ -136,7 +139,8 @@ t.test('relays on several instances publish every event exactly once', async (t)
     },
   }
   const own = await createTestDatabase(t)
-  await own.db.transaction().execute(async (trx) => {
+  const ownBooking = contextDbs(own.db).booking
+  await inTransaction(ownBooking, async (trx) => {
     for (let i = 1; i <= 300; i++) {
       await enqueueEvent(
         trx,
@@ -148,7 +152,7 @@ t.test('relays on several instances publish every event exactly once', async (t)
   })
   const relays = Array.from(
     { length: 3 },
-    () => new OutboxRelay({ db: own.db, sink, pollIntervalMs: 10, batchSize: 25, log: quietLog }),
+    () => new OutboxRelay({ db: ownBooking, sink, pollIntervalMs: 10, batchSize: 25, log: quietLog }),
   )
   await Promise.all(
     relays.map(async (relay) => {
@@ -165,18 +169,17 @@ t.test('relays on several instances publish every event exactly once', async (t)
 
 t.test('a failing sink: the event stays, with attempts, error and a growing delay', async (t) => {
   const own = await createTestDatabase(t)
-  await own.db
-    .transaction()
-    .execute((trx) =>
-      enqueueEvent(
-        trx,
-        'reservation.released',
-        { reservationId: 1, userId: 1, seatId: 1, concertOptionId: 1, reason: 'EXPIRED' },
-        new Date(),
-      ),
-    )
+  const ownBooking = contextDbs(own.db).booking
+  await inTransaction(ownBooking, (trx) =>
+    enqueueEvent(
+      trx,
+      'reservation.released',
+      { reservationId: 1, userId: 1, seatId: 1, concertOptionId: 1, reason: 'EXPIRED' },
+      new Date(),
+    ),
+  )
   const sink = { publish: () => Promise.reject(new Error('redis is away')) }
-  const relay = new OutboxRelay({ db: own.db, sink, pollIntervalMs: 10, log: quietLog })
+  const relay = new OutboxRelay({ db: ownBooking, sink, pollIntervalMs: 10, log: quietLog })
   t.same(await relay.relayOnce(), { claimed: 1, sent: 0, failed: 1 })
   t.same(await relay.relayOnce(), { claimed: 0, sent: 0, failed: 0 }, 'not retried before its delay')
   const row = await own.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow()
@@ -190,8 +193,9 @@ t.test('a failing sink: the event stays, with attempts, error and a growing dela
 
 t.test('sent events are kept for a bounded time, unsent ones until they are sent', async (t) => {
   const own = await createTestDatabase(t)
+  const ownBooking = contextDbs(own.db).booking
   const now = new Date()
-  await own.db.transaction().execute(async (trx) => {
+  await inTransaction(ownBooking, async (trx) => {
     for (let i = 0; i < 5; i++) {
       await enqueueEvent(
         trx,
@@ -209,7 +213,7 @@ t.test('sent events are kept for a bounded time, unsent ones until they are sent
     .set({ state: 'SENT', sent_at: now })
     .where('id', '=', ids[3] as number)
     .execute()
-  const removed = await pruneSentEvents(own.db, new Date(now.getTime() - 24 * 3600 * 1000), 2)
+  const removed = await pruneSentEvents(ownBooking, new Date(now.getTime() - 24 * 3600 * 1000), 2)
   t.equal(removed, 3, 'old sent events removed')
   t.same(
     (await own.db.selectFrom('outbox').select(['id', 'state']).orderBy('id').execute()).map((r) => r.state),

@@ -1,3 +1,4 @@
+import { contextDbs } from '@stagepass/db'
 import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import t from 'tap'
 import { expireHold, sweepLapsedHolds } from '../src/holds.js'
@@ -5,6 +6,8 @@ import { addPerformance, forgetTakenSeats, lapseHold, noPoints, outboxEvents, st
 
 const database = await createTestDatabase(t)
 const { db } = database
+/** The handle booking's code queries through. */
+const bookingDb = contextDbs(db).booking
 const redis = createTestRedisPrefix(t)
 const { url: redisUrl } = redis
 
@@ -78,7 +81,7 @@ t.test('job, sweep and reserve may all see the same lapsed hold: it is released 
   const hold = await booking.as(4).reserve({ seatId })
   const reservationId = hold.body.data.reservationId as number
 
-  const early = await expireHold(db, reservationId)
+  const early = await expireHold(bookingDb, reservationId)
   t.equal(early.released, undefined, 'a job that runs early changes nothing')
   t.ok(early.notBefore && early.notBefore.getTime() > Date.now(), 'and says when to look again')
   t.equal(await statusOf(reservationId), 'PENDING')
@@ -86,14 +89,14 @@ t.test('job, sweep and reserve may all see the same lapsed hold: it is released 
   await lapseHold(db, reservationId)
   await forgetTakenSeats()
   const [job, sweep, reserve] = await Promise.all([
-    expireHold(db, reservationId),
-    sweepLapsedHolds(db),
+    expireHold(bookingDb, reservationId),
+    sweepLapsedHolds(bookingDb),
     booking.as(5).reserve({ seatId }),
   ])
   t.equal(reserve.status, 200, 'the seat goes to the next user')
   const releases = (job.released ? 1 : 0) + sweep.filter((h) => h.id === reservationId).length
   t.ok(releases <= 1, 'job and sweep do not both release it')
   t.equal((await releasedEvents(reservationId)).length, 1, 'one release event in all')
-  t.same(await expireHold(db, reservationId), { released: undefined }, 'a late job is a no-op')
+  t.same(await expireHold(bookingDb, reservationId), { released: undefined }, 'a late job is a no-op')
   await booking.close()
 })

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { contextDbs } from '@stagepass/db'
 import { bullPrefix, consumeEvents, type PaymentCompleted } from '@stagepass/events'
 import { registry, type WarningLog } from '@stagepass/kit'
 import { fromRoot } from '@stagepass/launcher'
@@ -40,7 +41,11 @@ async function failedJobsCounted(queue: string): Promise<number> {
 
 t.test('a consumer that fails for good: counted, listed, and replayed once fixed', async (t) => {
   const { log, lines } = capturedLog()
-  const consumer = startDataPlatformConsumer(db, { redisUrl: redis.url, redisPrefix: redis.prefix, log })
+  const consumer = startDataPlatformConsumer(contextDbs(db).booking, {
+    redisUrl: redis.url,
+    redisPrefix: redis.prefix,
+    log,
+  })
   t.teardown(() => consumer.close())
   // The data platform's table is away: every attempt fails.
   await sql`rename table sent_analytics to sent_analytics_away`.execute(db)

@@ -1,3 +1,4 @@
+import { contextDbs } from '@stagepass/db'
 import {
   bookingSigner,
   concurrently,
@@ -24,6 +25,8 @@ import {
 
 const database = await createTestDatabase(t)
 const { db } = database
+/** The handle booking's code queries through. */
+const bookingDb = contextDbs(db).booking
 const redis = createTestRedisPrefix(t)
 const point = await startPointService(t, database.config)
 const PRICE = 30_000
@@ -100,7 +103,7 @@ t.test('a crash after the point use, then the hold lapses: the reconciler refund
   const { userId, seatId, reservationId } = await holdingUser()
   t.equal((await crashing.as(userId).pay({ reservationId })).status, 500)
   await lapseHold(db, reservationId)
-  await sweepLapsedHolds(db)
+  await sweepLapsedHolds(bookingDb)
   t.equal((await reservationOf(reservationId)).status, 'EXPIRED')
 
   t.ok(
@@ -117,7 +120,7 @@ t.test('a crash while refunding (payment left REFUNDING): the reconciler refunds
   const { userId, reservationId } = await holdingUser()
   t.equal((await crashing.as(userId).pay({ reservationId })).status, 500)
   await lapseHold(db, reservationId)
-  await sweepLapsedHolds(db)
+  await sweepLapsedHolds(bookingDb)
   // As if the process died between marking the refund and asking point for it.
   await db
     .updateTable('payment')
@@ -162,11 +165,11 @@ t.test('reconcilers running side by side settle each payment once', async (t) =>
     // Half of them lose their hold before anyone reconciles.
     if (i % 2) {
       await lapseHold(db, hold.reservationId)
-      await sweepLapsedHolds(db)
+      await sweepLapsedHolds(bookingDb)
     }
     crashed.push(hold)
   }
-  const deps = { db, points: point.client(), hooks: quietHooks, log: quietLog }
+  const deps = { db: bookingDb, points: point.client(), hooks: quietHooks, log: quietLog }
   await concurrently(4, () => reconcilePayments(deps, { olderThan: new Date() }))
   for (const [i, { userId, reservationId }] of crashed.entries()) {
     if (i % 2) {

@@ -1,4 +1,4 @@
-import type { Db } from '@stagepass/db'
+import type { ConcertDb } from '@stagepass/db'
 import { consumeEvents, type EventName } from '@stagepass/events'
 import type { WarningLog } from '@stagepass/kit'
 import type { AvailabilityCache } from './availability-cache.js'
@@ -6,7 +6,7 @@ import { findConcertIdOfOption } from './catalog.js'
 import { availabilityInvalidations } from './metrics.js'
 
 export interface AvailabilityEventsOptions {
-  db: Db
+  db: ConcertDb
   cache: AvailabilityCache
   redisUrl: string
   redisPrefix: string
