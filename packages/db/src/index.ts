@@ -8,6 +8,7 @@ export {
   type PointTransaction,
 } from './context-db.js'
 export type { Database } from './database.js'
+export { isDuplicateKey } from './errors.js'
 export { createDb, createServerConnection, type Db, ensureDatabase, migrateToLatest, pingDb } from './mysql.js'
 export { dbPlugin } from './plugin.js'
 export {

@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely'
+import { isDuplicateKey } from './errors.js'
 import type { Db } from './mysql.js'
 import type { ConcertOptionTable, ConcertTable, SeatTable } from './tables/catalog.js'
 
@@ -242,8 +243,6 @@ export async function seedDemoData(
   return { concerts: catalog.concerts.length, options: catalog.options.length, seats: catalog.seatCount }
 }
 
-const ER_DUP_ENTRY = 1062
-
 /** What `npm start` does: a fresh database gets the default demo catalog; a filled one is left alone. */
 export async function seedDemoDataIfEmpty(db: Db, log: (line: string) => void): Promise<DemoDataSummary | undefined> {
   if (!(await catalogIsEmpty(db))) return undefined
@@ -253,7 +252,7 @@ export async function seedDemoDataIfEmpty(db: Db, log: (line: string) => void): 
     return summary
   } catch (err) {
     // Another launcher seeded the same database a moment earlier: its catalog stands.
-    if (err instanceof CatalogNotEmptyError || (err as { errno?: number }).errno === ER_DUP_ENTRY) return undefined
+    if (err instanceof CatalogNotEmptyError || isDuplicateKey(err)) return undefined
     throw err
   }
 }

@@ -1,5 +1,5 @@
 import type { BookingDb, BookingTransaction, ReservationStatus } from '@stagepass/db'
-import { inTransaction } from '@stagepass/db'
+import { inTransaction, isDuplicateKey } from '@stagepass/db'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
 import { enqueueEvent } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
@@ -30,15 +30,8 @@ export interface HeldReservation {
   concert_option_id: number
 }
 
-const ER_DUP_ENTRY = 1062
 const SEAT_KEY = 'reservation_active_seat_id'
 const HOLD_SLOT_KEY = 'reservation_user_option_hold_slot'
-
-/** True when `err` is a duplicate on the named unique index (MariaDB and MySQL word it differently). */
-function isDuplicateOn(err: unknown, index: string): boolean {
-  const { errno, sqlMessage } = err as { errno?: number; sqlMessage?: string }
-  return errno === ER_DUP_ENTRY && typeof sqlMessage === 'string' && sqlMessage.includes(index)
-}
 
 /**
  * Frees the seat of a PENDING hold whose time is up, and records `reservation.released` with it.
@@ -223,11 +216,11 @@ async function decideHold(
       taken?.remember(seatId, hold.expiresAt.getTime())
       return { hold, released }
     } catch (err) {
-      if (isDuplicateOn(err, SEAT_KEY)) {
+      if (isDuplicateKey(err, SEAT_KEY)) {
         taken?.remember(seatId)
         throw new SeatUnavailableError(seatId)
       }
-      if (!isDuplicateOn(err, HOLD_SLOT_KEY)) throw err
+      if (!isDuplicateKey(err, HOLD_SLOT_KEY)) throw err
       if (attempt >= settings.maxHoldsPerUserPerOption)
         throw new HoldLimitReachedError(userId, settings.maxHoldsPerUserPerOption)
     }

@@ -1,5 +1,5 @@
 import type { BookingDb, ReservationStatus } from '@stagepass/db'
-import { inTransaction } from '@stagepass/db'
+import { inTransaction, isDuplicateKey } from '@stagepass/db'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
 import { AlreadyPaidError, ReservationExpiredError, ReservationNotFoundError } from './errors.js'
@@ -38,7 +38,6 @@ interface PayableReservation {
   expires_at: Date
 }
 
-const ER_DUP_ENTRY = 1062
 const isInsufficientPoints = (err: unknown) => (err as { code?: string }).code === 'INSUFFICIENT_POINTS'
 
 function loadReservation(db: BookingDb, reservationId: number): Promise<PayableReservation | undefined> {
@@ -85,7 +84,7 @@ async function startPayment(db: BookingDb, r: PayableReservation, idempotencyKey
         .execute()
       return
     } catch (err) {
-      if ((err as { errno?: number }).errno !== ER_DUP_ENTRY) throw err
+      if (!isDuplicateKey(err)) throw err
     }
   }
   await db

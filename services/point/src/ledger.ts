@@ -1,4 +1,10 @@
-import { inTransaction, type PointDb, type PointHistoryType, type PointTransaction } from '@stagepass/db'
+import {
+  inTransaction,
+  isDuplicateKey,
+  type PointDb,
+  type PointHistoryType,
+  type PointTransaction,
+} from '@stagepass/db'
 import {
   InsufficientPointsError,
   PointUseNotFoundError,
@@ -42,7 +48,6 @@ export interface HistoryPage {
 
 type Trx = PointTransaction
 
-const ER_DUP_ENTRY = 1062
 // MariaDB and MySQL report a violated CHECK constraint under different numbers.
 const CHECK_VIOLATIONS = new Set([4025, 3819])
 
@@ -170,7 +175,7 @@ async function once(
     // or on a balance the first call already spent. Either way it is a replay: answer as the first.
     const first = await findEntry(db, type, reference)
     if (first) return { entry: first, replayed: true }
-    if (errno(err) === ER_DUP_ENTRY) return undefined
+    if (isDuplicateKey(err)) return undefined
     throw err
   }
 }
@@ -243,7 +248,7 @@ export async function refundPoints(db: PointDb, { reference }: { reference: stri
     // A refund racing this one committed first (the unique key): answer as the first.
     const first = await findEntry(db, 'REFUND', reference)
     if (first) return { entry: first, replayed: true }
-    if (errno(err) === ER_DUP_ENTRY) throw new ReferenceConflictError(reference)
+    if (isDuplicateKey(err)) throw new ReferenceConflictError(reference)
     throw err
   }
   if (outcome === 'VOIDED') throw new PointUseNotFoundError(reference)
