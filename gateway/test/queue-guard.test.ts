@@ -4,6 +4,7 @@ import { createQueueTokenSigner, createServer, loadConfig, QUEUE_USER_HEADER } f
 import { createQueueStore, queueApp, queueConfigSchema } from '@stagepass/queue'
 import {
   type ApiClient,
+  admittedToken,
   createTestDatabase,
   createTestRedisPrefix,
   eventually,
@@ -12,6 +13,7 @@ import {
   sleep,
   startTcpProxy,
   type TcpProxy,
+  timed,
 } from '@stagepass/testkit'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
@@ -30,12 +32,6 @@ const ttlSeconds = 3
 
 const guardedPrefix = ROUTE_TABLE.find((route) => route.guarded)?.prefix ?? '/concerts'
 const PROBE = `${guardedPrefix}/guard-probe`
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now()
-  const result = await work()
-  return [result, performance.now() - started]
-}
 
 interface Scene {
   api: ApiClient
@@ -117,16 +113,6 @@ async function buildScene(t: Test, mode: 'split' | 'monolith', settings: Record<
   return { api, ops, proxy, store, publisher, redisUrl: url, redisPrefix: prefix }
 }
 
-/** Joins through the gateway and waits until the user is ACTIVE. */
-async function activeToken(api: ApiClient, userId: number): Promise<string> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const res = await api.post('/queue/tokens', { userId })
-    if (res.body.data?.status === 'ACTIVE') return res.body.data.token
-    await sleep(50)
-  }
-  throw new Error(`user ${userId} was not admitted`)
-}
-
 /** The user's last payment, as booking announces it (no other live holds: the token is revoked). */
 function publishPayment(scene: Scene, userId: number, eventId: string) {
   const payment = { paymentId: userId, reservationId: userId, userId, seatId: 1, concertOptionId: 1, amount: 1 }
@@ -150,11 +136,11 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   }
 
   await t.test('an ACTIVE token passes and names its user upstream, whatever the client claims', async (t) => {
-    const token = await activeToken(api, 11)
+    const token = await admittedToken(api, 11)
     const res = await api.get(PROBE, { token, headers: { [QUEUE_USER_HEADER]: '999' } })
     t.equal(res.status, 200)
     t.same(res.body, { data: { user: '11' } })
-    const other = await activeToken(api, 12)
+    const other = await admittedToken(api, 12)
     const asOther = await api.get(PROBE, { token: other, headers: { [QUEUE_USER_HEADER]: '11' } })
     t.same(asOther.body, { data: { user: '12' } }, "another user's token acts as that user, never as the claimed one")
     const unguarded = await api.get('/queue/tokens/status/11', { headers: { [QUEUE_USER_HEADER]: '12' } })
@@ -162,8 +148,8 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('every malformed, forged or dead token is refused with the documented code', async (t) => {
-    const token = await activeToken(api, 21)
-    const victim = await activeToken(api, 22)
+    const token = await admittedToken(api, 21)
+    const victim = await admittedToken(api, 22)
     const foreign = createQueueTokenSigner([{ kid: 'k1', secret: 'someone-elses-secret-0123456789' }]).sign(21, 1)
     const unknownKid = createQueueTokenSigner([{ kid: 'k9', secret: 'k9-signing-secret-0123456789' }]).sign(21, 1)
     const [version, kid, , tokenId, signature = ''] = token.split('.')
@@ -195,7 +181,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('an unknown path under a protected prefix is guarded like a known one', async (t) => {
-    const token = await activeToken(api, 25)
+    const token = await admittedToken(api, 25)
     for (const path of [`${guardedPrefix}/no-such-route`, `${guardedPrefix}`, '/%63oncerts/guard-probe']) {
       const res = await api.get(path)
       t.equal(res.status, 401, `${path} without a token`)
@@ -213,7 +199,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('a token in use is read from Redis once, not every second; a revocation still shows fast', async (t) => {
-    const token = await activeToken(api, 27)
+    const token = await admittedToken(api, 27)
     const reads = async () => {
       const text = String((await ops.get('/metrics')).body)
       return Number(/^gateway_queue_guard_reads_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
@@ -256,7 +242,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('an expired token is 401 TOKEN_EXPIRED, on time', async (t) => {
-    const token = await activeToken(api, 41)
+    const token = await admittedToken(api, 41)
     const { expiresAt } = (await api.get('/queue/tokens/status', { token })).body.data
     t.equal((await api.get(PROBE, { token })).status, 200)
     await sleep(Math.max(Date.parse(expiresAt) - Date.now(), 0) + 20)
@@ -264,7 +250,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('payment.completed revokes: 401 TOKEN_REVOKED, and a new visit gets a new token', async (t) => {
-    const token = await activeToken(api, 51)
+    const token = await admittedToken(api, 51)
     t.equal((await api.get(PROBE, { token })).status, 200)
     await publishPayment(scene, 51, `guard-${mode}-51`)
     let res = await api.get(PROBE, { token })
@@ -275,7 +261,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
     t.equal(res.status, 401)
     t.match(res.body, { statusCode: 401, code: 'TOKEN_REVOKED', error: 'Unauthorized', message: /revoked/ })
     t.equal((await api.get('/queue/tokens/status', { token })).body.code, 'TOKEN_REVOKED', 'the queue says so too')
-    const again = await activeToken(api, 51)
+    const again = await admittedToken(api, 51)
     t.not(again, token)
     t.equal((await api.get(PROBE, { token: again })).status, 200)
     t.equal((await api.get(PROBE, { token })).body.code, 'TOKEN_REVOKED', 'the revoked token stays dead')
@@ -284,8 +270,8 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   await t.test(
     'Redis down: forged tokens still cost no I/O; everything else is a fast 503; then recovery',
     async (t) => {
-      const cached = await activeToken(api, 61)
-      const uncached = await activeToken(api, 62)
+      const cached = await admittedToken(api, 61)
+      const uncached = await admittedToken(api, 62)
       t.equal((await api.get(PROBE, { token: cached })).status, 200)
       await scene.proxy.disable()
       t.teardown(() => scene.proxy.enable())
@@ -331,7 +317,7 @@ async function revocationDuringRotation(t: Test, mode: 'split' | 'monolith') {
   // Tokens that outlive the test: only the revocation can end them.
   const scene = await buildScene(t, mode, { QUEUE_TOKEN_KEYS: ROTATED, QUEUE_ACTIVE_TTL_SECONDS: '600' })
   const { api } = scene
-  const token = await activeToken(api, 81)
+  const token = await admittedToken(api, 81)
   t.match(token, /^q1\.k2\./, 'the queue signs with the new key')
   const oldKey = createQueueTokenSigner([{ kid: 'k1', secret: 'first-signing-secret-0123456789' }])
   const other = oldKey.sign(81, Number(token.split('.')[3]))
@@ -372,7 +358,7 @@ t.test('key rotation: tokens signed by an older key pass while that key is still
   const queue = await startQueueUpstream(t, gatewayEnv(scene))
   const split = { MODE: 'split', ...queue, POINT_URLS: closed, CONCERT_URLS: closed }
   const { api: before } = await listenWithProbe(t, gatewayEnv(scene, split))
-  const oldToken = await activeToken(before, 71)
+  const oldToken = await admittedToken(before, 71)
   t.match(oldToken, /^q1\.k1\./)
 
   const { api: rotated } = await listenWithProbe(t, gatewayEnv(scene, { ...split, QUEUE_TOKEN_KEYS: ROTATED }))

@@ -1,4 +1,4 @@
-import { createTestDatabase, eventually, startTcpProxy } from '@stagepass/testkit'
+import { createTestDatabase, eventually, startTcpProxy, timed } from '@stagepass/testkit'
 import t from 'tap'
 import { startPointService } from './helpers.js'
 
@@ -7,12 +7,6 @@ const { config } = await createTestDatabase(t)
 // touching the shared server.
 const proxy = await startTcpProxy(t, config.MYSQL_HOST, config.MYSQL_PORT)
 const { api, ops } = await startPointService(t, { ...config, MYSQL_HOST: '127.0.0.1', MYSQL_PORT: proxy.port })
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now()
-  const result = await work()
-  return [result, performance.now() - started]
-}
 
 t.test('with MySQL down, point routes answer 503 fast and readiness says not ready', async (t) => {
   t.equal((await api.put('/points/charge', { userId: 7, amount: 100 })).status, 200)

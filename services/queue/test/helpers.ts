@@ -1,5 +1,5 @@
 import { createServer } from '@stagepass/kit'
-import { createTestRedisPrefix, serveOnFreePort, sleep } from '@stagepass/testkit'
+import { createTestRedisPrefix, serveOnFreePort } from '@stagepass/testkit'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { queueApp } from '../src/app.js'
@@ -48,15 +48,4 @@ export function inspectQueue(t: Test, config: QueueConfig) {
     lineCapacity: config.QUEUE_LINE_CAPACITY,
   })
   return { redis, store, keys: store.keys }
-}
-
-/** Polls `check` until it returns a value, or fails the wait after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(everyMs)
-  }
 }
