@@ -24,7 +24,7 @@ export const DEFAULT_DEMO_DATA: DemoDataSize = { concerts: 100, optionsPerConcer
 export const FIXTURE_OPTION_SEATS = 100
 
 /** Upper bounds that keep one seeding transaction reasonable. */
-export const DEMO_DATA_LIMITS: DemoDataSize & { totalSeats: number } = {
+const DEMO_DATA_LIMITS: DemoDataSize & { totalSeats: number } = {
   concerts: 100_000,
   optionsPerConcert: 100,
   seatsPerOption: 100_000,
@@ -111,7 +111,7 @@ function singerName(next: () => number): string {
     : `${pick(next, BAND_WORDS)} ${pick(next, BAND_NOUNS)}`
 }
 
-export function seatPrice(seatNo: number, seats: number, scale: number): number {
+function seatPrice(seatNo: number, seats: number, scale: number): number {
   let edge = 0
   for (const [tier, share] of TIER_SHARES.entries()) {
     edge += share * seats
@@ -135,7 +135,7 @@ interface Catalog {
  * Performances start two weeks after `today` and are spread over the following months; sales are
  * already open.
  */
-export function demoCatalog(size: DemoDataSize, today: Date): Catalog {
+function demoCatalog(size: DemoDataSize, today: Date): Catalog {
   const next = random(20_261_102)
   const day0 = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())
   const concerts: Catalog['concerts'] = []
