@@ -1,6 +1,6 @@
 export { freePort } from '@stagepass/launcher'
 export { addPerformance, seatIdsOf } from './catalog.js'
-export { createTestDatabase, type TestDatabase } from './database.js'
+export { countRows, createTestDatabase, type TestDatabase } from './database.js'
 export { type ApiClient, type ApiResponse, apiClient, type CallOptions, concurrently, tally } from './http.js'
 export { metricValue } from './metrics.js'
 export { admittedToken } from './queue-token.js'

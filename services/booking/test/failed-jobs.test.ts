@@ -4,12 +4,11 @@ import { contextDbs } from '@stagepass/db'
 import { bullPrefix, consumeEvents, type PaymentCompleted } from '@stagepass/events'
 import { registry, type WarningLog } from '@stagepass/kit'
 import { fromRoot } from '@stagepass/launcher'
-import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
+import { countRows, createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
 import t from 'tap'
 import { startDataPlatformConsumer } from '../src/data-platform.js'
-import { count } from './helpers/booking.js'
 
 const database = await createTestDatabase(t)
 const { db } = database
@@ -83,7 +82,7 @@ t.test('a consumer that fails for good: counted, listed, and replayed once fixed
   await sql`rename table sent_analytics_away to sent_analytics`.execute(db)
   const replayed = JSON.parse((await jobsCommand('replay', 'events-data-platform'))[0] ?? '{}')
   t.same(replayed, { queue: 'events-data-platform', replayed: ['event-4242'] })
-  t.ok(await eventually(async () => (await count(db, 'sent_analytics')) === 1), 'the replay records the payment')
+  t.ok(await eventually(async () => (await countRows(db, 'sent_analytics')) === 1), 'the replay records the payment')
   t.ok(await eventually(async () => (await jobsCommand('failed', 'events-data-platform')).length === 0), 'none left')
   t.equal(await failedJobsCounted('events-data-platform'), 1, 'the replay does not fail again')
 })

@@ -2,6 +2,7 @@ import { contextDbs } from '@stagepass/db'
 import {
   bookingSigner,
   concurrently,
+  countRows,
   createTestDatabase,
   createTestRedisPrefix,
   eventually,
@@ -14,7 +15,6 @@ import { reconcilePayments } from '../src/payments.js'
 import { createHttpPointClient } from '../src/points.js'
 import {
   addPerformance,
-  count,
   lapseHold,
   outboxEvents,
   quietHooks,
@@ -89,7 +89,7 @@ t.test('a crash after the point use: the reconciler completes the payment (PAID,
     'the reconciler completes it',
   )
   t.match(await paymentOf(reservationId), { status: 'COMPLETED', amount: PRICE, balance_after: 0 })
-  t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
+  t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
   t.same(await historyTypes(reservationId), ['USE'], 'points taken once')
   t.equal(await point.balance(userId), 0)
   t.equal(await completedEvents(reservationId), 1, 'payment.completed recorded once')
@@ -182,7 +182,7 @@ t.test('reconcilers running side by side settle each payment once', async (t) =>
       t.equal(await completedEvents(reservationId), 1)
       t.equal(await point.balance(userId), 0)
     }
-    t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
+    t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
   }
 })
 
