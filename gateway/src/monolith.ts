@@ -31,7 +31,7 @@ export async function registerMonolithMode(fastify: FastifyInstance, config: Gat
     redis: bullmqRedisOf(config),
     settings: config,
     // The payment saga's point calls stay in this process: point's operations, no HTTP.
-    points: pointClientFromOperations(createPointOperations(fastify.db, fastify.log)),
+    points: pointClientFromOperations(createPointOperations(fastify.db.point, fastify.log)),
     workers: true,
   })
 }

@@ -1,5 +1,5 @@
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
-import { createServiceAssertionSigner, errorBody, parseAssertionKeys } from '@stagepass/kit'
+import { createServiceAssertionSigner, errorBody, errorCode, parseAssertionKeys } from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
 import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
@@ -25,11 +25,6 @@ const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'F
 
 /** Failures before any byte of the request left: another instance can take it, whatever its method. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT'])
-
-const errorCode = (error: unknown) => {
-  const { code, cause } = (error ?? {}) as { code?: string; cause?: { code?: string } }
-  return cause?.code ?? code ?? ''
-}
 
 /**
  * With several instances of a context, a request whose connection was refused (an instance that died

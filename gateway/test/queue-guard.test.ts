@@ -4,6 +4,7 @@ import { createQueueTokenSigner, createServer, loadConfig, QUEUE_USER_HEADER } f
 import { createQueueStore, queueApp, queueConfigSchema } from '@stagepass/queue'
 import {
   type ApiClient,
+  admittedToken,
   createTestDatabase,
   createTestRedisPrefix,
   eventually,
@@ -12,6 +13,7 @@ import {
   serveOnFreePort,
   startTcpProxy,
   type TcpProxy,
+  timed,
 } from '@stagepass/testkit'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
@@ -115,18 +117,6 @@ async function buildScene(t: Test, mode: 'split' | 'monolith', settings: Record<
   return { api, ops, proxy, store, publisher, redisUrl: url, redisPrefix: prefix }
 }
 
-/** Joins through the gateway and waits until the user is ACTIVE. */
-async function activeToken(api: ApiClient, userId: number): Promise<string> {
-  let token: string | undefined
-  const admitted = await eventually(async () => {
-    const res = await api.post('/queue/tokens', { userId }, bounded)
-    token = res.body.data?.status === 'ACTIVE' ? res.body.data.token : undefined
-    return token !== undefined
-  })
-  if (!admitted || token === undefined) throw new Error(`user ${userId} was not admitted`)
-  return token
-}
-
 /** Asks with `token` until the guard stops letting it through; the refusal. */
 async function refusalOf(api: ApiClient, token: string, timeoutMs?: number) {
   const refusal = await firstRefusal(() => api.get(PROBE, { token, ...bounded }), timeoutMs)
@@ -157,11 +147,11 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   }
 
   await t.test('an ACTIVE token passes and names its user upstream, whatever the client claims', async (t) => {
-    const token = await activeToken(api, 11)
+    const token = await admittedToken(api, 11)
     const res = await api.get(PROBE, { token, headers: { [QUEUE_USER_HEADER]: '999' } })
     t.equal(res.status, 200)
     t.same(res.body, { data: { user: '11' } })
-    const other = await activeToken(api, 12)
+    const other = await admittedToken(api, 12)
     const asOther = await api.get(PROBE, { token: other, headers: { [QUEUE_USER_HEADER]: '11' } })
     t.same(asOther.body, { data: { user: '12' } }, "another user's token acts as that user, never as the claimed one")
     const unguarded = await api.get('/queue/tokens/status/11', { headers: { [QUEUE_USER_HEADER]: '12' } })
@@ -169,8 +159,8 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('every malformed, forged or dead token is refused with the documented code', async (t) => {
-    const token = await activeToken(api, 21)
-    const victim = await activeToken(api, 22)
+    const token = await admittedToken(api, 21)
+    const victim = await admittedToken(api, 22)
     const foreign = createQueueTokenSigner([{ kid: 'k1', secret: 'someone-elses-secret-0123456789' }]).sign(21, 1)
     const unknownKid = createQueueTokenSigner([{ kid: 'k9', secret: 'k9-signing-secret-0123456789' }]).sign(21, 1)
     const [version, kid, , tokenId, signature = ''] = token.split('.')
@@ -202,7 +192,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('an unknown path under a protected prefix is guarded like a known one', async (t) => {
-    const token = await activeToken(api, 25)
+    const token = await admittedToken(api, 25)
     for (const path of [`${guardedPrefix}/no-such-route`, `${guardedPrefix}`, '/%63oncerts/guard-probe']) {
       const res = await api.get(path)
       t.equal(res.status, 401, `${path} without a token`)
@@ -221,7 +211,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
 
   // How long an answer is kept, on the clock, is token-cache.test.ts's: here, the wiring.
   await t.test('a burst with one token costs one Redis read; a revocation still shows', async (t) => {
-    const token = await activeToken(api, 27)
+    const token = await admittedToken(api, 27)
     const reads = async () => {
       const text = String((await ops.get('/metrics')).body)
       return Number(/^gateway_queue_guard_reads_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
@@ -254,7 +244,7 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
 
   // The exact edge, on a clock the test moves, is token-cache.test.ts's: here, the real clocks agree.
   await t.test('an expired token is 401 TOKEN_EXPIRED, on time', async (t) => {
-    const token = await activeToken(api, 41)
+    const token = await admittedToken(api, 41)
     const expiresAt = Date.parse((await api.get('/queue/tokens/status', { token })).body.data.expiresAt)
     const { response, lastPassSentAt, refusedBy } = await refusalOf(api, token, 4 * ttlSeconds * 1000)
     t.ok(lastPassSentAt < expiresAt, 'never let through once expiresAt was reached')
@@ -264,14 +254,14 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
   })
 
   await t.test('payment.completed revokes: 401 TOKEN_REVOKED, and a new visit gets a new token', async (t) => {
-    const token = await activeToken(api, 51)
+    const token = await admittedToken(api, 51)
     t.equal((await api.get(PROBE, { token })).status, 200)
     await publishPayment(scene, 51, `guard-${mode}-51`)
     const res = (await refusalOf(api, token)).response
     t.equal(res.status, 401)
     t.match(res.body, { statusCode: 401, code: 'TOKEN_REVOKED', error: 'Unauthorized', message: /revoked/ })
     t.equal((await api.get('/queue/tokens/status', { token })).body.code, 'TOKEN_REVOKED', 'the queue says so too')
-    const again = await activeToken(api, 51)
+    const again = await admittedToken(api, 51)
     t.not(again, token)
     t.equal((await api.get(PROBE, { token: again })).status, 200)
     t.equal((await api.get(PROBE, { token })).body.code, 'TOKEN_REVOKED', 'the revoked token stays dead')
@@ -281,8 +271,8 @@ async function guardSuite(t: Test, mode: 'split' | 'monolith') {
     'Redis down: forged tokens still cost no I/O; everything else is a fast 503; then recovery',
     async (t) => {
       // Each request below gives up on its own (`bounded`): "fast" here means answered, not waited on.
-      const cached = await activeToken(api, 61)
-      const uncached = await activeToken(api, 62)
+      const cached = await admittedToken(api, 61)
+      const uncached = await admittedToken(api, 62)
       t.equal((await api.get(PROBE, { token: cached, ...bounded })).status, 200)
       await scene.proxy.disable()
       t.teardown(() => scene.proxy.enable())
@@ -325,7 +315,7 @@ async function revocationDuringRotation(t: Test, mode: 'split' | 'monolith') {
   // Tokens that outlive the test: only the revocation can end them.
   const scene = await buildScene(t, mode, { QUEUE_TOKEN_KEYS: ROTATED, QUEUE_ACTIVE_TTL_SECONDS: '600' })
   const { api } = scene
-  const token = await activeToken(api, 81)
+  const token = await admittedToken(api, 81)
   t.match(token, /^q1\.k2\./, 'the queue signs with the new key')
   const oldKey = createQueueTokenSigner([{ kid: 'k1', secret: 'first-signing-secret-0123456789' }])
   const other = oldKey.sign(81, Number(token.split('.')[3]))
@@ -366,7 +356,7 @@ t.test('key rotation: tokens signed by an older key pass while that key is still
   const queue = await startQueueUpstream(t, gatewayEnv(scene))
   const split = { MODE: 'split', ...queue, POINT_URLS: closed, CONCERT_URLS: closed }
   const { api: before } = await listenWithProbe(t, gatewayEnv(scene, split))
-  const oldToken = await activeToken(before, 71)
+  const oldToken = await admittedToken(before, 71)
   t.match(oldToken, /^q1\.k1\./)
 
   const { api: rotated } = await listenWithProbe(t, gatewayEnv(scene, { ...split, QUEUE_TOKEN_KEYS: ROTATED }))

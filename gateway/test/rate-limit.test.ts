@@ -4,6 +4,7 @@ import { queueApp, queueConfigSchema } from '@stagepass/queue'
 import {
   type ApiClient,
   type ApiResponse,
+  admittedToken,
   concurrently,
   createTestDatabase,
   createTestRedisPrefix,
@@ -92,17 +93,9 @@ async function buildScene(t: Test, mode: Mode, database: TestDatabase, env: Reco
   return { gateways, operations, redisProxy } satisfies Scene
 }
 
-/** Joins the line (as the signed-in user, where user tokens are on) until ACTIVE; the queue token. */
+/** The user's ACTIVE queue token, got as the signed-in user (user tokens are on in these scenes). */
 async function activeToken(api: ApiClient, userId: number): Promise<string> {
-  const userToken = await signUserToken(userTokens, userId)
-  let token: string | undefined
-  await eventually(async () => {
-    const res = await api.post('/queue/tokens', { userId }, { token: userToken })
-    token = res.body.data?.status === 'ACTIVE' ? res.body.data.token : undefined
-    return token !== undefined
-  })
-  if (token === undefined) throw new Error(`user ${userId} was not admitted`)
-  return token
+  return admittedToken(api, userId, { userToken: await signUserToken(userTokens, userId) })
 }
 
 function assertRefused(t: Test, res: ApiResponse, limit: number, label: string) {

@@ -27,7 +27,7 @@ import {
 } from './user-token-verifier.js'
 
 /** The header that carries the user token beside a queue token on guarded routes. */
-export const USER_TOKEN_HEADER = 'x-user-token'
+const USER_TOKEN_HEADER = 'x-user-token'
 
 const MESSAGES: Record<UserTokenRejection | 'USER_MISMATCH' | 'IDENTITY_UNAVAILABLE', [number, string]> = {
   USER_TOKEN_MISSING: [401, 'a user token is required: Authorization: Bearer <user token>'],

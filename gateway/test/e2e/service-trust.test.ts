@@ -13,11 +13,12 @@ import {
   admittedToken,
   apiClient,
   bookingSigner,
+  countRows,
   gatewayHeaders,
   gatewaySigner,
   startSystem,
 } from '@stagepass/testkit'
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import t from 'tap'
 
 /**
@@ -45,12 +46,8 @@ const balanceOf = async (userId: number) =>
     (await system.db.selectFrom('point_wallet').select('balance').where('user_id', '=', userId).executeTakeFirst())
       ?.balance ?? 0,
   )
-const count = async (table: 'reservation' | 'point_history' | 'point_void', where = sql`1=1`) => {
-  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(
-    system.db,
-  )
-  return Number(rows[0]?.n ?? 0)
-}
+const count = (table: 'reservation' | 'point_history' | 'point_void', where?: RawBuilder<unknown>) =>
+  countRows(system.db, table, where)
 /** A signer with keys of the right shape that the system does not know. */
 const forger = (caller: 'gateway' | 'booking') =>
   createServiceAssertionSigner({ caller, keys: parseAssertionKeys('dev:not-the-deployment-key-at-all') })

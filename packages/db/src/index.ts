@@ -1,5 +1,14 @@
 export { type MysqlConfig, mysqlConfigSchema, mysqlSecrets } from './config.js'
+export {
+  type BookingDb,
+  type BookingTransaction,
+  type ConcertDb,
+  contextDbs,
+  type PointDb,
+  type PointTransaction,
+} from './context-db.js'
 export type { Database } from './database.js'
+export { isDuplicateKey } from './errors.js'
 export { createDb, createServerConnection, type Db, ensureDatabase, migrateToLatest, pingDb } from './mysql.js'
 export { dbPlugin } from './plugin.js'
 export {

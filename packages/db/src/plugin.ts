@@ -2,23 +2,25 @@ import type {} from '@stagepass/kit'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { MysqlConfig } from './config.js'
-import { createDb, type Db, pingDb } from './mysql.js'
+import { type ContextDbs, contextDbs } from './context-db.js'
+import { createDb, pingDb } from './mysql.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: Db
+    /** The Kysely pool as each context's handle (`fastify.db.booking`): a context writes only its tables. */
+    db: ContextDbs
   }
 }
 
 /**
- * Decorates the instance with the Kysely pool and adds MySQL to readiness. In the monolith it is
- * registered once at the root, and every context's plugin finds it already there.
+ * Decorates the instance with the Kysely pool, one handle per context, and adds MySQL to readiness.
+ * In the monolith it is registered once at the root, and every context's plugin finds it already there.
  */
 export const dbPlugin = fp<{ config: MysqlConfig }>(
   async (fastify: FastifyInstance, { config }) => {
     if (fastify.hasDecorator('db')) return
     const db = createDb(config)
-    fastify.decorate('db', db)
+    fastify.decorate('db', contextDbs(db))
     fastify.readiness.add('mysql', () => pingDb(db))
     fastify.addHook('onClose', async () => db.destroy())
   },

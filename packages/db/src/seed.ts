@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely'
+import { isDuplicateKey } from './errors.js'
 import type { Db } from './mysql.js'
 import type { ConcertOptionTable, ConcertTable, SeatTable } from './tables/catalog.js'
 
@@ -23,7 +24,7 @@ export const DEFAULT_DEMO_DATA: DemoDataSize = { concerts: 100, optionsPerConcer
 export const FIXTURE_OPTION_SEATS = 100
 
 /** Upper bounds that keep one seeding transaction reasonable. */
-export const DEMO_DATA_LIMITS: DemoDataSize & { totalSeats: number } = {
+const DEMO_DATA_LIMITS: DemoDataSize & { totalSeats: number } = {
   concerts: 100_000,
   optionsPerConcert: 100,
   seatsPerOption: 100_000,
@@ -110,7 +111,7 @@ function singerName(next: () => number): string {
     : `${pick(next, BAND_WORDS)} ${pick(next, BAND_NOUNS)}`
 }
 
-export function seatPrice(seatNo: number, seats: number, scale: number): number {
+function seatPrice(seatNo: number, seats: number, scale: number): number {
   let edge = 0
   for (const [tier, share] of TIER_SHARES.entries()) {
     edge += share * seats
@@ -134,7 +135,7 @@ interface Catalog {
  * Performances start two weeks after `today` and are spread over the following months; sales are
  * already open.
  */
-export function demoCatalog(size: DemoDataSize, today: Date): Catalog {
+function demoCatalog(size: DemoDataSize, today: Date): Catalog {
   const next = random(20_261_102)
   const day0 = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())
   const concerts: Catalog['concerts'] = []
@@ -242,8 +243,6 @@ export async function seedDemoData(
   return { concerts: catalog.concerts.length, options: catalog.options.length, seats: catalog.seatCount }
 }
 
-const ER_DUP_ENTRY = 1062
-
 /** What `npm start` does: a fresh database gets the default demo catalog; a filled one is left alone. */
 export async function seedDemoDataIfEmpty(db: Db, log: (line: string) => void): Promise<DemoDataSummary | undefined> {
   if (!(await catalogIsEmpty(db))) return undefined
@@ -253,7 +252,7 @@ export async function seedDemoDataIfEmpty(db: Db, log: (line: string) => void): 
     return summary
   } catch (err) {
     // Another launcher seeded the same database a moment earlier: its catalog stands.
-    if (err instanceof CatalogNotEmptyError || (err as { errno?: number }).errno === ER_DUP_ENTRY) return undefined
+    if (err instanceof CatalogNotEmptyError || isDuplicateKey(err)) return undefined
     throw err
   }
 }

@@ -51,8 +51,11 @@ function isRequestParsingError(err: FastifyError): boolean {
 }
 
 /**
- * The one error handler: every failure leaves in the documented shape. Below 500 the message is
- * shown; at 500 it is logged with the request and replaced, so no stack, SQL or hostname leaks.
+ * The error handler `createServer` gives every server: a thrown error leaves in the documented shape.
+ * Below 500 the message is shown; at 500 it is logged with the request and replaced, so no stack, SQL
+ * or hostname leaks. The queue context's handler answers its own 503s first and passes the rest here;
+ * answers that are not thrown errors (the gateway's upstream failures, `SHUTTING_DOWN`, readiness) are
+ * built with `errorBody` where they are made.
  */
 export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err.validation) {

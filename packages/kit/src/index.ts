@@ -18,6 +18,7 @@ export {
   urlPassword,
   warnAboutDevelopmentSecrets,
 } from './development-secrets.js'
+export { errorCode } from './error-code.js'
 export { type ErrorBody, errorBody, handleError, handleNotFound } from './error-handler.js'
 export {
   DATABASE_BUSY_RETRY_AFTER_SECONDS,

@@ -117,7 +117,7 @@ async function listenOnIpv6Loopback(app: FastifyInstance, port: number): Promise
  * instant; Node's default (511) drops the excess SYNs and those clients retry a second later. The
  * kernel caps it at `net.core.somaxconn`.
  */
-export const LISTEN_BACKLOG = 4096
+const LISTEN_BACKLOG = 4096
 
 export interface ListenAddress {
   host: string

@@ -1,13 +1,14 @@
 import {
   createDb,
   createServerConnection,
+  type Database,
   type Db,
   ensureDatabase,
   type MysqlConfig,
   migrateToLatest,
 } from '@stagepass/db'
 import { loadLauncherConfig, testDatabaseName, testRunId } from '@stagepass/launcher'
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 
 export interface TestDatabase {
   config: MysqlConfig
@@ -32,4 +33,10 @@ export async function createTestDatabase(t: Teardown): Promise<TestDatabase> {
     await server.destroy()
   })
   return { config, db }
+}
+
+/** How many rows of `table` match `where` (every row by default). */
+export async function countRows(db: Db, table: keyof Database, where: RawBuilder<unknown> = sql`1=1`): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)
+  return Number(rows[0]?.n ?? 0)
 }

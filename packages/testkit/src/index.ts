@@ -3,7 +3,7 @@ import './child-environment.js'
 
 export { freePort, startTcpProxy, TcpProxy } from '@stagepass/launcher'
 export { addPerformance, seatIdsOf } from './catalog.js'
-export { createTestDatabase, type TestDatabase } from './database.js'
+export { countRows, createTestDatabase, type TestDatabase } from './database.js'
 export {
   type ApiClient,
   type ApiResponse,
@@ -25,5 +25,5 @@ export { keySlot, type RedisCluster, type RedisClusterOptions, startRedisCluster
 export { serveOnFreePort } from './serve.js'
 export { bookingSigner, gatewayHeaders, gatewaySigner } from './service-assertion.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
-export { eventually, sleep, timeUntil } from './wait.js'
+export { eventually, sleep, timed, timeUntil, waitFor } from './wait.js'
 export { lockWallet } from './wallet-lock.js'

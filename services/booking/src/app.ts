@@ -48,7 +48,7 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
     },
   }
   const booking: BookingContext = {
-    db: fastify.db,
+    db: fastify.db.booking,
     settings,
     points: opts.points,
     hooks,

@@ -1,4 +1,4 @@
-import type { Db } from '@stagepass/db'
+import type { BookingDb } from '@stagepass/db'
 import type { Clock } from '@stagepass/kit'
 import type { BookingSettings } from './config.js'
 import type { HoldExpiryQueue } from './hold-expiry.js'
@@ -8,7 +8,7 @@ import type { TakenSeats } from './taken-seats.js'
 
 /** What booking's routes and workers share inside one process. */
 export interface BookingContext {
-  db: Db
+  db: BookingDb
   settings: BookingSettings
   points: PointClient
   hooks: BookingHooks

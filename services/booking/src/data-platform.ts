@@ -1,4 +1,4 @@
-import type { Db } from '@stagepass/db'
+import type { BookingDb } from '@stagepass/db'
 import { consumeEvents, type EventBusOptions, type PaymentCompleted } from '@stagepass/events'
 import { sql } from 'kysely'
 
@@ -6,7 +6,7 @@ import { sql } from 'kysely'
  * Records a completed payment as sent to the data platform, once: a redelivered event (same
  * event id) or a second event for the same payment leaves the first row as it is.
  */
-export async function recordPaymentSent(db: Db, payment: PaymentCompleted, eventId: string): Promise<void> {
+export async function recordPaymentSent(db: BookingDb, payment: PaymentCompleted, eventId: string): Promise<void> {
   await db
     .insertInto('sent_analytics')
     .values({
@@ -26,7 +26,7 @@ export async function recordPaymentSent(db: Db, payment: PaymentCompleted, event
  * The `data-platform` consumer: a stand-in for an external analytics system, but a real consumer
  * (its own BullMQ queue, retries with backoff from the publisher's job options, idempotent writes).
  */
-export function startDataPlatformConsumer(db: Db, bus: EventBusOptions) {
+export function startDataPlatformConsumer(db: BookingDb, bus: EventBusOptions) {
   return consumeEvents(
     'data-platform',
     { 'payment.completed': (payment, { eventId }) => recordPaymentSent(db, payment, eventId) },

@@ -1,13 +1,12 @@
-import type { Database, Db, ReservationStatus } from '@stagepass/db'
-import { inTransaction } from '@stagepass/db'
+import type { BookingDb, BookingTransaction, ReservationStatus } from '@stagepass/db'
+import { inTransaction, isDuplicateKey } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
-import type { Transaction } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
 import { enqueueEvent } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
 import type { TakenSeats } from './taken-seats.js'
 
-type Trx = Transaction<Database>
+type Trx = BookingTransaction
 
 export interface HoldSettings {
   holdTtlSeconds: number
@@ -32,15 +31,8 @@ export interface HeldReservation {
   concert_option_id: number
 }
 
-const ER_DUP_ENTRY = 1062
 const SEAT_KEY = 'reservation_active_seat_id'
 const HOLD_SLOT_KEY = 'reservation_user_option_hold_slot'
-
-/** True when `err` is a duplicate on the named unique index (MariaDB and MySQL word it differently). */
-function isDuplicateOn(err: unknown, index: string): boolean {
-  const { errno, sqlMessage } = err as { errno?: number; sqlMessage?: string }
-  return errno === ER_DUP_ENTRY && typeof sqlMessage === 'string' && sqlMessage.includes(index)
-}
 
 /*
  * Time. A hold lapses when booking's clock reaches `expires_at` (`expires_at <= now`): every `now`
@@ -167,7 +159,7 @@ async function tryHold(
  * `clock` says whether a hold has lapsed and when the new one ends.
  */
 export async function holdSeat(
-  db: Db,
+  db: BookingDb,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   { taken, clock = systemClock }: { taken?: TakenSeats; clock?: Clock } = {},
@@ -177,7 +169,7 @@ export async function holdSeat(
 }
 
 async function decideHold(
-  db: Db,
+  db: BookingDb,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   { claim, taken, clock }: { claim: () => void; taken: TakenSeats | undefined; clock: Clock },
@@ -232,11 +224,11 @@ async function decideHold(
       taken?.remember(seatId, hold.expiresAt.getTime())
       return { hold, released }
     } catch (err) {
-      if (isDuplicateOn(err, SEAT_KEY)) {
+      if (isDuplicateKey(err, SEAT_KEY)) {
         taken?.remember(seatId)
         throw new SeatUnavailableError(seatId)
       }
-      if (!isDuplicateOn(err, HOLD_SLOT_KEY)) throw err
+      if (!isDuplicateKey(err, HOLD_SLOT_KEY)) throw err
       if (attempt >= settings.maxHoldsPerUserPerOption)
         throw new HoldLimitReachedError(userId, settings.maxHoldsPerUserPerOption)
     }
@@ -245,7 +237,7 @@ async function decideHold(
 
 /** A lapsed PENDING hold found by its expiry job: released unless paid or released already. */
 export async function expireHold(
-  db: Db,
+  db: BookingDb,
   reservationId: number,
   now = new Date(),
 ): Promise<{ released: HeldReservation | undefined; notBefore?: Date }> {
@@ -261,7 +253,7 @@ export async function expireHold(
 }
 
 /** The safety net for holds whose expiry job never ran (Redis down, job lost): releases lapsed holds. */
-export async function sweepLapsedHolds(db: Db, now = new Date(), limit = 500): Promise<HeldReservation[]> {
+export async function sweepLapsedHolds(db: BookingDb, now = new Date(), limit = 500): Promise<HeldReservation[]> {
   const lapsed = await db
     .selectFrom('reservation')
     .select(['id', 'user_id', 'seat_id', 'concert_option_id'])
@@ -288,7 +280,7 @@ export interface ReservationView extends Omit<Hold, 'expiresAt'> {
 
 /** A user's reservation as they see it: a lapsed hold reads EXPIRED even before it is released. */
 export async function findReservation(
-  db: Db,
+  db: BookingDb,
   { reservationId, userId }: { reservationId: number; userId: number },
   now = new Date(),
 ): Promise<ReservationView | undefined> {

@@ -1,12 +1,12 @@
-import type { Database, Db } from '@stagepass/db'
+import type { BookingDb, BookingTransaction } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
 import type { EventName, EventPayloads } from '@stagepass/events'
 import { throttledWarning, withTimeout } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
-import { sql, type Transaction } from 'kysely'
+import { sql } from 'kysely'
 import { addOutboxLagProbe, outboxPublished } from './metrics.js'
 
-type Trx = Transaction<Database>
+type Trx = BookingTransaction
 
 /** Where the relay sends events: the EventPublisher (BullMQ), deduplicated by event id. */
 export interface EventSink {
@@ -27,7 +27,7 @@ export async function enqueueEvent<E extends EventName>(
 }
 
 /** Retry delay after `attempts` failed publishes: 250 ms doubling, capped at 10 s, with jitter. */
-export function retryDelayMs(attempts: number): number {
+function retryDelayMs(attempts: number): number {
   const base = Math.min(250 * 2 ** Math.max(0, attempts - 1), 10_000)
   return Math.round(base * (0.75 + Math.random() * 0.5))
 }
@@ -35,7 +35,7 @@ export function retryDelayMs(attempts: number): number {
 const payloadOf = (raw: unknown) => (typeof raw === 'string' ? JSON.parse(raw) : raw)
 
 export interface RelayOptions {
-  db: Db
+  db: BookingDb
   sink: EventSink
   pollIntervalMs: number
   batchSize?: number
@@ -49,7 +49,7 @@ export interface RelayOptions {
  * twice; a crash between publish and mark re-publishes with the same event id, which BullMQ drops.
  */
 export class OutboxRelay {
-  readonly #db: Db
+  readonly #db: BookingDb
   readonly #sink: EventSink
   readonly #pollIntervalMs: number
   readonly #batchSize: number
@@ -188,7 +188,7 @@ export class OutboxRelay {
 }
 
 /** Seconds since the oldest unpublished event was committed; 0 when everything is published. */
-export async function oldestUnsentAgeSeconds(db: Db, now = new Date()): Promise<number> {
+export async function oldestUnsentAgeSeconds(db: BookingDb, now = new Date()): Promise<number> {
   const row = await db
     .selectFrom('outbox')
     .select((eb) => eb.fn.min('created_at').as('oldest'))
@@ -199,7 +199,7 @@ export async function oldestUnsentAgeSeconds(db: Db, now = new Date()): Promise<
 }
 
 /** Deletes published events older than `before`, in small batches so no lock is held for long. */
-export async function pruneSentEvents(db: Db, before: Date, batch = 1000): Promise<number> {
+export async function pruneSentEvents(db: BookingDb, before: Date, batch = 1000): Promise<number> {
   let removed = 0
   for (;;) {
     const result = await db

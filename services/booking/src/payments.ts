@@ -1,5 +1,5 @@
-import type { Db, ReservationStatus } from '@stagepass/db'
-import { inTransaction } from '@stagepass/db'
+import type { BookingDb, ReservationStatus } from '@stagepass/db'
+import { inTransaction, isDuplicateKey } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
@@ -20,7 +20,7 @@ export interface PaymentReceipt {
 }
 
 export interface PaymentDeps {
-  db: Db
+  db: BookingDb
   points: PointClient
   hooks: BookingHooks
   log: FastifyBaseLogger
@@ -41,10 +41,9 @@ interface PayableReservation {
   expires_at: Date
 }
 
-const ER_DUP_ENTRY = 1062
 const isInsufficientPoints = (err: unknown) => (err as { code?: string }).code === 'INSUFFICIENT_POINTS'
 
-function loadReservation(db: Db, reservationId: number): Promise<PayableReservation | undefined> {
+function loadReservation(db: BookingDb, reservationId: number): Promise<PayableReservation | undefined> {
   return db
     .selectFrom('reservation as r')
     .innerJoin('seat as s', 's.id', 'r.seat_id')
@@ -70,7 +69,7 @@ async function usePointsOnce(points: PointClient, input: PointUse): Promise<{ cu
  * Records that a payment is under way before any point moves, so a crash after the point use
  * always leaves a row for the reconciler. A new attempt restarts the reconciler's clock.
  */
-async function startPayment(db: Db, r: PayableReservation, idempotencyKey: string | undefined, now: Date) {
+async function startPayment(db: BookingDb, r: PayableReservation, idempotencyKey: string | undefined, now: Date) {
   const existing = await db.selectFrom('payment').select('id').where('reservation_id', '=', r.id).executeTakeFirst()
   if (!existing) {
     try {
@@ -88,7 +87,7 @@ async function startPayment(db: Db, r: PayableReservation, idempotencyKey: strin
         .execute()
       return
     } catch (err) {
-      if ((err as { errno?: number }).errno !== ER_DUP_ENTRY) throw err
+      if (!isDuplicateKey(err)) throw err
     }
   }
   await db
@@ -104,7 +103,7 @@ async function startPayment(db: Db, r: PayableReservation, idempotencyKey: strin
 }
 
 /** Point refused the use: nothing was taken. */
-async function declinePayment(db: Db, reservationId: number): Promise<void> {
+async function declinePayment(db: BookingDb, reservationId: number): Promise<void> {
   await db
     .updateTable('payment')
     .set({ status: 'DECLINED', updated_at: new Date() })
@@ -119,7 +118,7 @@ async function declinePayment(db: Db, reservationId: number): Promise<void> {
  * Returns the payment id, or undefined when the reservation was no longer PENDING.
  */
 async function completePayment(
-  db: Db,
+  db: BookingDb,
   r: PayableReservation,
   { balance, idempotencyKey }: { balance: number; idempotencyKey: string | null | undefined },
 ): Promise<number | undefined> {
@@ -213,7 +212,7 @@ async function refundPayment(deps: PaymentDeps, reservationId: number): Promise<
 }
 
 /** The first 200 again, for a replay with the key that completed the payment; otherwise ALREADY_PAID. */
-async function replayReceipt(db: Db, r: PayableReservation, idempotencyKey: string | undefined) {
+async function replayReceipt(db: BookingDb, r: PayableReservation, idempotencyKey: string | undefined) {
   const payment = await db
     .selectFrom('payment')
     .select(['id', 'idempotency_key', 'balance_after'])

@@ -1,5 +1,6 @@
 import {
   bodyHash,
+  errorCode,
   type PointCall,
   pointRefusalFromReply,
   SERVICE_ASSERTION_HEADER,
@@ -32,15 +33,13 @@ export interface PointClient {
 
 export const paymentReference = (reservationId: number) => `reservation:${reservationId}`
 
-const codeOf = (err: unknown) => (err as { code?: unknown }).code
-
 /** A refund's answer: true when points went back, false when point voided a reference never used. */
 async function refunded(refund: Promise<unknown>): Promise<boolean> {
   try {
     await refund
     return true
   } catch (err) {
-    if (codeOf(err) === 'POINT_USE_NOT_FOUND') return false
+    if (errorCode(err) === 'POINT_USE_NOT_FOUND') return false
     throw err
   }
 }

@@ -41,7 +41,7 @@ export const Receipt = Type.Object({
 
 export const ReservationParams = Type.Object({ reservationId: Id }, { additionalProperties: false })
 
-export const ReservationStatus = Type.Union([
+const ReservationStatus = Type.Union([
   Type.Literal('PENDING'),
   Type.Literal('PAID'),
   Type.Literal('EXPIRED'),

@@ -1,14 +1,17 @@
+import { contextDbs, inTransaction } from '@stagepass/db'
 import { bullPrefix, type EventName } from '@stagepass/events'
-import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
+import { countRows, createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
 import t from 'tap'
 import { recordPaymentSent } from '../src/data-platform.js'
 import { enqueueEvent, OutboxRelay, pruneSentEvents } from '../src/outbox.js'
-import { addPerformance, count, outboxEvents, quietLog, startBooking, startPointService } from './helpers/booking.js'
+import { addPerformance, outboxEvents, quietLog, startBooking, startPointService } from './helpers/booking.js'
 
 const database = await createTestDatabase(t)
 const { db } = database
+/** The handle booking's code queries through. */
+const bookingDb = contextDbs(db).booking
 const redis = createTestRedisPrefix(t)
 const point = await startPointService(t, database.config)
 // Booking reaches Redis only through this proxy, so the test can take Redis away from it alone.
@@ -50,7 +53,7 @@ t.test('Redis down at commit time: payments commit; events go out once Redis is 
     await point.charge(100 + i, 10_000)
     holds.push((await booking.as(100 + i).reserve({ seatId: seatIds[i] })).body.data)
   }
-  t.ok(await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING'`)) === 0), 'holds published')
+  t.ok(await eventually(async () => (await countRows(db, 'outbox', sql`state = 'PENDING'`)) === 0), 'holds published')
 
   await proxy.disable()
   const paid = await Promise.all(holds.map((h, i) => booking.as(100 + i).pay({ reservationId: h.reservationId })))
@@ -59,9 +62,9 @@ t.test('Redis down at commit time: payments commit; events go out once Redis is 
     Array(buyers).fill(200),
     'every payment commits without Redis',
   )
-  t.equal(await count(db, 'reservation', sql`user_id between 100 and 119 and status = 'PAID'`), buyers)
+  t.equal(await countRows(db, 'reservation', sql`user_id between 100 and 119 and status = 'PAID'`), buyers)
   t.ok(
-    await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING' and attempts > 0`)) === buyers),
+    await eventually(async () => (await countRows(db, 'outbox', sql`state = 'PENDING' and attempts > 0`)) === buyers),
     'the relay tried, failed, and kept the events',
   )
   const failed = await outboxEvents(db, 'payment.completed')
@@ -73,7 +76,7 @@ t.test('Redis down at commit time: payments commit; events go out once Redis is 
 
   await proxy.enable()
   t.ok(
-    await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING'`)) === 0, 15_000),
+    await eventually(async () => (await countRows(db, 'outbox', sql`state = 'PENDING'`)) === 0, 15_000),
     'published after Redis returns',
   )
   const events = await outboxEvents(db, 'payment.completed')
@@ -86,7 +89,7 @@ t.test('Redis down at commit time: payments commit; events go out once Redis is 
   t.same((await jobIdsOf(queueConsumer, 'payment.completed')).sort(), expectedJobs, 'queue got each event once')
   t.same((await jobIdsOf(dataPlatform, 'payment.completed')).sort(), expectedJobs, 'data-platform got each once')
   t.ok(
-    await eventually(async () => (await count(db, 'sent_analytics')) === buyers),
+    await eventually(async () => (await countRows(db, 'sent_analytics')) === buyers),
     'the data-platform consumer recorded every payment',
   )
   const recorded = await db.selectFrom('sent_analytics').select(['payment_id', 'event_id', 'amount']).execute()
@@ -102,13 +105,13 @@ t.test('a relay that dies after publishing re-publishes the same event id: no du
   const [event] = await outboxEvents(db, 'payment.completed')
   if (!event) throw new Error('needs the previous test')
   const jobsBefore = (await jobIdsOf(dataPlatform, 'payment.completed')).length
-  const rowsBefore = await count(db, 'sent_analytics')
+  const rowsBefore = await countRows(db, 'sent_analytics')
   // As if the mark-sent never committed.
   await db.updateTable('outbox').set({ state: 'PENDING', sent_at: null }).where('id', '=', event.id).execute()
-  t.ok(await eventually(async () => (await count(db, 'outbox', sql`state = 'PENDING'`)) === 0), 'sent again')
+  t.ok(await eventually(async () => (await countRows(db, 'outbox', sql`state = 'PENDING'`)) === 0), 'sent again')
   t.equal((await jobIdsOf(dataPlatform, 'payment.completed')).length, jobsBefore, 'BullMQ kept one job')
   await new Promise((resolve) => setTimeout(resolve, 300))
-  t.equal(await count(db, 'sent_analytics'), rowsBefore, 'and the consumer one row')
+  t.equal(await countRows(db, 'sent_analytics'), rowsBefore, 'and the consumer one row')
 })
 
 t.test('the data-platform consumer records a payment once, however often it is delivered', async (t) => {
@@ -121,10 +124,10 @@ t.test('the data-platform consumer records a payment once, however often it is d
     amount: 1234,
     paidAt: new Date().toISOString(),
   }
-  await recordPaymentSent(db, payment, '900001')
-  await recordPaymentSent(db, payment, '900001')
-  await recordPaymentSent(db, payment, '900002')
-  t.equal(await count(db, 'sent_analytics', sql`payment_id = 9001`), 1)
+  await recordPaymentSent(bookingDb, payment, '900001')
+  await recordPaymentSent(bookingDb, payment, '900001')
+  await recordPaymentSent(bookingDb, payment, '900002')
+  t.equal(await countRows(db, 'sent_analytics', sql`payment_id = 9001`), 1)
 })
 
 t.test('relays on several instances publish every event exactly once', async (t) => {
@@ -136,7 +139,8 @@ t.test('relays on several instances publish every event exactly once', async (t)
     },
   }
   const own = await createTestDatabase(t)
-  await own.db.transaction().execute(async (trx) => {
+  const ownBooking = contextDbs(own.db).booking
+  await inTransaction(ownBooking, async (trx) => {
     for (let i = 1; i <= 300; i++) {
       await enqueueEvent(
         trx,
@@ -148,7 +152,7 @@ t.test('relays on several instances publish every event exactly once', async (t)
   })
   const relays = Array.from(
     { length: 3 },
-    () => new OutboxRelay({ db: own.db, sink, pollIntervalMs: 10, batchSize: 25, log: quietLog }),
+    () => new OutboxRelay({ db: ownBooking, sink, pollIntervalMs: 10, batchSize: 25, log: quietLog }),
   )
   await Promise.all(
     relays.map(async (relay) => {
@@ -160,23 +164,22 @@ t.test('relays on several instances publish every event exactly once', async (t)
     [...published.values()].every((n) => n === 1),
     'none twice',
   )
-  t.equal(await count(own.db, 'outbox', sql`state = 'SENT' and attempts = 1`), 300)
+  t.equal(await countRows(own.db, 'outbox', sql`state = 'SENT' and attempts = 1`), 300)
 })
 
 t.test('a failing sink: the event stays, with attempts, error and a growing delay', async (t) => {
   const own = await createTestDatabase(t)
-  await own.db
-    .transaction()
-    .execute((trx) =>
-      enqueueEvent(
-        trx,
-        'reservation.released',
-        { reservationId: 1, userId: 1, seatId: 1, concertOptionId: 1, reason: 'EXPIRED' },
-        new Date(),
-      ),
-    )
+  const ownBooking = contextDbs(own.db).booking
+  await inTransaction(ownBooking, (trx) =>
+    enqueueEvent(
+      trx,
+      'reservation.released',
+      { reservationId: 1, userId: 1, seatId: 1, concertOptionId: 1, reason: 'EXPIRED' },
+      new Date(),
+    ),
+  )
   const sink = { publish: () => Promise.reject(new Error('redis is away')) }
-  const relay = new OutboxRelay({ db: own.db, sink, pollIntervalMs: 10, log: quietLog })
+  const relay = new OutboxRelay({ db: ownBooking, sink, pollIntervalMs: 10, log: quietLog })
   t.same(await relay.relayOnce(), { claimed: 1, sent: 0, failed: 1 })
   t.same(await relay.relayOnce(), { claimed: 0, sent: 0, failed: 0 }, 'not retried before its delay')
   const row = await own.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow()
@@ -190,8 +193,9 @@ t.test('a failing sink: the event stays, with attempts, error and a growing dela
 
 t.test('sent events are kept for a bounded time, unsent ones until they are sent', async (t) => {
   const own = await createTestDatabase(t)
+  const ownBooking = contextDbs(own.db).booking
   const now = new Date()
-  await own.db.transaction().execute(async (trx) => {
+  await inTransaction(ownBooking, async (trx) => {
     for (let i = 0; i < 5; i++) {
       await enqueueEvent(
         trx,
@@ -209,7 +213,7 @@ t.test('sent events are kept for a bounded time, unsent ones until they are sent
     .set({ state: 'SENT', sent_at: now })
     .where('id', '=', ids[3] as number)
     .execute()
-  const removed = await pruneSentEvents(own.db, new Date(now.getTime() - 24 * 3600 * 1000), 2)
+  const removed = await pruneSentEvents(ownBooking, new Date(now.getTime() - 24 * 3600 * 1000), 2)
   t.equal(removed, 3, 'old sent events removed')
   t.same(
     (await own.db.selectFrom('outbox').select(['id', 'state']).orderBy('id').execute()).map((r) => r.state),

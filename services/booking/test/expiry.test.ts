@@ -1,3 +1,4 @@
+import { contextDbs } from '@stagepass/db'
 import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import t from 'tap'
 import { expireHold, sweepLapsedHolds } from '../src/holds.js'
@@ -5,6 +6,8 @@ import { addPerformance, forgetTakenSeats, lapseHold, noPoints, outboxEvents, st
 
 const database = await createTestDatabase(t)
 const { db } = database
+/** The handle booking's code queries through. */
+const bookingDb = contextDbs(db).booking
 const redis = createTestRedisPrefix(t)
 const { url: redisUrl } = redis
 
@@ -46,17 +49,21 @@ t.test(
     clock.set(expiresAt - 1)
     t.equal((await view()).status, 'PENDING', 'expiry - 1 ms: the owner sees it held')
     t.equal((await booking.as(20).reserve({ seatId: first })).status, 409, 'expiry - 1 ms: nobody else gets the seat')
-    const early = await expireHold(db, byJob, new Date(clock.now()))
+    const early = await expireHold(bookingDb, byJob, new Date(clock.now()))
     t.same(early, { released: undefined, notBefore: new Date(expiresAt) }, 'expiry - 1 ms: a job looks again at expiry')
-    t.same(await sweepLapsedHolds(db, new Date(clock.now())), [], 'expiry - 1 ms: the sweep finds nothing')
+    t.same(await sweepLapsedHolds(bookingDb, new Date(clock.now())), [], 'expiry - 1 ms: the sweep finds nothing')
 
     clock.set(expiresAt)
     t.equal((await view()).status, 'EXPIRED', 'expiry: the owner sees it lapsed')
     t.equal((await booking.as(20).reserve({ seatId: first })).status, 200, 'expiry: the seat goes to the next user')
-    t.equal((await expireHold(db, byJob, new Date(clock.now()))).released?.id, byJob, 'expiry: the job releases it')
+    t.equal(
+      (await expireHold(bookingDb, byJob, new Date(clock.now()))).released?.id,
+      byJob,
+      'expiry: the job releases it',
+    )
 
     clock.set(expiresAt + 1)
-    const swept = await sweepLapsedHolds(db, new Date(clock.now()))
+    const swept = await sweepLapsedHolds(bookingDb, new Date(clock.now()))
     t.same(
       swept.map((h) => h.id),
       [bySweep],
@@ -126,7 +133,7 @@ t.test('job, sweep and reserve may all see the same lapsed hold: it is released 
   const hold = await booking.as(4).reserve({ seatId })
   const reservationId = hold.body.data.reservationId as number
 
-  const early = await expireHold(db, reservationId)
+  const early = await expireHold(bookingDb, reservationId)
   t.equal(early.released, undefined, 'a job that runs early changes nothing')
   t.ok(early.notBefore && early.notBefore.getTime() > Date.now(), 'and says when to look again')
   t.equal(await statusOf(reservationId), 'PENDING')
@@ -134,14 +141,14 @@ t.test('job, sweep and reserve may all see the same lapsed hold: it is released 
   await lapseHold(db, reservationId)
   forgetTakenSeats(booking)
   const [job, sweep, reserve] = await Promise.all([
-    expireHold(db, reservationId),
-    sweepLapsedHolds(db),
+    expireHold(bookingDb, reservationId),
+    sweepLapsedHolds(bookingDb),
     booking.as(5).reserve({ seatId }),
   ])
   t.equal(reserve.status, 200, 'the seat goes to the next user')
   const releases = (job.released ? 1 : 0) + sweep.filter((h) => h.id === reservationId).length
   t.ok(releases <= 1, 'job and sweep do not both release it')
   t.equal((await releasedEvents(reservationId)).length, 1, 'one release event in all')
-  t.same(await expireHold(db, reservationId), { released: undefined }, 'a late job is a no-op')
+  t.same(await expireHold(bookingDb, reservationId), { released: undefined }, 'a late job is a no-op')
   await booking.close()
 })

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { contextDbs } from '@stagepass/db'
 import { bullPrefix, consumeEvents, type PaymentCompleted } from '@stagepass/events'
 import { registry, type WarningLog } from '@stagepass/kit'
 import { fromRoot } from '@stagepass/launcher'
-import { createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
+import { countRows, createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
 import t from 'tap'
 import { startDataPlatformConsumer } from '../src/data-platform.js'
-import { count } from './helpers/booking.js'
 
 const database = await createTestDatabase(t)
 const { db } = database
@@ -40,7 +40,11 @@ async function failedJobsCounted(queue: string): Promise<number> {
 
 t.test('a consumer that fails for good: counted, listed, and replayed once fixed', async (t) => {
   const { log, lines } = capturedLog()
-  const consumer = startDataPlatformConsumer(db, { redisUrl: redis.url, redisPrefix: redis.prefix, log })
+  const consumer = startDataPlatformConsumer(contextDbs(db).booking, {
+    redisUrl: redis.url,
+    redisPrefix: redis.prefix,
+    log,
+  })
   t.teardown(() => consumer.close())
   // The data platform's table is away: every attempt fails.
   await sql`rename table sent_analytics to sent_analytics_away`.execute(db)
@@ -78,7 +82,7 @@ t.test('a consumer that fails for good: counted, listed, and replayed once fixed
   await sql`rename table sent_analytics_away to sent_analytics`.execute(db)
   const replayed = JSON.parse((await jobsCommand('replay', 'events-data-platform'))[0] ?? '{}')
   t.same(replayed, { queue: 'events-data-platform', replayed: ['event-4242'] })
-  t.ok(await eventually(async () => (await count(db, 'sent_analytics')) === 1), 'the replay records the payment')
+  t.ok(await eventually(async () => (await countRows(db, 'sent_analytics')) === 1), 'the replay records the payment')
   t.ok(await eventually(async () => (await jobsCommand('failed', 'events-data-platform')).length === 0), 'none left')
   t.equal(await failedJobsCounted('events-data-platform'), 1, 'the replay does not fail again')
 })

@@ -4,6 +4,7 @@ import {
   type ApiResponse,
   admittedToken,
   apiClient,
+  countRows,
   eventually,
   readyOnOperationsPort,
   startSystem,
@@ -12,7 +13,7 @@ import {
 } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
-import { addPerformance, count } from './helpers/booking.js'
+import { addPerformance } from './helpers/booking.js'
 
 /** What the API docs tell a client: a payment whose answer was lost (502/503/504) is sent again, same key. */
 async function payUntilAnswered(api: ApiClient, token: string, reservationId: number, key: string) {
@@ -84,7 +85,7 @@ t.test('a payment whose booking instance is SIGKILLed mid-payment, retried with 
   const again = await payUntilAnswered(api, token, reservationId, key)
   t.same(again.body, retried.body, 'and every later retry gets the same receipt')
 
-  t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1, 'one payment')
+  t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1, 'one payment')
   const payment = await db
     .selectFrom('payment')
     .select(['id', 'status'])
@@ -92,9 +93,9 @@ t.test('a payment whose booking instance is SIGKILLed mid-payment, retried with 
     .executeTakeFirstOrThrow()
   t.equal(retried.body.data.paymentId, payment.id, "the receipt is that payment's")
   t.equal(await pointUses(), 1, 'one point use')
-  t.equal(await count(db, 'reservation', sql`id = ${reservationId} and status = 'PAID'`), 1, 'the seat PAID once')
+  t.equal(await countRows(db, 'reservation', sql`id = ${reservationId} and status = 'PAID'`), 1, 'the seat PAID once')
   t.equal(
-    await count(db, 'reservation', sql`seat_id = ${seatIds[0]} and status in ('PENDING', 'PAID')`),
+    await countRows(db, 'reservation', sql`seat_id = ${seatIds[0]} and status in ('PENDING', 'PAID')`),
     1,
     'and nobody else holds it',
   )

@@ -1,10 +1,9 @@
-import { concurrently, createTestDatabase, createTestRedisPrefix, tally } from '@stagepass/testkit'
+import { concurrently, countRows, createTestDatabase, createTestRedisPrefix, tally } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import type { PointClient } from '../src/points.js'
 import {
   addPerformance,
-  count,
   forgetTakenSeats,
   lapseHold,
   outboxEvents,
@@ -98,7 +97,7 @@ t.test('paying takes the price once and answers with the documented fields', asy
 
 t.test('insufficient points: 409 and nothing changed anywhere; paying after a top-up works', async (t) => {
   const { userId, seatId, reservationId } = await holdingUser(10_000)
-  const outboxBefore = await count(db, 'outbox')
+  const outboxBefore = await countRows(db, 'outbox')
   const res = await booking.as(userId).pay({ reservationId })
   t.equal(res.status, 409)
   t.equal(res.body.code, 'INSUFFICIENT_POINTS')
@@ -106,14 +105,14 @@ t.test('insufficient points: 409 and nothing changed anywhere; paying after a to
   t.equal((await pointUses(reservationId)).length, 0, 'no point history')
   t.equal(await reservationStatus(reservationId), 'PENDING', 'the hold stands')
   t.equal((await booking.as(nextUser++).reserve({ seatId })).status, 409, 'the seat is still held')
-  t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId} and status = 'COMPLETED'`), 0)
-  t.equal(await count(db, 'outbox'), outboxBefore, 'no event')
+  t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId} and status = 'COMPLETED'`), 0)
+  t.equal(await countRows(db, 'outbox'), outboxBefore, 'no event')
 
   await point.charge(userId, 40_000)
   const retry = await booking.as(userId).pay({ reservationId })
   t.equal(retry.status, 200)
   t.equal(retry.body.data.currentPoints, 0)
-  t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1, 'still one payment row')
+  t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1, 'still one payment row')
 })
 
 t.test('someone else’s reservation is not found, and nothing moves', async (t) => {
@@ -163,7 +162,7 @@ t.test('the hold lapses while points are being taken: the points go back, the se
   t.match(await db.selectFrom('payment').selectAll().where('reservation_id', '=', reservationId).executeTakeFirst(), {
     status: 'REFUNDED',
   })
-  t.equal(await count(db, 'reservation', sql`seat_id = ${seatId} and status in ('PENDING','PAID')`), 1)
+  t.equal(await countRows(db, 'reservation', sql`seat_id = ${seatId} and status in ('PENDING','PAID')`), 1)
 })
 
 t.test('100 concurrent pays of one reservation: points taken once, one payment row', async (t) => {
@@ -176,7 +175,7 @@ t.test('100 concurrent pays of one reservation: points taken once, one payment r
   )
   t.equal(await point.balance(userId), 0)
   t.equal((await pointUses(reservationId)).length, 1, 'one point use')
-  t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1, 'one payment row')
+  t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1, 'one payment row')
   t.equal(await reservationStatus(reservationId), 'PAID')
 })
 
@@ -188,7 +187,7 @@ t.test('100 concurrent pays with one Idempotency-Key: all get the same 200, poin
   t.equal(responses[0]?.body.data.currentPoints, 1)
   t.equal(await point.balance(userId), 1)
   t.equal((await pointUses(reservationId)).length, 1)
-  t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
+  t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
   t.equal(
     (await outboxEvents(db, 'payment.completed')).filter((e) => e.payload.reservationId === reservationId).length,
     1,

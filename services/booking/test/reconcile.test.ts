@@ -1,6 +1,8 @@
+import { contextDbs } from '@stagepass/db'
 import {
   bookingSigner,
   concurrently,
+  countRows,
   createTestDatabase,
   createTestRedisPrefix,
   eventually,
@@ -13,7 +15,6 @@ import { reconcilePayments } from '../src/payments.js'
 import { createHttpPointClient } from '../src/points.js'
 import {
   addPerformance,
-  count,
   lapseHold,
   outboxEvents,
   quietHooks,
@@ -24,6 +25,8 @@ import {
 
 const database = await createTestDatabase(t)
 const { db } = database
+/** The handle booking's code queries through. */
+const bookingDb = contextDbs(db).booking
 const redis = createTestRedisPrefix(t)
 const point = await startPointService(t, database.config)
 const PRICE = 30_000
@@ -86,7 +89,7 @@ t.test('a crash after the point use: the reconciler completes the payment (PAID,
     'the reconciler completes it',
   )
   t.match(await paymentOf(reservationId), { status: 'COMPLETED', amount: PRICE, balance_after: 0 })
-  t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
+  t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
   t.same(await historyTypes(reservationId), ['USE'], 'points taken once')
   t.equal(await point.balance(userId), 0)
   t.equal(await completedEvents(reservationId), 1, 'payment.completed recorded once')
@@ -100,7 +103,7 @@ t.test('a crash after the point use, then the hold lapses: the reconciler refund
   const { userId, seatId, reservationId } = await holdingUser()
   t.equal((await crashing.as(userId).pay({ reservationId })).status, 500)
   await lapseHold(db, reservationId)
-  await sweepLapsedHolds(db)
+  await sweepLapsedHolds(bookingDb)
   t.equal((await reservationOf(reservationId)).status, 'EXPIRED')
 
   t.ok(
@@ -117,7 +120,7 @@ t.test('a crash while refunding (payment left REFUNDING): the reconciler refunds
   const { userId, reservationId } = await holdingUser()
   t.equal((await crashing.as(userId).pay({ reservationId })).status, 500)
   await lapseHold(db, reservationId)
-  await sweepLapsedHolds(db)
+  await sweepLapsedHolds(bookingDb)
   // As if the process died between marking the refund and asking point for it.
   await db
     .updateTable('payment')
@@ -162,11 +165,11 @@ t.test('reconcilers running side by side settle each payment once', async (t) =>
     // Half of them lose their hold before anyone reconciles.
     if (i % 2) {
       await lapseHold(db, hold.reservationId)
-      await sweepLapsedHolds(db)
+      await sweepLapsedHolds(bookingDb)
     }
     crashed.push(hold)
   }
-  const deps = { db, points: point.client(), hooks: quietHooks, log: quietLog }
+  const deps = { db: bookingDb, points: point.client(), hooks: quietHooks, log: quietLog }
   await concurrently(4, () => reconcilePayments(deps, { olderThan: new Date() }))
   for (const [i, { userId, reservationId }] of crashed.entries()) {
     if (i % 2) {
@@ -179,7 +182,7 @@ t.test('reconcilers running side by side settle each payment once', async (t) =>
       t.equal(await completedEvents(reservationId), 1)
       t.equal(await point.balance(userId), 0)
     }
-    t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
+    t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
   }
 })
 

@@ -2,6 +2,7 @@ import { QUEUE_USER_HEADER } from '@stagepass/kit'
 import {
   type ApiResponse,
   concurrently,
+  countRows,
   createTestDatabase,
   createTestRedisPrefix,
   gatewayHeaders,
@@ -12,7 +13,6 @@ import { sql } from 'kysely'
 import t from 'tap'
 import {
   addPerformance,
-  count,
   DEFAULT_SETTINGS,
   forgetTakenSeats,
   lapseHold,
@@ -71,7 +71,7 @@ for (const [variant, app] of variants) {
 
   t.test(`1,000 users race for the 100 seats of one performance (${variant}): 100 holds, each seat once`, async (t) => {
     const { concertOptionId, seatIds } = await addPerformance(db, { seats: 100 })
-    const heldBefore = await count(db, 'outbox', sql`event = 'reservation.held'`)
+    const heldBefore = await countRows(db, 'outbox', sql`event = 'reservation.held'`)
     const responses = await concurrently(1000, (i) => app.as(20_000 + i).reserve({ seatId: seatIds[i % 100] }))
     t.same(tally(responses.map((r) => r.status)), { 200: 100, 409: 900 })
     const perSeat = await liveHoldsPerSeat(concertOptionId)
@@ -82,7 +82,7 @@ for (const [variant, app] of variants) {
     )
     const held = new Set(responses.filter((r) => r.status === 200).map((r) => r.body.data.seatId))
     t.equal(held.size, 100, 'the 200s name 100 different seats')
-    t.equal(await count(db, 'outbox', sql`event = 'reservation.held'`), heldBefore + 100, 'one held event per hold')
+    t.equal(await countRows(db, 'outbox', sql`event = 'reservation.held'`), heldBefore + 100, 'one held event per hold')
   })
 }
 
@@ -224,7 +224,7 @@ t.test('refusals: unknown seat, someone else’s userId, no queue user', async (
   t.equal(anonymous.status, 401)
   t.equal((await booking.api.get('/reservations/1')).status, 401)
   t.equal((await booking.api.post('/payment/pay', { reservationId: 1 })).status, 401)
-  t.equal(await count(db, 'reservation', sql`seat_id = ${seatIds[0]}`), 0, 'nothing was written')
+  t.equal(await countRows(db, 'reservation', sql`seat_id = ${seatIds[0]}`), 0, 'nothing was written')
 })
 
 t.test('a user may hold at most 4 seats per performance, even firing requests at once', async (t) => {
@@ -243,7 +243,7 @@ t.test('a user may hold at most 4 seats per performance, even firing requests at
     'over the cap is HOLD_LIMIT_REACHED',
   )
   t.equal(
-    await count(db, 'reservation', sql`user_id = 62 and status = 'PENDING'`),
+    await countRows(db, 'reservation', sql`user_id = 62 and status = 'PENDING'`),
     4,
     'four holds in the database, not more',
   )
@@ -284,7 +284,7 @@ t.test('a lapsed hold frees its seat at once, before any job or sweep has run', 
 })
 
 t.test('bad input on every route is a 400 naming the problem, and writes nothing', async (t) => {
-  const before = await count(db, 'reservation')
+  const before = await countRows(db, 'reservation')
   const user = 81
   const cases: Array<[string, () => Promise<ApiResponse>]> = [
     ['reserve: no body', () => booking.as(user).reserve(undefined)],
@@ -318,6 +318,6 @@ t.test('bad input on every route is a 400 naming the problem, and writes nothing
     t.equal(res.status, 400, name)
     t.match(res.body, { statusCode: 400, code: 'VALIDATION_ERROR', error: 'Bad Request', message: String }, name)
   }
-  t.equal(await count(db, 'reservation'), before, 'nothing was written')
-  t.equal(await count(db, 'payment'), 0)
+  t.equal(await countRows(db, 'reservation'), before, 'nothing was written')
+  t.equal(await countRows(db, 'payment'), 0)
 })

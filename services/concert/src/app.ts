@@ -34,7 +34,7 @@ export const concertApp: FastifyPluginAsync<ConcertAppOptions> = async (fastify,
   await fastify.register(publicRoutes, { cache })
   if (opts.consumeEvents) {
     const consumer = consumeAvailabilityEvents({
-      db: fastify.db,
+      db: fastify.db.concert,
       cache,
       ...opts.redis,
       log: fastify.log,

@@ -1,4 +1,4 @@
-import type { Db } from '@stagepass/db'
+import type { ConcertDb } from '@stagepass/db'
 import { type BullmqRedis, consumeEvents, type EventName } from '@stagepass/events'
 import type { WarningLog } from '@stagepass/kit'
 import type { AvailabilityCache } from './availability-cache.js'
@@ -6,7 +6,7 @@ import { findConcertIdOfOption } from './catalog.js'
 import { availabilityInvalidations } from './metrics.js'
 
 export interface AvailabilityEventsOptions extends BullmqRedis {
-  db: Db
+  db: ConcertDb
   cache: AvailabilityCache
   log: WarningLog
 }

@@ -1,4 +1,4 @@
-import type { Db } from '@stagepass/db'
+import type { ConcertDb } from '@stagepass/db'
 import { ConcertNotFoundError, ConcertOptionNotFoundError } from './errors.js'
 
 export interface ConcertSummary {
@@ -67,7 +67,10 @@ export interface ConcertPage {
  * The concerts after `after` (an id; 0 for the first page) in id order, at most `limit` of them.
  * One more row is read to tell whether a next page exists, so the last page says so itself.
  */
-export async function listConcerts(db: Db, { after, limit }: { after: number; limit: number }): Promise<ConcertPage> {
+export async function listConcerts(
+  db: ConcertDb,
+  { after, limit }: { after: number; limit: number },
+): Promise<ConcertPage> {
   const rows = await db
     .selectFrom('concert')
     .select(['id', 'name', 'singer', 'start_date', 'end_date', 'reserve_start_at', 'reserve_end_at'])
@@ -90,17 +93,21 @@ export async function listConcerts(db: Db, { after, limit }: { after: number; li
   }
 }
 
-async function concertExists(db: Db, concertId: number): Promise<boolean> {
+async function concertExists(db: ConcertDb, concertId: number): Promise<boolean> {
   return (await db.selectFrom('concert').select('id').where('id', '=', concertId).executeTakeFirst()) !== undefined
 }
 
-async function concertOptionExists(db: Db, concertOptionId: number): Promise<boolean> {
+async function concertOptionExists(db: ConcertDb, concertOptionId: number): Promise<boolean> {
   const row = await db.selectFrom('concert_option').select('id').where('id', '=', concertOptionId).executeTakeFirst()
   return row !== undefined
 }
 
 /** Every performance of a concert in date order, with how many of its seats are free at `now`. */
-export async function listConcertDates(db: Db, concertId: number, now: Date): Promise<AvailabilityView<ConcertDates>> {
+export async function listConcertDates(
+  db: ConcertDb,
+  concertId: number,
+  now: Date,
+): Promise<AvailabilityView<ConcertDates>> {
   // Driven by the (concert_id, starts_at) index, so rows come grouped and ordered without a sort.
   const rows = await db
     .selectFrom('concert_option as o')
@@ -149,7 +156,7 @@ export async function listConcertDates(db: Db, concertId: number, now: Date): Pr
 
 /** The free seats of one performance at `now`, by seat number. */
 export async function listAvailableSeats(
-  db: Db,
+  db: ConcertDb,
   concertOptionId: number,
   now: Date,
 ): Promise<AvailabilityView<AvailableSeats>> {
@@ -183,7 +190,7 @@ export async function listAvailableSeats(
 }
 
 /** The concert a performance belongs to; fixed once the performance exists. */
-export async function findConcertIdOfOption(db: Db, concertOptionId: number): Promise<number | undefined> {
+export async function findConcertIdOfOption(db: ConcertDb, concertOptionId: number): Promise<number | undefined> {
   const row = await db
     .selectFrom('concert_option')
     .select('concert_id')

@@ -1,4 +1,4 @@
-import { type Db, seedDemoData } from '@stagepass/db'
+import { type ConcertDb, contextDbs, seedDemoData } from '@stagepass/db'
 import { createTestDatabase, seatIdsOf } from '@stagepass/testkit'
 import { CompiledQuery, sql } from 'kysely'
 import t from 'tap'
@@ -42,8 +42,8 @@ await db
   .execute()
 await sql`analyze table concert, concert_option, seat, reservation`.execute(db)
 
-/** Runs `work` on a Kysely that records every query it compiles. */
-async function queriesOf(work: (db: Db) => Promise<unknown>): Promise<CompiledQuery[]> {
+/** Runs `work` on concert's handle to a Kysely that records every query it compiles. */
+async function queriesOf(work: (db: ConcertDb) => Promise<unknown>): Promise<CompiledQuery[]> {
   const captured: CompiledQuery[] = []
   const recording = db.withPlugin({
     transformQuery: (args) => {
@@ -52,7 +52,7 @@ async function queriesOf(work: (db: Db) => Promise<unknown>): Promise<CompiledQu
     },
     transformResult: async (args) => args.result,
   })
-  await work(recording).catch(() => {})
+  await work(contextDbs(recording).concert).catch(() => {})
   return captured
 }
 
@@ -62,7 +62,7 @@ async function explain(query: CompiledQuery): Promise<PlanRow[]> {
 }
 
 const now = new Date()
-const cases: Array<[string, (db: Db) => Promise<unknown>]> = [
+const cases: Array<[string, (db: ConcertDb) => Promise<unknown>]> = [
   ['GET /concerts', (db) => listConcerts(db, { after: 0, limit: 100 })],
   ['GET /concerts?cursor=', (db) => listConcerts(db, { after: 50, limit: 100 })],
   ['GET /concerts/:concertId/available-dates', (db) => listConcertDates(db, 1, now)],

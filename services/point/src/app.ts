@@ -20,6 +20,6 @@ export const pointApp: FastifyPluginAsync<PointAppOptions> = async (fastify, opt
   await fastify.register(dbPlugin, { config: opts.mysql })
   await fastify.register(publicRoutes, { settings: opts.settings })
   if (opts.internalRoutes) {
-    await fastify.register(internalRoutes, { operations: createPointOperations(fastify.db, fastify.log) })
+    await fastify.register(internalRoutes, { operations: createPointOperations(fastify.db.point, fastify.log) })
   }
 }

@@ -1,12 +1,17 @@
-import type { Database } from '@stagepass/db'
-import { type Db, inTransaction, type PointHistoryType } from '@stagepass/db'
+import {
+  inTransaction,
+  isDuplicateKey,
+  type PointDb,
+  type PointHistoryType,
+  type PointTransaction,
+} from '@stagepass/db'
 import {
   InsufficientPointsError,
   PointUseNotFoundError,
   ReferenceConflictError,
   ReferenceVoidedError,
 } from '@stagepass/kit'
-import { sql, type Transaction } from 'kysely'
+import { sql } from 'kysely'
 import { BalanceLimitError, DailyChargeLimitError } from './errors.js'
 
 export interface Balance {
@@ -41,9 +46,8 @@ export interface HistoryPage {
   nextCursor: string | null
 }
 
-type Trx = Transaction<Database>
+type Trx = PointTransaction
 
-const ER_DUP_ENTRY = 1062
 // MariaDB and MySQL report a violated CHECK constraint under different numbers.
 const CHECK_VIOLATIONS = new Set([4025, 3819])
 
@@ -104,7 +108,7 @@ async function chargedInLastDay(trx: Trx, userId: number): Promise<number> {
  * over the last 24 hours may not exceed it: checked under the wallet's row lock, so concurrent
  * charges cannot pass it together; a refused charge rolls back and writes nothing.
  */
-export async function chargePoints(db: Db, userId: number, amount: number, dailyLimit?: number): Promise<Balance> {
+export async function chargePoints(db: PointDb, userId: number, amount: number, dailyLimit?: number): Promise<Balance> {
   try {
     return await inTransaction(db, async (trx) => {
       const balance = await addToBalance(trx, userId, amount)
@@ -123,13 +127,13 @@ export async function chargePoints(db: Db, userId: number, amount: number, daily
   }
 }
 
-export async function getBalance(db: Db, userId: number): Promise<Balance> {
+export async function getBalance(db: PointDb, userId: number): Promise<Balance> {
   const row = await db.selectFrom('point_wallet').select('balance').where('user_id', '=', userId).executeTakeFirst()
   return { userId, currentPoints: row ? Number(row.balance) : 0 }
 }
 
 async function findEntry(
-  db: Db | Trx,
+  db: PointDb | Trx,
   type: PointHistoryType,
   reference: string,
   { locking = false } = {},
@@ -157,7 +161,7 @@ async function findEntry(
  * call, returns the first outcome: the unique key on (type, reference) rolls back the loser.
  */
 async function once(
-  db: Db,
+  db: PointDb,
   type: PointHistoryType,
   reference: string,
   write: (trx: Trx) => Promise<LedgerEntry>,
@@ -171,7 +175,7 @@ async function once(
     // or on a balance the first call already spent. Either way it is a replay: answer as the first.
     const first = await findEntry(db, type, reference)
     if (first) return { entry: first, replayed: true }
-    if (errno(err) === ER_DUP_ENTRY) return undefined
+    if (isDuplicateKey(err)) return undefined
     throw err
   }
 }
@@ -194,7 +198,7 @@ async function isVoided(trx: Trx, reference: string): Promise<boolean> {
  * cannot both commit: whichever comes second sees the first, or waits for it.
  */
 export async function usePoints(
-  db: Db,
+  db: PointDb,
   { userId, amount, reference }: { userId: number; amount: number; reference: string },
 ): Promise<LedgerWrite> {
   const write = await once(db, 'USE', reference, async (trx) => {
@@ -220,7 +224,7 @@ export async function usePoints(
  * voided instead (POINT_USE_NOT_FOUND): a use that arrives later with it is refused, so a use
  * held up past the caller's patience cannot take points after the caller gave the payment up.
  */
-export async function refundPoints(db: Db, { reference }: { reference: string }): Promise<LedgerWrite> {
+export async function refundPoints(db: PointDb, { reference }: { reference: string }): Promise<LedgerWrite> {
   const existing = await findEntry(db, 'REFUND', reference)
   if (existing) return { entry: existing, replayed: true }
   let outcome: LedgerEntry | 'VOIDED'
@@ -244,7 +248,7 @@ export async function refundPoints(db: Db, { reference }: { reference: string })
     // A refund racing this one committed first (the unique key): answer as the first.
     const first = await findEntry(db, 'REFUND', reference)
     if (first) return { entry: first, replayed: true }
-    if (errno(err) === ER_DUP_ENTRY) throw new ReferenceConflictError(reference)
+    if (isDuplicateKey(err)) throw new ReferenceConflictError(reference)
     throw err
   }
   if (outcome === 'VOIDED') throw new PointUseNotFoundError(reference)
@@ -252,7 +256,7 @@ export async function refundPoints(db: Db, { reference }: { reference: string })
 }
 
 export async function listHistory(
-  db: Db,
+  db: PointDb,
   { userId, limit, cursor }: { userId: number; limit: number; cursor?: string | undefined },
 ): Promise<HistoryPage> {
   let query = db

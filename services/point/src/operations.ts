@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox'
-import type { Db } from '@stagepass/db'
+import type { PointDb } from '@stagepass/db'
 import { bodyCheck, PointRequestInvalidError } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { type LedgerEntry, refundPoints, usePoints } from './ledger.js'
@@ -28,7 +28,7 @@ function checked<T>(check: (body: unknown) => string | undefined, input: T): T {
  * write once (a replay moves nothing and is not counted) and throws the kit's contract errors.
  * `log` is the caller's (a route passes its request's).
  */
-export function createPointOperations(db: Db, baseLog: FastifyBaseLogger) {
+export function createPointOperations(db: PointDb, baseLog: FastifyBaseLogger) {
   return {
     async use(input: PointUseInput, log: FastifyBaseLogger = baseLog): Promise<LedgerEntry> {
       const use = checked(checkUse, input)

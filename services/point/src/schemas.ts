@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import { UserId } from '@stagepass/kit'
 
-export const Amount = Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'won' })
-export const Reference = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:_.\\-]+$' })
+const Amount = Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'won' })
+const Reference = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:_.\\-]+$' })
 
 export const UserParams = Type.Object({ userId: UserId }, { additionalProperties: false })
 
@@ -18,7 +18,7 @@ export const HistoryQuery = Type.Object(
 
 export const Balance = Type.Object({ userId: Type.Integer(), currentPoints: Type.Integer() })
 
-export const HistoryType = Type.Union([Type.Literal('CHARGE'), Type.Literal('USE'), Type.Literal('REFUND')])
+const HistoryType = Type.Union([Type.Literal('CHARGE'), Type.Literal('USE'), Type.Literal('REFUND')])
 
 export const HistoryPage = Type.Object({
   userId: Type.Integer(),

@@ -15,8 +15,8 @@ import {
  * Development defaults: a deployment sets its own secrets (refused where NODE_ENV=production, warned
  * about elsewhere). The local Kubernetes overlay's keys are published too.
  */
-export const DEVELOPMENT_TOKEN_KEYS = 'dev:stagepass-development-token-key'
-export const DEVELOPMENT_ADMIN_KEY = 'stagepass-development-admin-key'
+const DEVELOPMENT_TOKEN_KEYS = 'dev:stagepass-development-token-key'
+const DEVELOPMENT_ADMIN_KEY = 'stagepass-development-admin-key'
 const LOCAL_OVERLAY_TOKEN_KEYS = 'local:stagepass-local-development-key'
 const LOCAL_OVERLAY_ADMIN_KEY = 'stagepass-local-admin-key'
 
@@ -26,7 +26,7 @@ export const queueTokenKeysSecret: SecretSetting = {
   developmentValues: keyListSecrets(`${DEVELOPMENT_TOKEN_KEYS},${LOCAL_OVERLAY_TOKEN_KEYS}`),
   secretsOf: keyListSecrets,
 }
-export const queueAdminKeySecret: SecretSetting = {
+const queueAdminKeySecret: SecretSetting = {
   variable: 'QUEUE_ADMIN_KEY',
   developmentValues: [DEVELOPMENT_ADMIN_KEY, LOCAL_OVERLAY_ADMIN_KEY],
 }

@@ -29,7 +29,7 @@ export const statusPolls = counter('queue_status_polls_total', 'Status reads, by
  * noeviction, writes fail once `used` reaches `max`; the alerts in deploy/prometheus warn before.
  */
 let readRedisMemory: (() => Promise<string>) | undefined
-export const redisMemory = gauge(
+gauge(
   'queue_redis_memory_bytes',
   'Memory of the queue Redis by kind: used, and max (maxmemory, 0 = no limit)',
   ['kind'],

@@ -3,7 +3,7 @@ import { UserId } from '@stagepass/kit'
 import { MAX_CHALLENGE_LENGTH, MAX_DIFFICULTY } from './proof-of-work.js'
 
 /** A solved proof-of-work challenge: the challenge as issued and the nonce found for it. */
-export const Proof = Type.Object(
+const Proof = Type.Object(
   {
     challenge: Type.String({ minLength: 1, maxLength: MAX_CHALLENGE_LENGTH }),
     nonce: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
@@ -21,7 +21,7 @@ export const Challenge = Type.Object({
 })
 export const UserParams = Type.Object({ userId: UserId }, { additionalProperties: false })
 
-export const TokenStatus = Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')])
+const TokenStatus = Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')])
 
 export const QueueTicket = Type.Object({
   userId: Type.Integer(),
@@ -39,11 +39,9 @@ export const QueueTicket = Type.Object({
 })
 
 /** An ISO-8601 UTC instant as the API writes them (`2026-12-24T19:00:00.000Z`). */
-export const UtcInstant = Type.String({
+const UtcInstant = Type.String({
   pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$',
 })
-
-export const AdminHeaders = Type.Object({ 'x-admin-key': Type.Optional(Type.String()) })
 
 export const SettingsChange = Type.Object(
   {

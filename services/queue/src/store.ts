@@ -98,7 +98,7 @@ function script(redis: RedisClient, name: string, numberOfKeys: number, lua: str
 }
 
 /** Runs a Redis call; a Redis that cannot be reached or cannot serve becomes 503 QUEUE_UNAVAILABLE. */
-export async function inQueueStore<T>(work: () => Promise<T>): Promise<T> {
+async function inQueueStore<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (err) {

@@ -1,9 +1,9 @@
 import { createQueueTokenSigner, parseQueueTokenKeys } from '@stagepass/kit'
-import { keySlot, startRedisCluster } from '@stagepass/testkit'
+import { keySlot, startRedisCluster, waitFor } from '@stagepass/testkit'
 import t from 'tap'
 import { proofMarkKey } from '../src/keys.js'
 import { createRevocationReader, createTokenStateReader } from '../src/store.js'
-import { admin, inspectQueue, queueConfig, startQueueService, waitFor } from './helpers.js'
+import { admin, inspectQueue, queueConfig, startQueueService } from './helpers.js'
 
 // One cluster for the file: three masters, no replicas.
 const cluster = await startRedisCluster(t)

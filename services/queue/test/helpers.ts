@@ -49,14 +49,3 @@ export function inspectQueue(t: Test, config: QueueConfig) {
   })
   return { redis, store, keys: store.keys }
 }
-
-/** Polls `check` until it returns a value, or fails the wait after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(everyMs)
-  }
-}

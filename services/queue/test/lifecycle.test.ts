@@ -1,7 +1,7 @@
 import { EventPublisher } from '@stagepass/events'
-import { firstRefusal, sleep } from '@stagepass/testkit'
+import { admittedToken, firstRefusal, sleep, waitFor } from '@stagepass/testkit'
 import t from 'tap'
-import { admin, inspectQueue, queueConfig, startQueueService, waitFor } from './helpers.js'
+import { admin, inspectQueue, queueConfig, startQueueService } from './helpers.js'
 
 function paymentOf(userId: number, paidAt: Date) {
   return {
@@ -82,11 +82,7 @@ t.test('payment.completed revokes the ACTIVE token; a redelivery never revokes a
   const { api } = await startQueueService(t, config)
   const publisher = new EventPublisher({ redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX })
   t.teardown(() => publisher.close())
-  const activeToken = (userId: number) =>
-    waitFor(async () => {
-      const res = await api.post('/queue/tokens', { userId })
-      return res.body.data.status === 'ACTIVE' ? (res.body.data.token as string) : undefined
-    })
+  const activeToken = (userId: number) => admittedToken(api, userId)
 
   const first = await activeToken(501)
   await publisher.publish('payment.completed', paymentOf(501, new Date()), 'payment-501-a')

@@ -2,7 +2,7 @@ import { EventPublisher } from '@stagepass/events'
 import { connectRedis, parseQueueTokenKeys } from '@stagepass/kit'
 import { createChallengeSigner, queueKeys, solveChallenge } from '@stagepass/queue'
 import {
-  type ApiClient,
+  admittedToken,
   apiClient,
   concurrently,
   sleep,
@@ -10,6 +10,8 @@ import {
   startTcpProxy,
   type TestSystem,
   tally,
+  timed,
+  waitFor,
 } from '@stagepass/testkit'
 import type { Test } from 'tap'
 import { ROUTE_TABLE } from '../../../src/route-table.js'
@@ -19,16 +21,6 @@ const TOKEN_KEYS = 'e2e:e2e-queue-token-key-0123456789'
 const ACTIVE_TTL_SECONDS = 3
 /** Requests with Redis away give up on their own after this long: a hang fails the test instead of stalling it. */
 const bounded = { timeoutMs: 15_000 }
-
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(50)
-  }
-}
 
 /** The port serving `/admin/queue`: the queue process's own in split mode, the admin port in the monolith. */
 function adminPort(system: TestSystem): number {
@@ -71,11 +63,6 @@ export async function queueSuite(t: Test, shared: TestSystem) {
     return res.body.data
   }
   const statusByToken = (token: string) => api.get('/queue/tokens/status', { token })
-  const activeToken = (client: ApiClient, userId: number) =>
-    waitFor(async () => {
-      const res = await client.post('/queue/tokens', { userId })
-      return res.body.data?.status === 'ACTIVE' ? (res.body.data.token as string) : undefined
-    })
   const guarded = ROUTE_TABLE.filter((route) => route.guarded).map((route) => route.prefix)
 
   await t.test('bad input on every queue route is a 400 naming the problem', async (t) => {
@@ -217,7 +204,7 @@ export async function queueSuite(t: Test, shared: TestSystem) {
     t.same(byUser, byToken, 'the same answer either way')
     t.equal(byUser.estimatedWaitSeconds, byUser.remainingTime)
     await changeAdmission({ paused: false })
-    const token = await activeToken(api, 6001)
+    const token = await admittedToken(api, 6001)
     t.equal(token, waiting.token, 'admission keeps the token')
     const active = (await statusByToken(token)).body.data
     t.match(active, { status: 'ACTIVE', queueOrder: 0, expiresAt: String })
@@ -276,7 +263,7 @@ export async function queueSuite(t: Test, shared: TestSystem) {
 
   await t.test('protected routes: no token 401, WAITING 403, ACTIVE passes, expired 401', async (t) => {
     t.ok(guarded.length > 0, `guarded prefixes: ${guarded.join(', ')}`)
-    const token = await activeToken(api, 7001)
+    const token = await admittedToken(api, 7001)
     await changeAdmission({ paused: true })
     const waitingToken = (await api.post('/queue/tokens', { userId: 7002 })).body.data.token
     for (const prefix of guarded) {
@@ -306,7 +293,7 @@ export async function queueSuite(t: Test, shared: TestSystem) {
   })
 
   await t.test('payment.completed takes the user out of the store', async (t) => {
-    const token = await activeToken(api, 8001)
+    const token = await admittedToken(api, 8001)
     const prefix = guarded[0] ?? '/concerts'
     await publisher.publish(
       'payment.completed',
@@ -331,7 +318,7 @@ export async function queueSuite(t: Test, shared: TestSystem) {
 
   const outage = { skip: clustered ? 'a cluster fails over instead: see the failover bench' : false }
   await t.test('Redis down: queue routes and the guard answer 503, then recover', outage, async (t) => {
-    const token = await activeToken(api, 9001)
+    const token = await admittedToken(api, 9001)
     const prefix = guarded[0] ?? '/concerts'
     await proxy.disable()
     t.teardown(() => proxy.enable())

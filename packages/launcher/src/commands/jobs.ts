@@ -3,7 +3,7 @@ import { bullmqRedisOf, CONSUMERS, FailedJobs, queueName } from '@stagepass/even
 import { ConfigError, loadConfig, redisConfigSchema, redisSecrets } from '@stagepass/kit'
 
 /** Every queue whose jobs can fail for good: the event consumers' and booking's own. */
-export const JOB_QUEUES = [...CONSUMERS.map(queueName), 'booking-hold-expiry', 'booking-periodic']
+const JOB_QUEUES = [...CONSUMERS.map(queueName), 'booking-hold-expiry', 'booking-periodic']
 
 const settingsSchema = Type.Object({ ...redisConfigSchema })
 const usage = 'usage: stagepass jobs failed [queue…] | jobs replay <queue> [jobId…]'

@@ -26,7 +26,6 @@ import {
   ManualClock,
 } from '@stagepass/testkit'
 import type { FastifyBaseLogger } from 'fastify'
-import { sql } from 'kysely'
 import { bookingApp } from '../../src/app.js'
 import type { BookingSettings } from '../../src/config.js'
 import { createHttpPointClient, type PointClient } from '../../src/points.js'
@@ -234,11 +233,6 @@ export async function outboxEvents(db: Db, event?: string) {
     ...row,
     payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
   }))
-}
-
-export async function count(db: Db, table: 'reservation' | 'payment' | 'outbox' | 'sent_analytics', where = sql`1=1`) {
-  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)
-  return Number(rows[0]?.n ?? 0)
 }
 
 const noop = () => {}

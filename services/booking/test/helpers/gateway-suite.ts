@@ -1,8 +1,8 @@
 import type { Mode } from '@stagepass/launcher'
-import { type ApiClient, apiClient, concurrently, eventually, startSystem, tally } from '@stagepass/testkit'
+import { type ApiClient, apiClient, concurrently, countRows, eventually, startSystem, tally } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import type { Test } from 'tap'
-import { addPerformance, count, lapseHold } from './booking.js'
+import { addPerformance, lapseHold } from './booking.js'
 
 /** ACTIVE queue tokens for users, got the way clients get them: join the line, poll until admitted. */
 async function activeTokens(api: ApiClient, userIds: number[]): Promise<Map<number, string>> {
@@ -73,7 +73,7 @@ export async function bookingThroughGateway(t: Test, mode: Mode) {
     const responses = await concurrently(500, (i) => reserve(1 + i, { seatId: seatIds[0] }))
     t.same(tally(responses.map((r) => r.status)), { 200: 1, 409: 499 })
     t.ok(responses.every((r) => r.status === 200 || r.body.code === 'SEAT_UNAVAILABLE'))
-    t.equal(await count(db, 'reservation', sql`seat_id = ${seatIds[0]} and status = 'PENDING'`), 1)
+    t.equal(await countRows(db, 'reservation', sql`seat_id = ${seatIds[0]} and status = 'PENDING'`), 1)
   })
 
   await t.test('1,000 ACTIVE users race for 100 seats: 100 holds, each seat once', async (t) => {
@@ -101,7 +101,7 @@ export async function bookingThroughGateway(t: Test, mode: Mode) {
     t.equal(new Set(paid.map((r) => JSON.stringify(r.body))).size, 1, 'the same answer every time')
     t.match(paid[0]?.body.data, { reservationId, price: 45_000, status: 'PAID', currentPoints: 15_000 })
     t.equal(await balance(userId), 15_000, 'charged once')
-    t.equal(await count(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
+    t.equal(await countRows(db, 'payment', sql`reservation_id = ${reservationId}`), 1)
     t.ok(
       await eventually(async () => {
         const res = await api.get(`/reservations/${reservationId}`, { token: token(userId) })

@@ -21,7 +21,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
       const after = Number(request.query.cursor ?? 0)
       const { limit } = request.query
       const body = await cache.read('concerts', `${after}:${limit}`, async () => {
-        const page = await listConcerts(fastify.db, { after, limit })
+        const page = await listConcerts(fastify.db.concert, { after, limit })
         return { body: reply.serialize({ data: page }) as string, nextLapseAt: undefined }
       })
       return sendSerialized(reply, body)
@@ -33,7 +33,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
     handler: async (request, reply) => {
       const { concertId } = request.params
       const body = await cache.read('dates', concertId, async () => {
-        const view = await listConcertDates(fastify.db, concertId, new Date())
+        const view = await listConcertDates(fastify.db.concert, concertId, new Date())
         return { body: reply.serialize({ data: view.data }) as string, nextLapseAt: view.nextLapseAt }
       })
       return sendSerialized(reply, body)
@@ -45,7 +45,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
     handler: async (request, reply) => {
       const { concertOptionId } = request.params
       const body = await cache.read('seats', concertOptionId, async () => {
-        const view = await listAvailableSeats(fastify.db, concertOptionId, new Date())
+        const view = await listAvailableSeats(fastify.db.concert, concertOptionId, new Date())
         return { body: reply.serialize({ data: view.data }) as string, nextLapseAt: view.nextLapseAt }
       })
       return sendSerialized(reply, body)

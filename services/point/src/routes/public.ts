@@ -20,7 +20,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
       const { userId, amount } = request.body
       assertSignedInUser(request, userId)
       const dailyLimit = signedInUserOf(request) === undefined ? undefined : settings.POINT_DAILY_CHARGE_LIMIT
-      const balance = await chargePoints(fastify.db, userId, amount, dailyLimit)
+      const balance = await chargePoints(fastify.db.point, userId, amount, dailyLimit)
       pointOperations.inc({ type: 'CHARGE' })
       pointAmount.inc({ type: 'CHARGE' }, amount)
       request.log.info({ userId, amount }, 'points charged')
@@ -32,7 +32,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     ...pointPublicApi.balance,
     handler: async (request) => {
       assertSignedInUser(request, request.params.userId)
-      return { data: await getBalance(fastify.db, request.params.userId) }
+      return { data: await getBalance(fastify.db.point, request.params.userId) }
     },
   })
 
@@ -41,7 +41,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     handler: async (request) => {
       assertSignedInUser(request, request.params.userId)
       const { limit, cursor } = request.query
-      return { data: await listHistory(fastify.db, { userId: request.params.userId, limit, cursor }) }
+      return { data: await listHistory(fastify.db.point, { userId: request.params.userId, limit, cursor }) }
     },
   })
 }
