@@ -13,7 +13,6 @@ import {
   serveOnFreePort,
   startTcpProxy,
   type TcpProxy,
-  timed,
 } from '@stagepass/testkit'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'

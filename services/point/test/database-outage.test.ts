@@ -1,4 +1,4 @@
-import { createTestDatabase, eventually, startTcpProxy, timed } from '@stagepass/testkit'
+import { createTestDatabase, eventually, startTcpProxy } from '@stagepass/testkit'
 import t from 'tap'
 import { startPointService } from './helpers.js'
 

@@ -1,5 +1,5 @@
 import { connectRedis, createServer, redisTargetOf } from '@stagepass/kit'
-import { createTestRedisPrefix, serveOnFreePort, sleep } from '@stagepass/testkit'
+import { createTestRedisPrefix, serveOnFreePort } from '@stagepass/testkit'
 import type { Test } from 'tap'
 import { queueApp } from '../src/app.js'
 import type { QueueConfig } from '../src/config.js'

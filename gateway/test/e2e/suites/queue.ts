@@ -5,12 +5,10 @@ import {
   admittedToken,
   apiClient,
   concurrently,
-  sleep,
   startSystem,
   startTcpProxy,
   type TestSystem,
   tally,
-  timed,
   waitFor,
 } from '@stagepass/testkit'
 import type { Test } from 'tap'
