@@ -1,5 +1,5 @@
 import type { ApiClient } from './http.js'
-import { sleep } from './wait.js'
+import { eventually } from './wait.js'
 
 /**
  * Joins the waiting room through the public API and polls until admitted; returns the ACTIVE token.
@@ -14,11 +14,16 @@ export async function admittedToken(
   const issued = await api.post('/queue/tokens', { userId }, asUser)
   if (issued.status !== 200) throw new Error(`POST /queue/tokens answered ${issued.status}`)
   if (issued.body?.data?.status === 'ACTIVE') return issued.body.data.token
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const status = await api.get(`/queue/tokens/status/${userId}`, asUser)
-    if (status.body?.data?.status === 'ACTIVE') return status.body.data.token
-    await sleep(100)
-  }
-  throw new Error(`user ${userId} was not admitted within ${timeoutMs} ms`)
+  let token: string | undefined
+  const admitted = await eventually(
+    async () => {
+      const status = await api.get(`/queue/tokens/status/${userId}`, asUser)
+      if (status.body?.data?.status === 'ACTIVE') token = status.body.data.token
+      return token !== undefined
+    },
+    timeoutMs,
+    100,
+  )
+  if (!admitted || token === undefined) throw new Error(`user ${userId} was not admitted within ${timeoutMs} ms`)
+  return token
 }

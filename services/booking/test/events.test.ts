@@ -110,7 +110,12 @@ t.test('a relay that dies after publishing re-publishes the same event id: no du
   await db.updateTable('outbox').set({ state: 'PENDING', sent_at: null }).where('id', '=', event.id).execute()
   t.ok(await eventually(async () => (await countRows(db, 'outbox', sql`state = 'PENDING'`)) === 0), 'sent again')
   t.equal((await jobIdsOf(dataPlatform, 'payment.completed')).length, jobsBefore, 'BullMQ kept one job')
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // With no job waiting, active or delayed, no delivery is left that could add a row: the count is final.
+  const pending = async () => {
+    const counts = await dataPlatform.getJobCounts('waiting', 'active', 'delayed', 'prioritized')
+    return Object.values(counts).reduce((sum, n) => sum + n, 0)
+  }
+  t.ok(await eventually(async () => (await pending()) === 0), 'the consumer has nothing left to deliver')
   t.equal(await countRows(db, 'sent_analytics'), rowsBefore, 'and the consumer one row')
 })
 

@@ -4,11 +4,10 @@ import {
   concurrently,
   createTestDatabase,
   createTestRedisPrefix,
+  eventually,
   seatIdsOf,
-  sleep,
   startTcpProxy,
   tally,
-  timeUntil,
 } from '@stagepass/testkit'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
@@ -31,6 +30,16 @@ const seatIdsListed = async (api: Api, option: number): Promise<number[]> => {
 const freeSeatsOf = async (api: Api, concert: number, option: number): Promise<number> => {
   const res = await api.get(`/concerts/${concert}/available-dates`)
   return res.body.data.concerts.find((c: { concertOptionId: number }) => c.concertOptionId === option).availableSeats
+}
+
+/** When a hold lapses, as MySQL keeps it (what the service reads). */
+async function lapseOf(reservationId: number): Promise<number> {
+  const row = await db
+    .selectFrom('reservation')
+    .select(['expires_at'])
+    .where('id', '=', reservationId)
+    .executeTakeFirstOrThrow()
+  return row.expires_at.getTime()
 }
 
 async function seatOf(seatId: number) {
@@ -78,17 +87,16 @@ t.teardown(() => redisClient.disconnect())
 
 /** Reads until both views of the option are cached (the service may still be connecting to Redis). */
 async function cacheViews(api: Api, concert: number, option: number): Promise<boolean> {
-  const cached = await timeUntil(async () => {
+  return eventually(async () => {
     await seatIdsListed(api, option)
     await freeSeatsOf(api, concert, option)
     const keys = [`${eventsRedis.prefix}concert:{seats:${option}}`, `${eventsRedis.prefix}concert:{dates:${concert}}`]
     return (await redisClient.exists(...keys)) === 2
-  }, 3000)
-  return cached !== undefined
+  })
 }
 
-// The 1 s promise itself is checked below with the shipped settings (events and a 1 s TTL); this
-// test shows that the events alone keep the views fresh, whatever the TTL.
+// The 1 s bound itself is checked below with the TTL alone; this test shows that the events alone
+// keep the views fresh, whatever the TTL.
 t.test('a hold, a sale and a release reach the seat list and the dates by events alone', async (t) => {
   const { api } = events
   const [first, second] = await seatIdsOf(db, 3)
@@ -100,68 +108,77 @@ t.test('a hold, a sale and a release reach the seat list and the dates by events
   t.ok((await seatIdsListed(api, 3)).includes(first as number), 'until the event arrives the cached view is served')
   t.equal(await freeSeatsOf(api, 2, 3), 10)
   await announce(publisher, 'reservation.held', held, first as number)
-  const holdLag = await timeUntil(
-    async () => !(await seatIdsListed(api, 3)).includes(first as number) && (await freeSeatsOf(api, 2, 3)) === 9,
-    2000,
+  t.ok(
+    await eventually(
+      async () => !(await seatIdsListed(api, 3)).includes(first as number) && (await freeSeatsOf(api, 2, 3)) === 9,
+    ),
+    'the hold is shown after its event',
   )
-  t.ok(holdLag !== undefined, `hold shown ${holdLag?.toFixed(0)} ms after the event`)
 
   await setReservationStatus(db, held, 'PAID')
   await announce(publisher, 'payment.completed', held, first as number)
   const second_ = await reserveSeatRow(db, second as number)
   await announce(publisher, 'reservation.held', second_, second as number)
-  t.ok(
-    await timeUntil(async () => (await freeSeatsOf(api, 2, 3)) === 8, 1000),
-    'a sold seat and a new hold are both taken',
-  )
+  t.ok(await eventually(async () => (await freeSeatsOf(api, 2, 3)) === 8), 'a sold seat and a new hold are both taken')
 
   await setReservationStatus(db, second_, 'CANCELLED')
-  const releasedAt = performance.now()
   await announce(publisher, 'reservation.released', second_, second as number)
-  const releaseLag = await timeUntil(
-    async () => (await seatIdsListed(api, 3)).includes(second as number) && (await freeSeatsOf(api, 2, 3)) === 9,
-    2000,
+  t.ok(
+    await eventually(
+      async () => (await seatIdsListed(api, 3)).includes(second as number) && (await freeSeatsOf(api, 2, 3)) === 9,
+    ),
+    'the release is shown after its event',
   )
-  t.ok(releaseLag !== undefined, `release shown ${(performance.now() - releasedAt).toFixed(0)} ms after it`)
   t.notOk((await seatIdsListed(api, 3)).includes(first as number), 'the sold seat stays taken')
 })
 
 t.test('a hold that lapses frees its seat when it lapses, with no event and a long TTL', async (t) => {
   const { api } = events
   const [seat] = await seatIdsOf(db, 4)
-  const reservationId = await reserveSeatRow(db, seat as number, { expiresInMs: 1500 })
-  const lapsesAt = performance.now() + 1500
+  const reservationId = await reserveSeatRow(db, seat as number, { expiresInMs: 5000 })
+  const lapsesAt = await lapseOf(reservationId)
+  const announcedAt = Date.now()
   await announce(publisher, 'reservation.held', reservationId, seat as number)
-  t.ok(await timeUntil(async () => !(await seatIdsListed(api, 4)).includes(seat as number), 1000), 'held')
-  const back = await timeUntil(async () => (await seatIdsListed(api, 4)).includes(seat as number), 3000)
-  t.ok(back !== undefined, 'the seat is listed again')
-  const lateBy = performance.now() - lapsesAt
-  t.ok(lateBy <= 1000, `listed again ${lateBy.toFixed(0)} ms after the hold lapsed`)
+  // A view with the hold, once Redis holds it (the service stores it after answering). It was read
+  // after the announcement, so it may live until the lapse at most (PTTL -1 would be never).
+  const key = `${eventsRedis.prefix}concert:{seats:4}`
+  let livesFor = -2
+  const held = await eventually(async () => {
+    const listed = (await seatIdsListed(api, 4)).includes(seat as number)
+    livesFor = await redisClient.pttl(key)
+    return !listed && livesFor !== -2
+  })
+  t.ok(held, 'the held seat is off the cached list')
+  t.ok(livesFor !== -1 && livesFor <= lapsesAt - announcedAt, `the held view ends by the lapse (PTTL ${livesFor})`)
+  // With a 60 s TTL and no event, only the lapse can bring it back.
+  t.ok(await eventually(async () => (await seatIdsListed(api, 4)).includes(seat as number)), 'listed again')
   t.equal(await freeSeatsOf(api, 2, 4), 10, 'and counted again')
 })
 
-t.test('under a stampede of reads and holds, the cache agrees with MySQL within 1 s', async (t) => {
+t.test('under a stampede of reads and holds, once the events are handled every read agrees with MySQL', async (t) => {
   // The shipped settings: events and a 1 s TTL.
   const redis = createTestRedisPrefix(t)
   const { api } = await startConcertService(t, { mysql: config, redis })
   const relay = startPublisher(t, redis)
   const option = 1
   const seats = await seatIdsOf(db, option)
-  const reads: Array<{ startedAt: number; status: number; seatIds: number[] }> = []
-  let stopAt = Number.POSITIVE_INFINITY
+  const truth = JSON.stringify(seats.filter((_, i) => i % 3 === 0))
+  const reads: Array<{ afterEvents: boolean; status: number; seatIds: number[] }> = []
+  let eventsHandled = false
+  let stop = false
   const readers = concurrently(200, async () => {
-    while (performance.now() < stopAt) {
-      const startedAt = performance.now()
+    while (!stop) {
+      // Judged by when each read began: one that began after the last event was handled.
+      const afterEvents = eventsHandled
       const res = await api.get(`/concerts/${option}/available-seats`)
       reads.push({
-        startedAt,
+        afterEvents,
         status: res.status,
         seatIds: res.body?.data?.seats.map((s: { seatId: number }) => s.seatId),
       })
     }
   })
   await concurrently(seats.length, async (i) => {
-    await sleep(i * 10)
     const reservationId = await reserveSeatRow(db, seats[i] as number)
     await announce(relay, 'reservation.held', reservationId, seats[i] as number)
     if (i % 3 === 0) {
@@ -169,15 +186,26 @@ t.test('under a stampede of reads and holds, the cache agrees with MySQL within 
       await announce(relay, 'reservation.released', reservationId, seats[i] as number)
     }
   })
-  const lastWriteAt = performance.now()
-  stopAt = lastWriteAt + 1500
+  // Every event is in; once the concert service has handled them all, no view older than the last
+  // write can be cached (a read begun before an invalidation never stores its view).
+  const announced = seats.length + Math.ceil(seats.length / 3)
+  const handled = await eventually(async () => {
+    const { completed, waiting, active, delayed } = (await relay.jobCounts()).concert ?? {}
+    return completed === announced && waiting === 0 && active === 0 && delayed === 0
+  }, 60_000)
+  eventsHandled = true
+  const later = await eventually(async () => reads.filter((r) => r.afterEvents).length >= 400, 60_000)
+  stop = true
   await readers
-  const truth = JSON.stringify(seats.filter((_, i) => i % 3 === 0))
+  t.ok(handled, `the service handled all ${announced} events`)
+  t.ok(later, 'reads went on after that')
   t.same(Object.keys(tally(reads.map((r) => r.status))), ['200'], `${reads.length} reads, all 200`)
-  // Judged by when each read began: any read that began over 1 s after the last write shows it.
-  const late = reads.filter((r) => r.startedAt > lastWriteAt + 1000)
-  t.ok(late.length > 0, `${late.length} reads began more than 1 s after the last write`)
-  t.equal(late.filter((r) => JSON.stringify(r.seatIds) !== truth).length, 0, 'all of them match MySQL')
+  const late = reads.filter((r) => r.afterEvents)
+  t.equal(
+    late.filter((r) => JSON.stringify(r.seatIds) !== truth).length,
+    0,
+    `all ${late.length} reads begun after the events were handled match MySQL`,
+  )
 })
 
 t.test('with no events at all, the TTL alone bounds staleness at 1 s', async (t) => {
@@ -191,28 +219,19 @@ t.test('with no events at all, the TTL alone bounds staleness at 1 s', async (t)
   const [seat] = await seatIdsOf(db, 6)
   const client = new Redis(redis.url)
   t.teardown(() => client.disconnect())
-  const cached = await timeUntil(async () => {
+  const key = `${redis.prefix}concert:{seats:6}`
+  const cached = await eventually(async () => {
     await seatIdsListed(quiet.api, 6)
-    return (await client.exists(`${redis.prefix}concert:{seats:6}`)) === 1
-  }, 3000)
-  t.ok(cached !== undefined, 'the seat list is cached')
+    return (await client.exists(key)) === 1
+  })
+  t.ok(cached, 'the seat list is cached')
+  // Redis drops the view when its PTTL runs out (-2: already gone; -1 would be never).
+  const livesFor = await client.pttl(key)
+  t.ok(livesFor !== -1 && livesFor <= 1000, `a cached view lives 1 s at most (PTTL ${livesFor})`)
 
   await reserveSeatRow(db, seat as number)
-  const heldAt = performance.now()
-  // Each read is judged by when it began: one that began over 1 s after the hold must show it.
-  const reads: Array<{ startedMs: number; listed: boolean }> = []
-  while (performance.now() - heldAt < 1600) {
-    const startedMs = performance.now() - heldAt
-    reads.push({ startedMs, listed: (await seatIdsListed(quiet.api, 6)).includes(seat as number) })
-  }
-  const late = reads.filter((r) => r.startedMs > 1000)
-  t.ok(late.length > 0, `${late.length} reads began more than 1 s after the hold`)
-  t.same(
-    late.filter((r) => r.listed).map((r) => Math.round(r.startedMs)),
-    [],
-    'none of them lists the held seat',
-  )
-  t.ok(reads[0]?.listed, 'right after the hold the cached list was served')
+  // No event will come: only the end of the cached view can show the hold.
+  t.ok(await eventually(async () => !(await seatIdsListed(quiet.api, 6)).includes(seat as number)), 'the hold shows')
 })
 
 t.test('with the cache switched off, every read is MySQL and Redis is untouched', async (t) => {
@@ -245,32 +264,29 @@ t.test('with Redis down, availability is read from MySQL, and the cache resumes 
   await proxy.disable()
 
   await reserveSeatRow(db, first as number)
-  const heldAt = performance.now()
-  const shown = await timeUntil(async () => !(await seatIdsListed(api, 8)).includes(first as number), 3000)
-  t.ok(shown !== undefined && performance.now() - heldAt <= 1100, 'a hold shows within 1 s')
+  t.ok(await eventually(async () => !(await seatIdsListed(api, 8)).includes(first as number)), 'a hold shows')
+  // Each read gives up on Redis by itself (its command timeout) and answers from MySQL.
+  const answers: number[] = []
   for (let i = 0; i < 20; i++) {
-    const started = performance.now()
-    const seats = await api.get('/concerts/8/available-seats')
-    const dates = await api.get('/concerts/4/available-dates')
-    const ms = performance.now() - started
-    if (seats.status !== 200 || dates.status !== 200 || ms > 1000) {
-      t.fail(`read ${i}: ${seats.status}/${dates.status} in ${ms.toFixed(0)} ms`)
-      break
-    }
+    answers.push(
+      (await api.get('/concerts/8/available-seats')).status,
+      (await api.get('/concerts/4/available-dates')).status,
+    )
   }
+  t.same(tally(answers), { 200: 40 }, 'every read is answered')
   t.equal(await freeSeatsOf(api, 4, 8), 9, 'the dates come from MySQL too')
   t.equal((await ops.get('/health/ready')).status, 200, 'still ready: it can serve')
 
   await proxy.enable()
   await reserveSeatRow(db, second as number)
-  t.ok(await timeUntil(async () => !(await seatIdsListed(api, 8)).includes(second as number), 3000))
+  t.ok(await eventually(async () => !(await seatIdsListed(api, 8)).includes(second as number)), 'a later hold shows')
   const client = new Redis(redis.url)
   t.teardown(() => client.disconnect())
-  const cachedAgain = await timeUntil(async () => {
+  const cachedAgain = await eventually(async () => {
     await seatIdsListed(api, 8)
     return (await client.exists(`${redis.prefix}concert:{seats:8}`)) === 1
-  }, 5000)
-  t.ok(cachedAgain !== undefined, 'views are cached again once Redis is back')
+  })
+  t.ok(cachedAgain, 'views are cached again once Redis is back')
 })
 
 t.test('a read that began before an invalidation does not store its view', async (t) => {
@@ -284,14 +300,15 @@ t.test('a read that began before an invalidation does not store its view', async
   })
   t.teardown(() => cache.close())
   const loaded = (body: string) => async () => ({ body, nextLapseAt: undefined })
+  // A read's store is not awaited, but it goes over the cache's one connection before the next
+  // read's lookup does, and Redis answers them in order: the next read sees whatever was stored.
   let probe = 1000
-  const connected = await timeUntil(async () => {
+  const connected = await eventually(async () => {
     probe++
     await cache.read('seats', probe, loaded('probe'))
-    await sleep(20)
     return (await cache.read('seats', probe, loaded('not stored'))) === 'probe'
-  }, 2000)
-  t.ok(connected !== undefined, 'the cache stores and serves views')
+  })
+  t.ok(connected, 'the cache stores and serves views')
 
   let loadStarted!: () => void
   const started = new Promise<void>((resolve) => {
@@ -310,8 +327,6 @@ t.test('a read that began before an invalidation does not store its view', async
   await cache.invalidate([{ view: 'seats', id: 1 }])
   finishLoad()
   t.equal(await slow, 'before the hold', 'the slow reader still gets its answer')
-  await sleep(100)
   t.equal(await cache.read('seats', 1, loaded('after the hold')), 'after the hold', 'its stale view was not stored')
-  await sleep(100)
   t.equal(await cache.read('seats', 1, loaded('not read')), 'after the hold', 'a read with no invalidation is stored')
 })

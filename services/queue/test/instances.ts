@@ -3,9 +3,6 @@ import type { Test } from 'tap'
 import type { QueueConfig } from '../src/config.js'
 import { startQueueService } from './helpers.js'
 
-/** How long each admission scenario runs. */
-export const RUN_MS = 10_000
-
 /** Three instances of the queue service sharing one Redis prefix, as `SCALE_QUEUE=3` runs them. */
 export async function threeInstances(t: Test, config: QueueConfig) {
   const instances: Instance[] = []

@@ -1,5 +1,5 @@
 import { EventPublisher } from '@stagepass/events'
-import { admittedToken, firstRefusal, sleep, waitFor } from '@stagepass/testkit'
+import { admittedToken, eventually, firstRefusal, waitFor } from '@stagepass/testkit'
 import t from 'tap'
 import { admin, inspectQueue, queueConfig, startQueueService } from './helpers.js'
 
@@ -16,20 +16,23 @@ function paymentOf(userId: number, paidAt: Date) {
 }
 
 t.test('WAITING users who stop polling lose their place; the ones behind move up', async (t) => {
-  const config = queueConfig(t, { QUEUE_ABANDON_AFTER_SECONDS: 1 })
-  const { store } = inspectQueue(t, config)
+  const config = queueConfig(t, { QUEUE_ABANDON_AFTER_SECONDS: 2 })
+  const { redis, store, keys } = inspectQueue(t, config)
   await store.changeSettings({ paused: true })
   const { api } = await startQueueService(t, config)
   for (const userId of [1, 2, 3, 4, 5]) await api.post('/queue/tokens', { userId })
   const gone = await api.get('/queue/tokens/status/2')
   const before = gone.body.data.token
 
-  // Users 3 and 5 keep polling; 1, 2 and 4 walk away.
-  const deadline = Date.now() + 2000
-  while (Date.now() < deadline) {
+  // Users 3 and 5 keep polling; 1, 2 and 4 walk away. Whether they are still in line is read from
+  // Redis, as asking for their status would count as polling.
+  const walkedAway = ['1', '2', '4']
+  const dropped = await eventually(async () => {
     await Promise.all([api.get('/queue/tokens/status/3'), api.get('/queue/tokens/status/5')])
-    await sleep(200)
-  }
+    const places = await Promise.all(walkedAway.map((user) => redis.zscore(keys.waiting, user)))
+    return places.every((place) => place === null)
+  }, 20_000)
+  t.ok(dropped, 'the users who stopped polling are dropped from the line')
   for (const userId of [1, 2, 4]) {
     const status = await api.get(`/queue/tokens/status/${userId}`)
     t.equal(status.status, 404, `user ${userId} lost the place`)
@@ -113,6 +116,7 @@ t.test('payment.completed revokes the ACTIVE token; a redelivery never revokes a
 
 t.test('admin: the key is required, settings are validated, and a change reaches every instance', async (t) => {
   const config = queueConfig(t)
+  const { redis, keys } = inspectQueue(t, config)
   const a = await startQueueService(t, config)
   const b = await startQueueService(t, config)
 
@@ -146,8 +150,14 @@ t.test('admin: the key is required, settings are validated, and a change reaches
   t.match(paused.body.data, { paused: true, maxActive: 5, admitPerSecond: 100 })
   t.match((await b.api.get('/admin/queue', { headers: admin })).body.data, { paused: true, maxActive: 5 })
   for (let userId = 1; userId <= 8; userId++) await b.api.post('/queue/tokens', { userId })
-  await sleep(300)
-  t.equal((await b.api.get('/queue/tokens/status/1')).body.data.status, 'WAITING', 'no instance admits while paused')
+  // Every admission tick stamps the shared budget with Redis's time: once a stamp is later than the
+  // last join, a tick has seen all eight users while paused.
+  const [seconds, micros] = await redis.time()
+  const joinedBy = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+  const ticked = await eventually(async () => Number(await redis.hget(keys.budget, 'at')) > joinedBy)
+  t.ok(ticked, 'an admission tick ran after the joins')
+  t.equal(await redis.zcard(keys.active), 0, 'no instance admits while paused')
+  t.equal((await b.api.get('/queue/tokens/status/1')).body.data.status, 'WAITING')
 
   await b.api.call('PATCH', '/admin/queue', { body: { paused: false }, headers: admin })
   const stats = await waitFor(async () => {

@@ -1,14 +1,6 @@
 import { seedDemoDataIfEmpty } from '@stagepass/db'
 import { EventPublisher } from '@stagepass/events'
-import {
-  admittedToken,
-  apiClient,
-  concurrently,
-  eventually,
-  type TestSystem,
-  tally,
-  timeUntil,
-} from '@stagepass/testkit'
+import { admittedToken, apiClient, concurrently, eventually, type TestSystem, tally } from '@stagepass/testkit'
 import type { Test } from 'tap'
 
 /** The buyer's journey through the gateway: token, hold, pay, leave; and what others see meanwhile. */
@@ -30,7 +22,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     return res.body.data.seats.some((s: { seatId: number }) => s.seatId === seatId)
   }
 
-  await t.test('hold, pay, and the token is spent; the seat leaves the list within 1 s', async (t) => {
+  await t.test('hold, pay, and the token is spent; the seat leaves the list', async (t) => {
     const userId = 8101
     const price = Number(seats[0]?.price)
     await api.put('/points/charge', { userId, amount: price + 500 })
@@ -41,19 +33,18 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     const hold = await api.post('/concerts/reserve-seat', { seatId, userId }, { token })
     t.equal(hold.status, 200)
     t.match(hold.body.data, { seatId, concertOptionId: 1, price, status: 'PENDING', reservationExpireTime: String })
-    const gone = await timeUntil(async () => !(await listed(token, seatId)), 3000)
-    t.ok(gone !== undefined && gone <= 1000, `the held seat left available-seats after ${gone?.toFixed(0)} ms`)
+    t.ok(await eventually(async () => !(await listed(token, seatId))), 'the held seat leaves available-seats')
 
     const reservationId = hold.body.data.reservationId
     const paid = await api.post('/payment/pay', { reservationId }, { token, headers: { 'idempotency-key': 'e2e-1' } })
     t.equal(paid.status, 200)
     t.match(paid.body.data, { reservationId, price, status: 'PAID', currentPoints: 500 })
     t.equal((await api.get(`/points/current/${userId}`)).body.data.currentPoints, 500)
-    const spent = await timeUntil(async () => {
+    const spent = await eventually(async () => {
       const res = await api.get(`/reservations/${reservationId}`, { token })
       return res.status === 401 && res.body.code === 'TOKEN_REVOKED'
-    }, 9000)
-    t.ok(spent !== undefined, 'after payment.completed the token no longer opens protected routes')
+    })
+    t.ok(spent, 'after payment.completed the token no longer opens protected routes')
     const other = await admittedToken(api, 8102)
     t.notOk(await listed(other, seatId), 'a sold seat stays off the list')
   })
@@ -98,7 +89,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     t.ok(responses.every((r) => r.status === 200 || r.body.code === 'SEAT_UNAVAILABLE'))
   })
 
-  await t.test('a lapsed hold: pay is 410 and the seat is back on the list within 1 s', async (t) => {
+  await t.test('a lapsed hold: pay is 410 and the seat is back on the list', async (t) => {
     const userId = 8301
     await api.put('/points/charge', { userId, amount: 1_000_000 })
     const token = await admittedToken(api, userId)
@@ -115,8 +106,7 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     t.equal(expired.status, 410)
     t.equal(expired.body.code, 'RESERVATION_EXPIRED')
     t.equal((await api.get(`/points/current/${userId}`)).body.data.currentPoints, 1_000_000, 'nothing charged')
-    const back = await timeUntil(() => listed(token, seatId), 3000)
-    t.ok(back !== undefined && back <= 1000, `the seat was back after ${back?.toFixed(0)} ms`)
+    t.ok(await eventually(() => listed(token, seatId)), 'the seat is back on the list')
     t.equal((await api.get(`/reservations/${reservationId}`, { token })).body.data.status, 'EXPIRED')
   })
 
