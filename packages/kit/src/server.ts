@@ -53,8 +53,17 @@ export function createSideServer({ service, config, trustedProxies = [] }: Serve
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   let closing = false
+  let closeIdle: NodeJS.Timeout | undefined
   app.addHook('preClose', (done) => {
     closing = true
+    // Connections busy when closing began become idle once their response is sent; keep-alive would
+    // hold them open (65 s) and the close with them, so they are closed as they go idle. In-flight
+    // requests are never cut.
+    closeIdle = setInterval(() => app.server.closeIdleConnections(), 50)
+    done()
+  })
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(closeIdle)
     done()
   })
   // Callback-style hooks on the hot path: no promise per request.
@@ -154,12 +163,8 @@ export async function listen(
       if (err) app.log.error({ err }, 'stopping after an uncaught error')
       else app.log.info({ signal }, 'shutting down')
       const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
-      // Connections busy when closing began become idle once their response is sent; keep-alive would
-      // hold them open, so they are closed as they go idle. In-flight requests are never cut.
-      const closeIdle = setInterval(() => {
-        app.server.closeIdleConnections()
-        ipv6?.closeIdleConnections()
-      }, 50)
+      // The IPv6 side's connections, like the app's own (createSideServer), close as they go idle.
+      const closeIdle = setInterval(() => ipv6?.closeIdleConnections(), 50)
       try {
         await app.close()
         await ipv6Closed
