@@ -129,6 +129,11 @@ export async function brokenInvariants(
     if (failed > 0) broken.push(`${consumer}: ${failed} jobs failed for good`)
     const states = await Promise.all(eventIds.map((id) => redis.zscore(`${key}:completed`, `event-${id}`)))
     let missing = eventIds.filter((_, i) => states[i] === null)
+    // The bus keeps the last 10,000 completed jobs of a queue: an older one has left the completed set
+    // and its job is gone with it. A job that still exists is not done; one that does not was done and
+    // removed (the outbox says it was sent, and its job id is the event's, so it was added once).
+    const exists = await Promise.all(missing.map((id) => redis.exists(`${key}:event-${id}`)))
+    missing = missing.filter((_, i) => exists[i] === 1)
     if (stillActiveAllowed && missing.length > 0) {
       // A job a killed worker was running stays active until BullMQ finds it stalled (its lock lapses,
       // 30 s, and the next stall check runs, up to 30 s more) and runs it again: late, not lost.
