@@ -25,5 +25,5 @@ export { keySlot, type RedisCluster, type RedisClusterOptions, startRedisCluster
 export { serveOnFreePort } from './serve.js'
 export { bookingSigner, gatewayHeaders, gatewaySigner } from './service-assertion.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'
-export { eventually, sleep, timed, timeUntil, waitFor } from './wait.js'
+export { eventually, sleep, waitFor } from './wait.js'
 export { lockWallet } from './wallet-lock.js'

@@ -21,18 +21,15 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
 
 /** Polls `check` until it returns a value, and returns it; throws after `timeoutMs`. */
 export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(everyMs)
-  }
-}
-
-/** Runs `work` and returns its result with how long it took (ms). */
-export async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now()
-  const result = await work()
-  return [result, performance.now() - started]
+  let value: T | undefined
+  const found = await eventually(
+    async () => {
+      value = await check()
+      return value !== undefined
+    },
+    timeoutMs,
+    everyMs,
+  )
+  if (!found || value === undefined) throw new Error(`condition not met within ${timeoutMs} ms`)
+  return value
 }
