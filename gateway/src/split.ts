@@ -1,5 +1,11 @@
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
-import { createServiceAssertionSigner, errorBody, errorCode, parseAssertionKeys } from '@stagepass/kit'
+import {
+  createServiceAssertionSigner,
+  errorBody,
+  errorCode,
+  parseAssertionKeys,
+  UNPROCESSED_HEADER,
+} from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
 import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
@@ -25,16 +31,43 @@ const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'F
 
 /** Failures before any byte of the request left: another instance can take it, whatever its method. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT'])
+/** A connection cut before the answer came: the request may have been served. */
+const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+/** Methods whose second run changes nothing the first did not (RFC 9110 §9.2.2, less PUT and DELETE). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+type RetryDetails = Parameters<NonNullable<NonNullable<FastifyHttpProxyOptions['replyOptions']>['retryDelay']>>[0]
+/** What `res` is at run time: undici's answer (the proxy's types call it a reply). */
+interface UpstreamAnswer {
+  statusCode: number
+  headers: Record<string, unknown>
+  stream?: { resume(): unknown }
+}
 
 /**
- * With several instances of a context, a request whose connection was refused (an instance that died
- * or is restarting) goes to another one at once, up to once per other instance; BalancedPool has
- * already lowered the refusing instance's weight. Anything that may have reached an instance — a reset,
- * a timeout, a 503 — is never replayed: a payment must not be sent twice.
+ * With several instances of a context, a request goes to another instance at once when the one it
+ * reached did nothing with it: the connection was refused (an instance that died or is restarting), or
+ * the instance answered that it is draining (`503` with the kit's unprocessed header). A read whose
+ * connection was cut (an instance killed mid-answer) is sent again too: reading twice is harmless. A
+ * write that may have reached an instance — a reset, a timeout, any other answer — is never replayed: a
+ * payment must not be sent twice. Each try can pick the failing instance again (BalancedPool lowers its
+ * weight, it does not drop it), so there are three tries per instance; each costs a refused connect or
+ * a refusal, so even with every instance down the answer is a fast 503.
  */
-function retryNeverSent(instances: number) {
-  return ({ err, attempt }: { err?: unknown; attempt: number }) =>
-    instances > 1 && attempt < instances - 1 && NEVER_SENT.has(errorCode(err)) ? 1 : null
+export function replayElsewhere(instances: number) {
+  const tries = instances > 1 ? 3 * instances : 0
+  return ({ err, req, res: answer, attempt }: RetryDetails): number | null => {
+    if (attempt >= tries) return null
+    const res = answer as unknown as UpstreamAnswer | undefined
+    if (res) {
+      if (res.statusCode !== 503 || !res.headers[UNPROCESSED_HEADER]) return null
+      // The draining instance's answer is dropped, not passed on: read it off its connection.
+      res.stream?.resume()
+      return 1
+    }
+    const code = errorCode(err)
+    return NEVER_SENT.has(code) || (CUT_OFF.has(code) && SAFE_METHODS.has(req.method)) ? 1 : null
+  }
 }
 
 /** What a route can answer when its context fails behind the gateway (the public document lists them). */
@@ -107,12 +140,15 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
       rewritePrefix: route.prefix,
       undici: cancellable(dispatchers.get(route.service) as Dispatcher) as unknown as Pool,
       disableRequestLogging: true,
+      // Bodies are read and parsed here, as a context reads them, not streamed through: a request sent
+      // again to another instance has its body to send, and a malformed one is refused at the edge.
+      proxyPayloads: false,
       replyOptions: {
         rewriteRequestHeaders: (request, headers) =>
           forwardedHeaders(request as FastifyRequest, headers, route.service, signer),
         onError: (reply, failure) => upstreamError(route.service)(reply as FastifyReply, failure),
-        // Never replay a request on a 503: a 503 from a context is an answer, not a hiccup.
-        retryDelay: retryNeverSent(urls.length),
+        // A 503 from a context is an answer, not a hiccup: only one that says nothing was done is replayed.
+        retryDelay: replayElsewhere(urls.length),
       },
     }
     await fastify.register(proxy, options)

@@ -138,6 +138,7 @@ export {
 } from './service-assertion.js'
 export { callerFor, type ServiceTrustOptions, serviceTrustPlugin } from './service-trust.js'
 export { type ThrottledWarning, throttledWarning, type WarningLog } from './throttled-warning.js'
+export { UNPROCESSED_HEADER } from './unprocessed.js'
 export {
   assertSignedInUser,
   signedInUserOf,

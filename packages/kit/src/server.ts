@@ -10,6 +10,7 @@ import { loggerOptions } from './logger.js'
 import { metricsPlugin } from './metrics.js'
 import { operationsRoutes } from './operations.js'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
+import { UNPROCESSED_HEADER } from './unprocessed.js'
 import { validatorCompiler } from './validation.js'
 
 export interface ServerOptions {
@@ -71,7 +72,13 @@ export function createSideServer({ service, config, trustedProxies = [] }: Serve
     reply.header(REQUEST_ID_HEADER, request.id)
     // A request that reaches a draining server on a connection it still had open (keep-alive, pipelined)
     // is refused before any work: the client retries elsewhere (Fastify has set `Connection: close`).
-    if (closing) return reply.code(503).send(errorBody(503, 'SHUTTING_DOWN', 'server is shutting down; retry'))
+    // The header promises that nothing was done, so the split gateway may send it to another instance.
+    if (closing) {
+      return reply
+        .code(503)
+        .header(UNPROCESSED_HEADER, 'shutting-down')
+        .send(errorBody(503, 'SHUTTING_DOWN', 'server is shutting down; retry'))
+    }
     done()
   })
   return app

@@ -100,6 +100,7 @@ t.test(
     )
     t.equal(second?.headers.connection, 'close', 'and the connection is closed, so the client goes elsewhere')
     t.ok(second?.headers['x-request-id'], 'with its request id')
+    t.equal(second?.headers['x-unprocessed'], 'shutting-down', 'marked as not processed: it may be sent elsewhere')
     t.equal(writes, 0, 'nothing was done for it')
   },
 )
