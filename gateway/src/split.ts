@@ -4,7 +4,9 @@ import {
   errorBody,
   errorCode,
   parseAssertionKeys,
-  UNPROCESSED_HEADER,
+  replayDelayMs,
+  replaysFor,
+  wasUnprocessed,
 } from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
@@ -29,8 +31,6 @@ function createDispatcher(urls: string[], config: GatewayConfig): Dispatcher {
 const UNREACHABLE = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CLOSED'])
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT'])
 
-/** Failures before any byte of the request left: another instance can take it, whatever its method. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT'])
 /** A connection cut before the answer came: the request may have been served. */
 const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 /** Methods whose second run changes nothing the first did not (RFC 9110 §9.2.2, less PUT and DELETE). */
@@ -46,27 +46,24 @@ interface UpstreamAnswer {
 
 /**
  * With several instances of a context, a request goes to another instance at once when the one it
- * reached did nothing with it: the connection was refused (an instance that died or is restarting), or
- * the instance answered that it is draining (`503` with the kit's unprocessed header). A read whose
- * connection was cut (an instance killed mid-answer) is sent again too: reading twice is harmless. A
- * write that may have reached an instance — a reset, a timeout, any other answer — is never replayed: a
- * payment must not be sent twice. Each try can pick the failing instance again (BalancedPool lowers its
- * weight, it does not drop it), so there are three tries per instance; each costs a refused connect or
- * a refusal, so even with every instance down the answer is a fast 503.
+ * reached did nothing with it (kit `wasUnprocessed`: a refused connection, or a draining instance's
+ * marked 503), whatever its method. A read whose connection was cut (an instance killed mid-answer) is
+ * sent again too: reading twice is harmless. A write that may have reached an instance — a cut, a
+ * timeout, any other answer — is never replayed: a payment must not be sent twice.
  */
 export function replayElsewhere(instances: number) {
-  const tries = instances > 1 ? 3 * instances : 0
+  const replays = replaysFor(instances)
   return ({ err, req, res: answer, attempt }: RetryDetails): number | null => {
-    if (attempt >= tries) return null
+    if (attempt >= replays) return null
     const res = answer as unknown as UpstreamAnswer | undefined
     if (res) {
-      if (res.statusCode !== 503 || !res.headers[UNPROCESSED_HEADER]) return null
+      if (!wasUnprocessed(res)) return null
       // The draining instance's answer is dropped, not passed on: read it off its connection.
       res.stream?.resume()
-      return 1
+      return replayDelayMs(attempt)
     }
-    const code = errorCode(err)
-    return NEVER_SENT.has(code) || (CUT_OFF.has(code) && SAFE_METHODS.has(req.method)) ? 1 : null
+    const again = wasUnprocessed({ err }) || (CUT_OFF.has(errorCode(err)) && SAFE_METHODS.has(req.method))
+    return again ? replayDelayMs(attempt) : null
   }
 }
 

@@ -29,8 +29,8 @@ async function instance(t: Test, behaviour: Behaviour) {
     }
     res.setHeader('content-type', 'application/json')
     if (behaviour === 'drain') {
-      // As a draining kit server: each connection closed after its refusal, and after a few no new ones.
-      if (reached.length >= 5) server.close()
+      // As a draining kit server: it takes no new connection, and closes each open one after its refusal.
+      server.close()
       res.shouldKeepAlive = false
       res.statusCode = 503
       res.setHeader(UNPROCESSED_HEADER, 'shutting-down')
@@ -60,19 +60,22 @@ async function gatewayOver(t: Test, pointUrls: string[]) {
     PORT: '0',
   })
   const { port } = await serveOnFreePort(t, await buildGateway(config))
+  /**
+   * One request after another: a draining server's closing listener resets connections still waiting to
+   * be accepted, which a burst would race (a write cut so is never replayed: see split.ts).
+   */
   return async (method: 'GET' | 'PUT', times: number) => {
-    const answers = await Promise.all(
-      Array.from({ length: times }, async (_, i) => {
-        const res = await request(`http://127.0.0.1:${port}/points/${method === 'GET' ? 'current/1' : 'charge'}`, {
-          method,
-          headers: { 'content-type': 'application/json' },
-          body: method === 'PUT' ? JSON.stringify({ userId: 1, amount: i + 1 }) : undefined,
-        })
-        await res.body.dump()
-        return res.statusCode
-      }),
-    )
-    return tally(answers)
+    const statuses: number[] = []
+    for (let i = 0; i < times; i++) {
+      const res = await request(`http://127.0.0.1:${port}/points/${method === 'GET' ? 'current/1' : 'charge'}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'PUT' ? JSON.stringify({ userId: 1, amount: i + 1 }) : undefined,
+      })
+      await res.body.dump()
+      statuses.push(res.statusCode)
+    }
+    return tally(statuses)
   }
 }
 
@@ -84,7 +87,7 @@ t.test(
     const send = await gatewayOver(t, [draining.url, healthy.url])
     t.same(await send('PUT', 100), { 200: 100 }, 'every write answered')
     const refused = draining.reached.length
-    t.ok(refused >= 5, `the draining instance refused ${refused} of them`)
+    t.ok(refused > 0, `the draining instance refused ${refused} of them`)
     t.equal(tally(healthy.reached).PUT, 100, 'each write was done once, by the instance that served it')
     t.same(await send('GET', 100), { 200: 100 }, 'every read answered')
   },

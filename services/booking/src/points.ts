@@ -1,12 +1,16 @@
+import { setTimeout } from 'node:timers/promises'
 import {
   bodyHash,
   errorCode,
   type PointCall,
   pointRefusalFromReply,
+  replayDelayMs,
+  replaysFor,
   SERVICE_ASSERTION_HEADER,
   type ServiceAssertionSigner,
   UpstreamDatabaseBusyError,
   UpstreamUnavailableError,
+  wasUnprocessed,
 } from '@stagepass/kit'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
 
@@ -98,6 +102,7 @@ export function createHttpPointClient(
   }
   const dispatcher: Dispatcher =
     urls.length > 1 ? new BalancedPool(urls, options) : new Pool(urls[0] as string, options)
+  const replays = replaysFor(urls.length)
 
   async function post(path: string, body: unknown): Promise<{ status: number; body: unknown }> {
     const json = JSON.stringify(body)
@@ -108,17 +113,29 @@ export function createHttpPointClient(
       headers: {},
       bodyHash: bodyHash(json),
     })
-    try {
-      const res = await dispatcher.request({
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json', [SERVICE_ASSERTION_HEADER]: assertion },
-        body: json,
-      })
-      const text = await res.body.text()
-      return { status: res.statusCode, body: text ? JSON.parse(text) : undefined }
-    } catch (err) {
-      throw Object.assign(new UpstreamUnavailableError('point'), { cause: err })
+    // A call an instance did nothing with (refused, or refused unprocessed while it drains) goes to
+    // another one; anything that may have reached point is the caller's to settle (the reconciler).
+    for (let replay = 0; ; replay++) {
+      try {
+        const res = await dispatcher.request({
+          method: 'POST',
+          path,
+          headers: { 'content-type': 'application/json', [SERVICE_ASSERTION_HEADER]: assertion },
+          body: json,
+        })
+        const text = await res.body.text()
+        if (replay < replays && wasUnprocessed(res)) {
+          await setTimeout(replayDelayMs(replay))
+          continue
+        }
+        return { status: res.statusCode, body: text ? JSON.parse(text) : undefined }
+      } catch (err) {
+        if (replay < replays && wasUnprocessed({ err })) {
+          await setTimeout(replayDelayMs(replay))
+          continue
+        }
+        throw Object.assign(new UpstreamUnavailableError('point'), { cause: err })
+      }
     }
   }
 

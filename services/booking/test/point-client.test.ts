@@ -1,0 +1,91 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { UNPROCESSED_HEADER } from '@stagepass/kit'
+import { bookingSigner, createTestDatabase, freePort } from '@stagepass/testkit'
+import t, { type Test } from 'tap'
+import { createHttpPointClient } from '../src/points.js'
+import { startPointService } from './helpers/booking.js'
+
+const database = await createTestDatabase(t)
+const point = await startPointService(t, database.config)
+
+/**
+ * A point instance that is draining, as a kit server does: it takes no new connection, and refuses each
+ * call on one it had open unprocessed, closing it.
+ */
+async function drainingInstance(t: Test) {
+  let refused = 0
+  const server = createServer((req, res) => {
+    refused++
+    server.close()
+    req.resume()
+    res.shouldKeepAlive = false
+    res.statusCode = 503
+    res.setHeader(UNPROCESSED_HEADER, 'shutting-down')
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ statusCode: 503, code: 'SHUTTING_DOWN', error: 'Service Unavailable', message: 'x' }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refused: () => refused }
+}
+
+/** The wallet's balance and the uses in its history, from MySQL. */
+const ledgerOf = async (userId: number) => ({
+  balance: (
+    await database.db
+      .selectFrom('point_wallet')
+      .select('balance')
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow()
+  ).balance,
+  uses: (
+    await database.db
+      .selectFrom('point_history')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('type', '=', 'USE')
+      .execute()
+  ).length,
+})
+
+t.test('a use that one point instance did nothing with is made by another, once', async (t) => {
+  const draining = await drainingInstance(t)
+  const gone = `http://127.0.0.1:${await freePort()}`
+  const client = createHttpPointClient([draining.url, gone, point.url], { signer: bookingSigner() })
+  t.teardown(() => client.close?.())
+  const users = Array.from({ length: 40 }, (_, i) => 8100 + i)
+  for (const userId of users) await point.charge(userId, 100)
+
+  // One after another: a closing listener resets connections still waiting to be accepted, which a
+  // burst would race (a call cut so may have reached point: it is never replayed).
+  const used: Array<{ currentPoints: number }> = []
+  for (const userId of users) used.push(await client.use({ userId, amount: 30, reference: `reservation:${userId}` }))
+  t.same(
+    used.map((u) => u.currentPoints),
+    users.map(() => 70),
+    'every use answered, as made once',
+  )
+  t.ok(draining.refused() > 0, `the draining instance refused ${draining.refused()} calls`)
+  t.same(
+    await Promise.all(users.map(ledgerOf)),
+    users.map(() => ({ balance: 70, uses: 1 })),
+    'and in the ledger: one use of 30 each',
+  )
+})
+
+t.test('with every point instance gone, a use fails fast as unavailable', async (t) => {
+  const client = createHttpPointClient(
+    [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`],
+    {
+      signer: bookingSigner(),
+    },
+  )
+  t.teardown(() => client.close?.())
+  await t.rejects(client.use({ userId: 8200, amount: 1, reference: 'reservation:8200' }), {
+    code: 'UPSTREAM_UNAVAILABLE',
+  })
+})
