@@ -6,6 +6,7 @@ import {
   parseAssertionKeys,
   replayDelayMs,
   replaysFor,
+  wasCutOff,
   wasUnprocessed,
 } from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -31,8 +32,6 @@ function createDispatcher(urls: string[], config: GatewayConfig): Dispatcher {
 const UNREACHABLE = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CLOSED'])
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT'])
 
-/** A connection cut before the answer came: the request may have been served. */
-const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 /** Methods whose second run changes nothing the first did not (RFC 9110 §9.2.2, less PUT and DELETE). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -62,7 +61,7 @@ export function replayElsewhere(instances: number) {
       res.stream?.resume()
       return replayDelayMs(attempt)
     }
-    const again = wasUnprocessed({ err }) || (CUT_OFF.has(errorCode(err)) && SAFE_METHODS.has(req.method))
+    const again = wasUnprocessed({ err }) || (wasCutOff(err) && SAFE_METHODS.has(req.method))
     return again ? replayDelayMs(attempt) : null
   }
 }

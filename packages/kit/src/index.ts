@@ -138,7 +138,7 @@ export {
 } from './service-assertion.js'
 export { callerFor, type ServiceTrustOptions, serviceTrustPlugin } from './service-trust.js'
 export { type ThrottledWarning, throttledWarning, type WarningLog } from './throttled-warning.js'
-export { replayDelayMs, replaysFor, UNPROCESSED_HEADER, wasUnprocessed } from './unprocessed.js'
+export { replayDelayMs, replaysFor, UNPROCESSED_HEADER, wasCutOff, wasUnprocessed } from './unprocessed.js'
 export {
   assertSignedInUser,
   signedInUserOf,

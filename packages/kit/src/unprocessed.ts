@@ -9,6 +9,8 @@ export const UNPROCESSED_HEADER = 'x-unprocessed'
 
 /** Failures before any byte of the request left. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT'])
+/** A connection cut before the answer came (an instance killed, or stopping): the call may have been served. */
+const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 
 /**
  * True when a call to one instance did nothing there: its connection was refused or timed out
@@ -22,6 +24,11 @@ export function wasUnprocessed(outcome: {
 }): boolean {
   if (outcome.statusCode !== undefined) return outcome.statusCode === 503 && !!outcome.headers?.[UNPROCESSED_HEADER]
   return NEVER_SENT.has(errorCode(outcome.err))
+}
+
+/** True when the call's connection was cut before its answer: only a call that is safe to make twice may be sent again. */
+export function wasCutOff(err: unknown): boolean {
+  return CUT_OFF.has(errorCode(err))
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type ServiceAssertionSigner,
   UpstreamDatabaseBusyError,
   UpstreamUnavailableError,
+  wasCutOff,
   wasUnprocessed,
 } from '@stagepass/kit'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
@@ -114,7 +115,8 @@ export function createHttpPointClient(
       bodyHash: bodyHash(json),
     })
     // A call an instance did nothing with (refused, or refused unprocessed while it drains) goes to
-    // another one; anything that may have reached point is the caller's to settle (the reconciler).
+    // another one, and so does one whose connection was cut: point makes a use or a refund once per
+    // reference and answers a replay with the first outcome. A timeout is the caller's to settle.
     for (let replay = 0; ; replay++) {
       try {
         const res = await dispatcher.request({
@@ -130,7 +132,7 @@ export function createHttpPointClient(
         }
         return { status: res.statusCode, body: text ? JSON.parse(text) : undefined }
       } catch (err) {
-        if (replay < replays && wasUnprocessed({ err })) {
+        if (replay < replays && (wasUnprocessed({ err }) || wasCutOff(err))) {
           await setTimeout(replayDelayMs(replay))
           continue
         }

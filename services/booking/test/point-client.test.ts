@@ -33,6 +33,30 @@ async function drainingInstance(t: Test) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refused: () => refused }
 }
 
+/**
+ * A point instance killed just after it served a call: the call reaches point (forwarded as sent) and
+ * is made there, but its connection is cut before the answer.
+ */
+async function cutAfterServing(t: Test, pointUrl: string) {
+  let cut = 0
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
+    ) as Record<string, string>
+    await (await fetch(`${pointUrl}${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) })).text()
+    cut++
+    res.socket?.destroy()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, cut: () => cut }
+}
+
 /** The wallet's balance and the uses in its history, from MySQL. */
 const ledgerOf = async (userId: number) => ({
   balance: (
@@ -88,4 +112,25 @@ t.test('with every point instance gone, a use fails fast as unavailable', async 
   await t.rejects(client.use({ userId: 8200, amount: 1, reference: 'reservation:8200' }), {
     code: 'UPSTREAM_UNAVAILABLE',
   })
+})
+
+t.test('a use whose answer was cut off is asked again elsewhere and answered as made, once', async (t) => {
+  const killed = await cutAfterServing(t, point.url)
+  const client = createHttpPointClient([killed.url, point.url], { signer: bookingSigner() })
+  t.teardown(() => client.close?.())
+  const users = Array.from({ length: 20 }, (_, i) => 8300 + i)
+  for (const userId of users) await point.charge(userId, 100)
+  const used: Array<{ currentPoints: number }> = []
+  for (const userId of users) used.push(await client.use({ userId, amount: 30, reference: `reservation:${userId}` }))
+  t.ok(killed.cut() > 0, `${killed.cut()} uses were made and their answers cut`)
+  t.same(
+    used.map((u) => u.currentPoints),
+    users.map(() => 70),
+    'each answered with the one use',
+  )
+  t.same(
+    await Promise.all(users.map(ledgerOf)),
+    users.map(() => ({ balance: 70, uses: 1 })),
+    'and in the ledger: one use of 30 each',
+  )
 })
