@@ -10,9 +10,10 @@ import {
   wasUnprocessed,
 } from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
+import { BalancedPool, type Dispatcher, Pool } from 'undici'
 import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
 import { forwardedHeaders } from './forwarded-headers.js'
+import { type Instance, isReady, rotateByReadiness } from './rotation.js'
 import { ROUTE_TABLE, type ServiceName } from './route-table.js'
 import { cancelUpstreamWithClient } from './upstream-cancellation.js'
 
@@ -90,15 +91,11 @@ function upstreamError(service: ServiceName) {
   }
 }
 
-async function isReady(dispatcher: Dispatcher, url: string): Promise<boolean> {
-  try {
-    const res = await request(`${url}/health/ready`, { dispatcher, headersTimeout: 800, bodyTimeout: 800 })
-    await res.body.dump()
-    return res.statusCode === 200
-  } catch {
-    return false
-  }
-}
+/**
+ * How often the readiness of each instance of a scaled context is asked: a stopping instance serves on
+ * for `SHUTDOWN_DRAIN_MS` (the launcher sets 1 s), several rounds of this.
+ */
+const ROTATION_EVERY_MS = 250
 
 /** Split mode: each prefix in the route table is proxied to its context's instances. */
 export async function registerSplitMode(fastify: FastifyInstance, config: GatewayConfig) {
@@ -109,21 +106,30 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
     keys: parseAssertionKeys(config.GATEWAY_ASSERTION_KEYS),
   })
   const dispatchers = new Map<ServiceName, Dispatcher>()
+  const stops: Array<() => void> = []
   for (const [service, urls] of Object.entries(upstreams) as Array<[ServiceName, string[]]>) {
-    dispatchers.set(service, createDispatcher(urls, config))
+    const dispatcher = createDispatcher(urls, config)
+    dispatchers.set(service, dispatcher)
     // Readiness is asked on each instance's operations port: the public one does not serve it.
-    const readinessUrls = operations[service]
-    const probes = readinessUrls.map((url) => new Pool(url, { connections: 2 }))
+    const instances: Instance[] = operations[service].map((opsUrl, i) => ({
+      url: urls[i] as string,
+      opsUrl,
+      probe: new Pool(opsUrl, { connections: 2 }),
+    }))
     // Ready when at least one instance of the context is ready.
     fastify.readiness.add(service, async () => {
-      const results = await Promise.all(readinessUrls.map((url, i) => isReady(probes[i] as Dispatcher, url)))
+      const results = await Promise.all(instances.map(isReady))
       if (!results.some(Boolean)) throw new Error(`${service} has no ready instance`)
     })
+    if (dispatcher instanceof BalancedPool && instances.length === urls.length) {
+      stops.push(rotateByReadiness(dispatcher, instances, { everyMs: ROTATION_EVERY_MS, log: fastify.log }))
+    }
     fastify.addHook('onClose', async () => {
-      await Promise.all(probes.map((p) => p.close()))
+      await Promise.all(instances.map((instance) => instance.probe.close()))
     })
   }
   fastify.addHook('onClose', async () => {
+    for (const stop of stops) stop()
     await Promise.all([...dispatchers.values()].map((d) => d.close()))
   })
   const cancellable = cancelUpstreamWithClient(fastify)

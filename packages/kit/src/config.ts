@@ -53,6 +53,13 @@ export const httpConfigSchema = {
     description: 'Human-readable logs; auto means only when stdout is a terminal',
   }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10000, description: 'Drain time before a forced exit' }),
+  SHUTDOWN_DRAIN_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60000,
+    default: 0,
+    description:
+      'On SIGTERM, how long the process keeps serving while reporting not ready, before it stops accepting: balancers that watch readiness take it out of rotation first',
+  }),
 }
 
 export const redisConfigSchema = {

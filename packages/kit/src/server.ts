@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer, type RequestListener } from 'node:http'
+import { setTimeout } from 'node:timers/promises'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
@@ -153,11 +154,19 @@ export async function listenAside(server: FastifyInstance, { host, port }: Liste
 
 /**
  * Listens on the public port, then on the operations port (`app.operations`), and on SIGTERM/SIGINT
+ * reports not ready and goes on serving for `drainMs` (so a balancer that watches readiness stops
+ * sending it work: a listener that closes resets the connections still waiting to be accepted), then
  * stops accepting, drains in-flight requests, closes pools, exits 0.
  */
 export async function listen(
   app: FastifyInstance,
-  { host, port, graceMs, operations }: ListenAddress & { graceMs: number; operations: ListenAddress },
+  {
+    host,
+    port,
+    graceMs,
+    drainMs = 0,
+    operations,
+  }: ListenAddress & { graceMs: number; drainMs?: number; operations: ListenAddress },
 ) {
   let ipv6: HttpServer | undefined
   // A stray rejected promise (a Redis client flushing its queue as a connection drops) is logged,
@@ -165,10 +174,14 @@ export async function listen(
   // stop the process gracefully.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'))
   const grace = closeWithGrace(
-    { delay: graceMs, logger: app.log, skip: ['unhandledRejection'] },
+    { delay: drainMs + graceMs, logger: app.log, skip: ['unhandledRejection'] },
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'stopping after an uncaught error')
       else app.log.info({ signal }, 'shutting down')
+      if (signal && drainMs > 0) {
+        app.readiness.stop()
+        await setTimeout(drainMs)
+      }
       const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
       // The IPv6 side's connections, like the app's own (createSideServer), close as they go idle.
       const closeIdle = setInterval(() => ipv6?.closeIdleConnections(), 50)

@@ -79,6 +79,13 @@ export function gatewaysFromEnv(env: NodeJS.ProcessEnv): number {
 /** A gateway process (`gateway`, or `gateway-1`, `gateway-2`, … when there are several): started last. */
 export const isGateway = (spec: { name: string }) => /^gateway(-\d+)?$/.test(spec.name)
 
+/**
+ * How long an instance of a scaled context serves on after SIGTERM while reporting not ready: four of
+ * the gateway's readiness rounds (250 ms), so every gateway has taken it out of rotation before it
+ * stops accepting.
+ */
+const SCALED_DRAIN_MS = 1000
+
 /** Which processes make up the system in a mode, with their ports and environment. */
 export function planProcesses(plan: SystemPlan): ProcessSpec[] {
   if (plan.mode === 'monolith') {
@@ -119,7 +126,15 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
         port,
         opsPort,
         // Services find each other the way the gateway finds them (booking calls point's internal routes).
-        env: { ...plan.env, ...upstreams, PORT: String(port), OPS_PORT: String(opsPort), HOST: '127.0.0.1' },
+        env: {
+          // One of several: told to stop, it serves on while the gateways take it out of rotation.
+          ...(count > 1 ? { SHUTDOWN_DRAIN_MS: String(SCALED_DRAIN_MS) } : {}),
+          ...plan.env,
+          ...upstreams,
+          PORT: String(port),
+          OPS_PORT: String(opsPort),
+          HOST: '127.0.0.1',
+        },
       })
     }
   }

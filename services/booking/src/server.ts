@@ -34,6 +34,7 @@ await runMain(async () => {
     host: config.HOST,
     port: config.PORT,
     graceMs: config.SHUTDOWN_GRACE_MS,
+    drainMs: config.SHUTDOWN_DRAIN_MS,
     operations: { host: config.OPS_HOST, port: config.OPS_PORT },
   })
 })

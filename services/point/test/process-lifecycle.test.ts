@@ -82,6 +82,48 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
   t.equal(Number(row?.balance ?? 0), accepted, 'every 200 is in the balance and nothing else is')
 })
 
+t.test('SIGTERM with a drain time: it reports not ready and goes on serving until the time is up', async (t) => {
+  const [port, opsPort] = [await freePort(), await freePort()]
+  const proc = spawnProcess(
+    {
+      name: 'point',
+      entry,
+      port,
+      opsPort,
+      env: {
+        ...sharedEnv({ ...loadLauncherConfig(), ...config }),
+        PORT: String(port),
+        OPS_PORT: String(opsPort),
+        LOG_LEVEL: 'warn',
+        // Longer than the test: what is tested is the process during the drain.
+        SHUTDOWN_DRAIN_MS: '60000',
+      },
+    },
+    0,
+    { output: new PassThrough() },
+  )
+  t.teardown(() => {
+    proc.child.kill('SIGKILL')
+    return proc.exited
+  })
+  await waitUntilReady(proc, '/health/ready')
+  const api = apiClient(`http://127.0.0.1:${port}`)
+  const ops = apiClient(`http://127.0.0.1:${opsPort}`)
+  t.teardown(() => Promise.all([api.close(), ops.close()]))
+
+  proc.child.kill('SIGTERM')
+  t.ok(await eventually(async () => (await ops.get('/health/ready')).status === 503), 'reports not ready')
+  const charged = await api.put(
+    '/points/charge',
+    { userId: 10, amount: 25 },
+    { headers: gatewayHeaders('point', 'PUT', '/points/charge') },
+  )
+  t.equal(charged.status, 200, 'still serves')
+  t.ok(await accepts(port), 'and still accepts connections')
+  const row = await db.selectFrom('point_wallet').select('balance').where('user_id', '=', 10).executeTakeFirst()
+  t.equal(Number(row?.balance), 25, 'what it served is in the ledger')
+})
+
 /**
  * A MySQL client packet of the command phase (a statement, a ping): sequence id 0. The packets of a
  * login (the handshake response, an auth switch) carry 1 and up.

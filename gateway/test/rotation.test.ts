@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createTestRedisPrefix, eventually, serveOnFreePort, tally } from '@stagepass/testkit'
+import t, { type Test } from 'tap'
+import { request } from 'undici'
+import { buildGateway } from '../src/app.js'
+import { loadGatewayConfig } from '../src/config.js'
+
+async function listening(t: Test, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** A point instance whose readiness the test sets; it counts the requests it served. */
+async function instance(t: Test, name: string) {
+  const state = { ready: true, served: 0 }
+  const url = await listening(
+    t,
+    createServer((req, res) => {
+      state.served++
+      req.resume()
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ data: { userId: 1, currentPoints: 0, from: name } }))
+    }),
+  )
+  const opsUrl = await listening(
+    t,
+    createServer((_req, res) => {
+      res.statusCode = state.ready ? 200 : 503
+      res.end('{}')
+    }),
+  )
+  return { url, opsUrl, state }
+}
+
+async function gatewayOver(t: Test, instances: Array<{ url: string; opsUrl: string }>) {
+  const redis = createTestRedisPrefix(t)
+  const config = loadGatewayConfig({
+    MODE: 'split',
+    POINT_URLS: instances.map((i) => i.url).join(','),
+    POINT_OPS_URLS: instances.map((i) => i.opsUrl).join(','),
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
+    LOG_LEVEL: 'fatal',
+    LOG_PRETTY: 'false',
+    HOST: '127.0.0.1',
+    PORT: '0',
+  })
+  const { port } = await serveOnFreePort(t, await buildGateway(config))
+  return async (times: number) => {
+    const statuses = await Promise.all(
+      Array.from({ length: times }, async () => {
+        const res = await request(`http://127.0.0.1:${port}/points/current/1`)
+        await res.body.dump()
+        return res.statusCode
+      }),
+    )
+    return tally(statuses)
+  }
+}
+
+t.test('an instance that reports not ready gets no requests until it is ready again', async (t) => {
+  const [a, b] = [await instance(t, 'a'), await instance(t, 'b')]
+  const send = await gatewayOver(t, [a, b])
+  t.same(await send(40), { 200: 40 })
+  t.ok(a.state.served > 0 && b.state.served > 0, `both serve (${a.state.served}, ${b.state.served})`)
+
+  a.state.ready = false
+  // Out once a round of probes has seen it: then a burst reaches b only.
+  t.ok(
+    await eventually(async () => {
+      const before = a.state.served
+      await send(20)
+      return a.state.served === before
+    }),
+    'taken out of rotation',
+  )
+  const servedByA = a.state.served
+  t.same(await send(100), { 200: 100 }, 'every request answered')
+  t.equal(a.state.served, servedByA, 'none of them by the instance that is not ready')
+
+  a.state.ready = true
+  t.ok(
+    await eventually(async () => {
+      const before = a.state.served
+      await send(20)
+      return a.state.served > before
+    }),
+    'back in rotation once ready',
+  )
+})
+
+t.test('while no instance is ready, none is taken out: the answers say what is wrong', async (t) => {
+  const [a, b] = [await instance(t, 'a'), await instance(t, 'b')]
+  const send = await gatewayOver(t, [a, b])
+  a.state.ready = false
+  b.state.ready = false
+  // Several probe rounds: the gateway goes on sending to both.
+  t.ok(
+    await eventually(async () => {
+      const before = [a.state.served, b.state.served]
+      await send(40)
+      return a.state.served > (before[0] ?? 0) && b.state.served > (before[1] ?? 0)
+    }),
+    'both still get requests',
+  )
+  t.same(await send(40), { 200: 40 })
+})
