@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { UNPROCESSED_HEADER } from '@stagepass/kit'
-import { createTestRedisPrefix, freePort, serveOnFreePort, tally } from '@stagepass/testkit'
+import { freePort, tally } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { buildGateway } from '../src/app.js'
-import { loadGatewayConfig } from '../src/config.js'
+import { startSplitGateway } from './helpers/split-gateway.js'
 
 type Behaviour = 'answer' | 'drain' | 'cut'
 
@@ -48,18 +47,7 @@ async function instance(t: Test, behaviour: Behaviour) {
 }
 
 async function gatewayOver(t: Test, pointUrls: string[]) {
-  const redis = createTestRedisPrefix(t)
-  const config = loadGatewayConfig({
-    MODE: 'split',
-    POINT_URLS: pointUrls.join(','),
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    LOG_LEVEL: 'fatal',
-    LOG_PRETTY: 'false',
-    HOST: '127.0.0.1',
-    PORT: '0',
-  })
-  const { port } = await serveOnFreePort(t, await buildGateway(config))
+  const gateway = await startSplitGateway(t, { POINT_URLS: pointUrls.join(',') })
   /**
    * One request after another: a draining server's closing listener resets connections still waiting to
    * be accepted, which a burst would race (a write cut so is never replayed: see split.ts).
@@ -67,7 +55,7 @@ async function gatewayOver(t: Test, pointUrls: string[]) {
   return async (method: 'GET' | 'PUT', times: number) => {
     const statuses: number[] = []
     for (let i = 0; i < times; i++) {
-      const res = await request(`http://127.0.0.1:${port}/points/${method === 'GET' ? 'current/1' : 'charge'}`, {
+      const res = await request(`${gateway}/points/${method === 'GET' ? 'current/1' : 'charge'}`, {
         method,
         headers: { 'content-type': 'application/json' },
         body: method === 'PUT' ? JSON.stringify({ userId: 1, amount: i + 1 }) : undefined,

@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createTestRedisPrefix, eventually, serveOnFreePort, tally } from '@stagepass/testkit'
+import { eventually, tally } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { buildGateway } from '../src/app.js'
-import { loadGatewayConfig } from '../src/config.js'
+import { startSplitGateway } from './helpers/split-gateway.js'
 
 async function listening(t: Test, server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -38,23 +37,14 @@ async function instance(t: Test, name: string) {
 }
 
 async function gatewayOver(t: Test, instances: Array<{ url: string; opsUrl: string }>) {
-  const redis = createTestRedisPrefix(t)
-  const config = loadGatewayConfig({
-    MODE: 'split',
+  const gateway = await startSplitGateway(t, {
     POINT_URLS: instances.map((i) => i.url).join(','),
     POINT_OPS_URLS: instances.map((i) => i.opsUrl).join(','),
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    LOG_LEVEL: 'fatal',
-    LOG_PRETTY: 'false',
-    HOST: '127.0.0.1',
-    PORT: '0',
   })
-  const { port } = await serveOnFreePort(t, await buildGateway(config))
   return async (times: number) => {
     const statuses = await Promise.all(
       Array.from({ length: times }, async () => {
-        const res = await request(`http://127.0.0.1:${port}/points/current/1`)
+        const res = await request(`${gateway}/points/current/1`)
         await res.body.dump()
         return res.statusCode
       }),

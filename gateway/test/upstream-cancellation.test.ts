@@ -1,10 +1,9 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createTestRedisPrefix, eventually, serveOnFreePort } from '@stagepass/testkit'
+import { eventually } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { buildGateway } from '../src/app.js'
-import { loadGatewayConfig } from '../src/config.js'
+import { startSplitGateway } from './helpers/split-gateway.js'
 
 /**
  * A point context that answers `/points/current/answered` at once and nothing else: it records the
@@ -34,21 +33,8 @@ async function slowUpstream(t: Test) {
   return { url: `http://127.0.0.1:${port}`, received, cancelled }
 }
 
-async function startGateway(t: Test, pointUrl: string, proxyTimeoutMs: number) {
-  const redis = createTestRedisPrefix(t)
-  const config = loadGatewayConfig({
-    MODE: 'split',
-    POINT_URLS: pointUrl,
-    PROXY_TIMEOUT_MS: String(proxyTimeoutMs),
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    LOG_LEVEL: 'error',
-    LOG_PRETTY: 'false',
-    HOST: '127.0.0.1',
-    PORT: '0',
-  })
-  const { port } = await serveOnFreePort(t, await buildGateway(config))
-  return `http://127.0.0.1:${port}`
+function startGateway(t: Test, pointUrl: string, proxyTimeoutMs: number) {
+  return startSplitGateway(t, { POINT_URLS: pointUrl, PROXY_TIMEOUT_MS: String(proxyTimeoutMs), LOG_LEVEL: 'error' })
 }
 
 t.test('a client that hangs up: its request is cancelled upstream', async (t) => {

@@ -17,13 +17,9 @@ import { sum } from './helpers.js'
 const { db, config } = await createTestDatabase(t)
 const entry = fromRoot('services/point/dist/src/server.js')
 
-t.test('SIGTERM during a burst: in-flight requests complete and the process exits 0', async (t) => {
+/** The point process on ports of its own, with `env` over the shared settings; resolves once ready. */
+async function startPoint(env: Record<string, string>, output = new PassThrough()) {
   const [port, opsPort] = [await freePort(), await freePort()]
-  const output = new PassThrough()
-  const printed: string[] = []
-  output.on('data', (chunk: Buffer) => printed.push(chunk.toString()))
-  // MySQL behind a proxy that can hold the queries, so requests are provably in flight at SIGTERM.
-  const mysql = await startTcpProxy(t, config.MYSQL_HOST, config.MYSQL_PORT)
   const proc = spawnProcess(
     {
       name: 'point',
@@ -32,20 +28,35 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
       opsPort,
       env: {
         ...sharedEnv({ ...loadLauncherConfig(), ...config }),
-        MYSQL_HOST: '127.0.0.1',
-        MYSQL_PORT: String(mysql.port),
         PORT: String(port),
         OPS_PORT: String(opsPort),
         LOG_LEVEL: 'warn',
-        // What is tested is that the drain completes, not how fast: 400 charges on a busy machine can
-        // take longer than the default 10 s before the forced exit.
-        SHUTDOWN_GRACE_MS: '120000',
+        ...env,
       },
     },
     0,
     { output },
   )
   await waitUntilReady(proc, '/health/ready')
+  return { proc, port, opsPort }
+}
+
+t.test('SIGTERM during a burst: in-flight requests complete and the process exits 0', async (t) => {
+  const output = new PassThrough()
+  const printed: string[] = []
+  output.on('data', (chunk: Buffer) => printed.push(chunk.toString()))
+  // MySQL behind a proxy that can hold the queries, so requests are provably in flight at SIGTERM.
+  const mysql = await startTcpProxy(t, config.MYSQL_HOST, config.MYSQL_PORT)
+  const { proc, port } = await startPoint(
+    {
+      MYSQL_HOST: '127.0.0.1',
+      MYSQL_PORT: String(mysql.port),
+      // What is tested is that the drain completes, not how fast: 400 charges on a busy machine can
+      // take longer than the default 10 s before the forced exit.
+      SHUTDOWN_GRACE_MS: '120000',
+    },
+    output,
+  )
   const api = apiClient(`http://127.0.0.1:${port}`, { connections: 100 })
   t.teardown(() => api.close())
 
@@ -83,30 +94,12 @@ t.test('SIGTERM during a burst: in-flight requests complete and the process exit
 })
 
 t.test('SIGTERM with a drain time: it reports not ready and goes on serving until the time is up', async (t) => {
-  const [port, opsPort] = [await freePort(), await freePort()]
-  const proc = spawnProcess(
-    {
-      name: 'point',
-      entry,
-      port,
-      opsPort,
-      env: {
-        ...sharedEnv({ ...loadLauncherConfig(), ...config }),
-        PORT: String(port),
-        OPS_PORT: String(opsPort),
-        LOG_LEVEL: 'warn',
-        // Longer than the test: what is tested is the process during the drain.
-        SHUTDOWN_DRAIN_MS: '60000',
-      },
-    },
-    0,
-    { output: new PassThrough() },
-  )
+  // Longer than the test: what is tested is the process during the drain.
+  const { proc, port, opsPort } = await startPoint({ SHUTDOWN_DRAIN_MS: '60000' })
   t.teardown(() => {
     proc.child.kill('SIGKILL')
     return proc.exited
   })
-  await waitUntilReady(proc, '/health/ready')
   const api = apiClient(`http://127.0.0.1:${port}`)
   const ops = apiClient(`http://127.0.0.1:${opsPort}`)
   t.teardown(() => Promise.all([api.close(), ops.close()]))
