@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 
-/** Where the web app's build lands (`packages/web/dist`), seen from this file's build (`gateway/dist/src`). */
-export const WEB_APP_DIR = fileURLToPath(new URL('../../../packages/web/dist/', import.meta.url))
+/** Where the web app's build lands (`packages/web/dist/app`), seen from this file's build (`gateway/dist/src`). */
+export const WEB_APP_DIR = fileURLToPath(new URL('../../../packages/web/dist/app/', import.meta.url))
 
 /**
  * The waiting-room web app (packages/web) at `/`, its files served as built. Only the files the build

@@ -5,5 +5,5 @@ import { defineConfig } from 'vite'
 // is served by the gateway itself, at `/`, calling its own origin.
 export default defineConfig({
   server: { port: 5173, strictPort: true },
-  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
+  build: { outDir: 'dist/app', emptyOutDir: true, target: 'es2022' },
 })

@@ -24,8 +24,7 @@ export function explain(err: unknown, retry?: () => void) {
   const lineMessage = BACK_TO_LINE[err.code]
   if (lineMessage) {
     saveSession({ queueToken: undefined })
-    notify(`${lineMessage} You are back in the line.`, [], 'info')
-    go.line()
+    go.line(`${lineMessage} You are back in the line.`)
     return
   }
   const again: Action[] = retry ? [{ label: 'Try again', run: retry }] : []

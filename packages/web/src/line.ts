@@ -14,7 +14,7 @@ export function duration(seconds: number): string {
 let leaving: AbortController | undefined
 
 /** The waiting room: the place, the estimated wait and a bar that moves, until the user is let in. */
-export function lineScreen() {
+export function lineScreen(reason?: string) {
   leaving?.abort()
   const controller = new AbortController()
   leaving = controller
@@ -52,6 +52,7 @@ export function lineScreen() {
     ),
     h('button', { type: 'button', class: 'secondary', onclick: () => go.who() }, 'Leave the line'),
   )
+  if (reason) notify(reason, [], 'info')
   waitInLine(client, {
     userId,
     signal: controller.signal,

@@ -12,7 +12,8 @@ export type Receipt = { paymentId: number; reservationId: number; seatNo: number
 /** The screens, each shown by its function (registered by main.ts, so screens need not import each other). */
 export interface Screens {
   who(): void
-  line(): void
+  /** `reason`: why the user is (back) in line, shown there. */
+  line(reason?: string): void
   catalog(): void
   dates(concertId: number, concertName: string): void
   seats(concertOptionId: number, title?: string): Promise<void>
