@@ -25,7 +25,8 @@ export function lineScreen(reason?: string) {
   const bar = h('progress', { max: 100, value: 0, 'aria-label': 'Progress through the line' })
   let firstOrder: number | undefined
   const show = (ticket: QueueTicket) => {
-    firstOrder ??= Math.max(ticket.queueOrder, 1)
+    // Where the user joined: the bar runs from there (0) to the turn (100).
+    firstOrder ??= ticket.queueOrder
     if (ticket.status === 'ACTIVE') {
       place.textContent = "It's your turn!"
       bar.value = 100
@@ -39,7 +40,7 @@ export function lineScreen(reason?: string) {
     wait.textContent = ticket.preQueue
       ? `Sales open at ${new Date(ticket.opensAt ?? '').toLocaleTimeString()}; places are drawn at random then.`
       : `Estimated wait: about ${duration(ticket.estimatedWaitSeconds ?? ticket.remainingTime)}.`
-    bar.value = Math.round((100 * (firstOrder - Math.min(ahead, firstOrder))) / firstOrder)
+    bar.value = Math.round((100 * (firstOrder - Math.min(ahead, firstOrder))) / (firstOrder + 1))
   }
   showScreen(
     'line',
