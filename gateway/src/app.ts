@@ -8,8 +8,10 @@ import { undocumentedRoutesPlugin } from './openapi/undocumented-routes.js'
 import { rateLimitPlugin } from './rate-limit/plugin.js'
 import { ROUTE_TABLE, type RouteEntry } from './route-table.js'
 import { registerSplitMode } from './split.js'
+import { registerDevelopmentSignIn } from './user-auth/development-sign-in.js'
 import { userAuthPlugin } from './user-auth/user-auth-plugin.js'
 import { warnAboutUserAuth } from './user-auth/warnings.js'
+import { registerWebApp } from './web-app.js'
 
 /**
  * The public entry point: one route table, one guard, and either mode behind them. `routes` is the
@@ -39,6 +41,9 @@ export async function buildGateway(config: GatewayConfig, routes: readonly Route
   // have named its user, and before its body is read.
   await app.register(rateLimitPlugin, { config, routes })
   await app.register(publicDocumentPlugin)
+  await registerDevelopmentSignIn(app, config)
+  // The waiting-room web app at `/`, the same in both modes.
+  await registerWebApp(app)
   await app.register(async (gateway) => {
     if (config.MODE === 'monolith') {
       await gateway.register(undocumentedRoutesPlugin, { routes })

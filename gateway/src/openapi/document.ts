@@ -36,6 +36,7 @@ export interface OpenApiDocument {
 }
 export interface OpenApiOperation {
   operationId?: string
+  parameters?: Array<{ in: string; required?: boolean; schema?: { default?: unknown } }>
   responses: Record<string, { description?: string; headers?: unknown; content?: Record<string, { schema: unknown }> }>
 }
 
@@ -131,9 +132,19 @@ export async function buildPublicDocument(routes: readonly PublicRoute[] = PUBLI
   const document = app.swagger() as unknown as OpenApiDocument
   await app.close()
   for (const operations of Object.values(document.paths)) {
-    for (const operation of Object.values(operations)) describeRefusals(operation)
+    for (const operation of Object.values(operations)) {
+      describeRefusals(operation)
+      optionalDefaults(operation)
+    }
   }
   return document
+}
+
+/** A query parameter with a default may be left out: the route fills it in (TypeBox marks it required). */
+function optionalDefaults(operation: OpenApiOperation) {
+  for (const parameter of operation.parameters ?? []) {
+    if (parameter.in === 'query' && parameter.schema?.default !== undefined) parameter.required = false
+  }
 }
 
 /** Each refusal's description names its codes; 429 and 503 say when to retry. */

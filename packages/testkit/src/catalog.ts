@@ -14,12 +14,12 @@ export async function seatIdsOf(db: Db, concertOptionId: number): Promise<number
 /** Catalog rows for a test: one performance of `seats` seats at `price`, written straight to the catalog tables. */
 export async function addPerformance(
   db: Db,
-  { seats, price = 50_000 }: { seats: number; price?: number },
+  { seats, price = 50_000, name = 'Test Concert' }: { seats: number; price?: number; name?: string },
 ): Promise<{ concertOptionId: number; seatIds: number[] }> {
   const concert = await db
     .insertInto('concert')
     .values({
-      name: 'Test Concert',
+      name,
       singer: 'Test Singer',
       start_date: '2026-12-24',
       end_date: '2026-12-25',

@@ -35,6 +35,8 @@ export interface TestSystem extends TestDatabase {
   processes: RunningProcess[]
   /** The operations port where a context's metrics are: its own process (its first instance) in split, the monolith's otherwise. */
   opsUrlOf(context: ServiceName): string
+  /** Where `/admin/queue` is served: the queue process's own port in split mode, the admin port in the monolith. */
+  queueAdminUrl: string
   /** Everything the processes (and the launcher: `launcher  | …`) printed, for diagnosing a failure. */
   output(): string
   stop(): Promise<Array<number | null>>
@@ -107,9 +109,16 @@ export async function startSystem(
     bus: { redisUrl: redis.url, redisClusterNodes, redisPrefix: redis.prefix },
     processes,
     opsUrlOf: plan.opsUrlOf,
+    queueAdminUrl: `http://127.0.0.1:${queueAdminPort(mode, processes)}`,
     output: () => log.join(''),
     stop,
     retire: supervisor.retire,
     ended: supervisor.ended,
   }
+}
+
+/** The port serving `/admin/queue`: the queue process's own in split mode, the admin port in the monolith. */
+function queueAdminPort(mode: Mode, processes: RunningProcess[]): number {
+  if (mode === 'split') return processes.find((p) => p.spec.name.startsWith('queue'))?.spec.port ?? 0
+  return Number(processes[0]?.spec.env.QUEUE_ADMIN_PORT)
 }

@@ -1,6 +1,7 @@
 import { createSideServer, listenAside } from '@stagepass/kit'
 import type { FastifyPluginAsync } from 'fastify'
 import { adminRoutes } from './routes/admin.js'
+import { operatorPage } from './routes/operator-page.js'
 import type { QueueStore } from './store.js'
 
 export interface AdminListenerOptions {
@@ -20,6 +21,7 @@ export const adminListener: FastifyPluginAsync<AdminListenerOptions> = async (fa
     config: { LOG_LEVEL: fastify.log.level as 'info', LOG_PRETTY: 'auto' },
   })
   await admin.register(adminRoutes, { store: opts.store, adminKey: opts.adminKey })
+  await admin.register(operatorPage)
   fastify.addHook('onReady', async () => {
     await listenAside(admin, { host: opts.host, port: opts.port })
   })

@@ -18,6 +18,7 @@ import { fullLineRefusals, reportRedisMemory } from './metrics.js'
 import { createChallengeSigner } from './proof-of-work.js'
 import { revokeTokensOnPayment } from './revocation.js'
 import { adminRoutes } from './routes/admin.js'
+import { operatorPage } from './routes/operator-page.js'
 import { publicRoutes } from './routes/public.js'
 import { createQueueStore } from './store.js'
 
@@ -73,7 +74,10 @@ export const queueApp: FastifyPluginAsync<QueueAppOptions> = async (fastify, opt
     challenges,
     challengeTtlMs: config.QUEUE_POW_CHALLENGE_TTL_SECONDS * 1000,
   })
-  if (opts.adminRoutes) await fastify.register(adminRoutes, { store, adminKey: config.QUEUE_ADMIN_KEY })
+  if (opts.adminRoutes) {
+    await fastify.register(adminRoutes, { store, adminKey: config.QUEUE_ADMIN_KEY })
+    await fastify.register(operatorPage)
+  }
   if (opts.adminListener) {
     await fastify.register(adminListener, { store, adminKey: config.QUEUE_ADMIN_KEY, ...opts.adminListener })
   }

@@ -36,6 +36,20 @@ export async function contractSuite(t: Test, system: TestSystem) {
     }
   })
 
+  await t.test('/ serves the web app and its assets; any other path keeps the API 404', async (t) => {
+    const page = await api.get('/')
+    t.equal(page.status, 200)
+    t.match(page.headers['content-type'], /text\/html/)
+    const assets = [...String(page.body).matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] as string)
+    t.ok(assets.length > 0, 'the page loads its script and styles')
+    for (const asset of assets) t.equal((await api.get(asset)).status, 200, `${asset} is served`)
+    for (const path of ['/no-such-page', '/assets/no-such-file.js']) {
+      const res = await api.get(path)
+      t.equal(res.status, 404, path)
+      t.match(res.body, { statusCode: 404, code: String, message: String }, `${path}: the API's error shape`)
+    }
+  })
+
   const preflight = (origin: string, method: string, path: string, headers: string) =>
     api.call('OPTIONS', path, {
       headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers },

@@ -20,12 +20,6 @@ const ACTIVE_TTL_SECONDS = 3
 /** Requests with Redis away give up on their own after this long: a hang fails the test instead of stalling it. */
 const bounded = { timeoutMs: 15_000 }
 
-/** The port serving `/admin/queue`: the queue process's own in split mode, the admin port in the monolith. */
-function adminPort(system: TestSystem): number {
-  if (system.mode === 'split') return system.processes.find((p) => p.spec.name.startsWith('queue'))?.spec.port ?? 0
-  return Number(system.processes[0]?.spec.env.QUEUE_ADMIN_PORT)
-}
-
 /**
  * The waiting room through the gateway. It pauses admission, changes the rate and the cap, and
  * takes Redis away, none of which the other suites should live through, so it runs on a system of
@@ -49,7 +43,7 @@ export async function queueSuite(t: Test, shared: TestSystem) {
     },
   })
   const api = apiClient(system.baseUrl)
-  const admin = apiClient(`http://127.0.0.1:${adminPort(system)}`)
+  const admin = apiClient(system.queueAdminUrl)
   const publisher = new EventPublisher(system.bus)
   t.teardown(async () => {
     await Promise.all([api.close(), admin.close(), publisher.close()])

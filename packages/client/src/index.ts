@@ -1,0 +1,6 @@
+export { ApiError, dataOf } from './api-error.js'
+export { type ClientOptions, type Credentials, createStagepassClient, type StagepassClient } from './client.js'
+export type { components, operations, paths } from './generated/api.js'
+export { solveChallenge } from './proof-of-work.js'
+export { signInForDevelopment } from './sign-in.js'
+export { joinLine, pause, type QueueTicket, type WaitInLineOptions, waitInLine } from './wait-in-line.js'
