@@ -158,7 +158,9 @@ async function findEntry(
 
 /**
  * Runs a ledger write at most once per (type, reference). A replay, including one racing the first
- * call, returns the first outcome: the unique key on (type, reference) rolls back the loser.
+ * call, returns the first outcome: the unique key on (type, reference) rolls the replay's write back
+ * (points taken included), and the first outcome is read then. The first call, the common one,
+ * costs no lookup before it.
  */
 async function once(
   db: PointDb,
@@ -166,18 +168,29 @@ async function once(
   reference: string,
   write: (trx: Trx) => Promise<LedgerEntry>,
 ): Promise<LedgerWrite | undefined> {
-  const existing = await findEntry(db, type, reference)
-  if (existing) return { entry: existing, replayed: true }
   try {
     return { entry: await inTransaction(db, write), replayed: false }
   } catch (err) {
-    // A call racing the first one waits for the wallet's row lock, then fails — on the unique key,
-    // or on a balance the first call already spent. Either way it is a replay: answer as the first.
+    // A replay fails on the unique key, or on a balance the first call already spent (waiting for
+    // the wallet's row lock when the two race). Either way: answer as the first.
     const first = await findEntry(db, type, reference)
     if (first) return { entry: first, replayed: true }
     if (isDuplicateKey(err)) return undefined
     throw err
   }
+}
+
+/**
+ * Takes `amount` from the balance if it covers it, and answers the balance left (undefined when it
+ * does not cover it). `last_insert_id(expr)` hands the new balance back in the statement's own
+ * answer, so no read follows the update.
+ */
+async function takeFromBalance(trx: Trx, userId: number, amount: number): Promise<number | undefined> {
+  const { numAffectedRows, insertId } = await sql`
+    update point_wallet set balance = last_insert_id(balance - ${amount})
+    where user_id = ${userId} and balance >= ${amount}`.execute(trx)
+  // The driver reports an insert id of 0 as none: a balance of 0.
+  return Number(numAffectedRows ?? 0) === 1 ? Number(insertId ?? 0) : undefined
 }
 
 /** Whether the reference was voided (a locking read: it waits for a void being written). */
@@ -202,14 +215,8 @@ export async function usePoints(
   { userId, amount, reference }: { userId: number; amount: number; reference: string },
 ): Promise<LedgerWrite> {
   const write = await once(db, 'USE', reference, async (trx) => {
-    const taken = await trx
-      .updateTable('point_wallet')
-      .set({ balance: sql`balance - ${amount}` })
-      .where('user_id', '=', userId)
-      .where('balance', '>=', amount)
-      .executeTakeFirst()
-    if (Number(taken.numUpdatedRows) === 0) throw new InsufficientPointsError(userId, amount)
-    const balance = await readBalance(trx, userId)
+    const balance = await takeFromBalance(trx, userId, amount)
+    if (balance === undefined) throw new InsufficientPointsError(userId, amount)
     const historyId = await recordHistory(trx, { userId, type: 'USE', amount, balanceAfter: balance, reference })
     if (await isVoided(trx, reference)) throw new ReferenceVoidedError(reference)
     return { historyId, userId, type: 'USE', amount, currentPoints: balance, reference }
