@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import { createDb, createServerConnection, ensureDatabase, migrateToLatest } from '@stagepass/db'
 import { SERVICE_ASSERTION_HEADER, signerFromEnv } from '@stagepass/kit'
 import { sql } from 'kysely'
-import { type Measurement, measure, median, type SignRequest } from '../bench/measure.js'
+import { type Measurement, measure, median, type OutcomeLatency, type SignRequest } from '../bench/measure.js'
 import { renderReport } from '../bench/report.js'
 import type { BenchContext, BenchSuite, BenchTarget } from '../bench/suite.js'
 import { loadLauncherConfig, sharedEnv } from '../environment.js'
@@ -36,6 +36,21 @@ async function loadSuites(only: string | undefined): Promise<BenchSuite[]> {
   return BENCH_SUITES.filter((s) => !only || only.split(',').includes(s.name))
 }
 
+/** Per outcome: answers summed over the runs, p50 and p99 the medians of the runs'. */
+const outcomeMedians = (runs: OutcomeLatency[]): OutcomeLatency => ({
+  count: runs.reduce((n, o) => n + o.count, 0),
+  p50: median(runs.map((o) => o.p50)),
+  p99: median(runs.map((o) => o.p99)),
+})
+
+/** `--scenario pay,stampede`: scenarios whose name contains one of the words (case-insensitive); all when not given. */
+const matchesScenario = (name: string, filter: string | undefined) =>
+  !filter ||
+  filter
+    .toLowerCase()
+    .split(',')
+    .some((word) => name.toLowerCase().includes(word.trim()))
+
 /**
  * `npm run bench`: starts split mode, monolith mode and each suite's extra servers (raw baselines,
  * variants) side by side on one throwaway database, then measures each scenario on each target in
@@ -49,6 +64,7 @@ export async function bench(args: string[]): Promise<number> {
       runs: { type: 'string', default: '3' },
       connections: { type: 'string', default: '50' },
       only: { type: 'string' },
+      scenario: { type: 'string' },
       'proxy-connections': { type: 'string' },
     },
   })
@@ -145,7 +161,7 @@ export async function bench(args: string[]): Promise<number> {
 
     const results: Array<{ suite: string; scenario: string; target: BenchTarget; runs: Measurement[] }> = []
     for (const suite of suites) {
-      for (const scenario of suite.scenarios(ctx)) {
+      for (const scenario of suite.scenarios(ctx).filter((s) => matchesScenario(s.name, values.scenario))) {
         const targets = scenario.targets.flatMap((t) =>
           t === 'split' ? [t, ...poolSizes.map((size) => `split(pool=${size})`)] : [t],
         )
@@ -184,6 +200,10 @@ export async function bench(args: string[]): Promise<number> {
       non2xx: r.runs.reduce((a, m) => a + m.non2xx, 0),
       serverErrors: r.runs.reduce((a, m) => a + m.serverErrors, 0),
       unexpected: r.runs.reduce((a, m) => a + m.unexpected, 0),
+      outcomes: {
+        won: outcomeMedians(r.runs.map((m) => m.outcomes.won)),
+        refused: outcomeMedians(r.runs.map((m) => m.outcomes.refused)),
+      },
     }))
     const report = renderReport(summary, { duration, runs, connections })
     process.stdout.write(`\n${report}\n`)
