@@ -164,15 +164,15 @@ export async function holdSeat(
   settings: HoldSettings,
   { taken, clock = systemClock }: { taken?: TakenSeats; clock?: Clock } = {},
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
-  const decide = (claim: () => void) => decideHold(db, { userId, seatId }, settings, { claim, taken, clock })
-  return taken ? taken.decide(seatId, decide) : decide(() => {})
+  const decide = () => decideHold(db, { userId, seatId }, settings, { taken, clock })
+  return taken ? taken.decide(seatId, decide) : decide()
 }
 
 async function decideHold(
   db: BookingDb,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
-  { claim, taken, clock }: { claim: () => void; taken: TakenSeats | undefined; clock: Clock },
+  { taken, clock }: { taken: TakenSeats | undefined; clock: Clock },
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
   // The catalog is concert's; booking reads a seat's number, price and performance only. The same
   // read finds the seat's live reservation, so under a stampede most refusals cost this one query.
@@ -212,7 +212,6 @@ async function decideHold(
       concert_option_id: seat.concert_option_id,
     }
   }
-  claim()
   // A slot taken by one of the user's own concurrent holds is retried with the slots left.
   for (let attempt = 0; ; attempt++) {
     const released: HeldReservation[] = []
