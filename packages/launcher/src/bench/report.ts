@@ -6,6 +6,7 @@ export type SummaryRow = { suite: string; scenario: string; target: string } & P
   'rps' | 'p50' | 'p99' | 'errors' | 'non2xx' | 'serverErrors' | 'unexpected' | 'outcomes'
 >
 
+const ms = (value: number) => Math.round(value)
 const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${((a / b) * 100).toFixed(0)}%` : '–')
 
 /** A Markdown table of medians, with each scenario's ratios against its baseline and monolith. */
@@ -53,7 +54,7 @@ export function renderReport(
     for (const { scenario, target, outcomes } of mixed) {
       const { won, refused } = outcomes
       lines.push(
-        `| ${scenario} | ${target} | ${won.count} | ${won.p50} | ${won.p99} | ${refused.count} | ${refused.p50} | ${refused.p99} |`,
+        `| ${scenario} | ${target} | ${won.count} | ${ms(won.p50)} | ${ms(won.p99)} | ${refused.count} | ${ms(refused.p50)} | ${ms(refused.p99)} |`,
       )
     }
   }
