@@ -44,13 +44,8 @@ const outcomeMedians = (runs: OutcomeLatency[]): OutcomeLatency => ({
   p99: median(runs.map((o) => o.p99)),
 })
 
-/** `--scenario pay,stampede`: scenarios whose name contains one of the words (case-insensitive); all when not given. */
-const matchesScenario = (name: string, filter: string | undefined) =>
-  !filter ||
-  filter
-    .toLowerCase()
-    .split(',')
-    .some((word) => name.toLowerCase().includes(word.trim()))
+/** `--scenario 'pay|1,000 conn'`: scenarios whose name matches the pattern (case-insensitive); all when not given. */
+const matchesScenario = (name: string, pattern: string | undefined) => !pattern || new RegExp(pattern, 'i').test(name)
 
 /**
  * `npm run bench`: starts split mode, monolith mode and each suite's extra servers (raw baselines,
