@@ -158,9 +158,9 @@ async function findEntry(
 
 /**
  * Runs a ledger write at most once per (type, reference). A replay, including one racing the first
- * call, returns the first outcome: the unique key on (type, reference) rolls the replay's write back
- * (points taken included), and the first outcome is read then. The first call, the common one,
- * costs no lookup before it.
+ * call, returns the first outcome: the unique key on (type, reference) rolls the loser back. The
+ * lookup before the write keeps a storm of replays (a client retrying one payment a hundred times
+ * at once) off the wallet's row lock, which each would otherwise take in turn.
  */
 async function once(
   db: PointDb,
@@ -168,11 +168,13 @@ async function once(
   reference: string,
   write: (trx: Trx) => Promise<LedgerEntry>,
 ): Promise<LedgerWrite | undefined> {
+  const existing = await findEntry(db, type, reference)
+  if (existing) return { entry: existing, replayed: true }
   try {
     return { entry: await inTransaction(db, write), replayed: false }
   } catch (err) {
-    // A replay fails on the unique key, or on a balance the first call already spent (waiting for
-    // the wallet's row lock when the two race). Either way: answer as the first.
+    // A call racing the first one waits for the wallet's row lock, then fails — on the unique key,
+    // or on a balance the first call already spent. Either way it is a replay: answer as the first.
     const first = await findEntry(db, type, reference)
     if (first) return { entry: first, replayed: true }
     if (isDuplicateKey(err)) return undefined
