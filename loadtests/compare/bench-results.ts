@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { SummaryRow } from '@stagepass/launcher'
 import type { Measurement, ProcessCpu } from './model.js'
 
-/** A row of a bench JSON; benches before the 5xx/unexpected columns lack those two. */
-type BenchRow = Omit<SummaryRow, 'serverErrors' | 'unexpected'> &
-  Partial<Pick<SummaryRow, 'serverErrors' | 'unexpected'>>
+/** A row of a bench JSON; older benches lack the 5xx/unexpected columns and the latency per outcome. */
+type BenchRow = Omit<SummaryRow, 'serverErrors' | 'unexpected' | 'outcomes'> &
+  Partial<Pick<SummaryRow, 'serverErrors' | 'unexpected' | 'outcomes'>>
 
 /** How the bench ran, from the first line of the Markdown file it writes beside the JSON. */
 export interface BenchSettings {

@@ -1,6 +1,7 @@
 import type { BookingDb, BookingTransaction, ReservationStatus } from '@stagepass/db'
 import { inTransaction, isDuplicateKey } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
+import { sql } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
 import { enqueueEvent } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
@@ -76,6 +77,44 @@ function pickSlot(taken: Set<number>, max: number): number | undefined {
   return free[Math.floor(Math.random() * free.length)]
 }
 
+/** The user's slots in the performance, read in the transaction: lapsed holds are released on the way. */
+async function pickSlotReleasingLapsed(
+  trx: Trx,
+  seat: SeatToHold,
+  userId: number,
+  settings: HoldSettings,
+  released: HeldReservation[],
+  now: Date,
+): Promise<number | undefined> {
+  const holds = await trx
+    .selectFrom('reservation')
+    .select(['id', 'user_id', 'seat_id', 'concert_option_id', 'hold_slot', 'expires_at'])
+    .where('user_id', '=', userId)
+    .where('concert_option_id', '=', seat.concert_option_id)
+    .where('pending_hold_slot', 'is not', null)
+    .execute()
+  const taken = new Set<number>()
+  for (const hold of holds) {
+    if (hold.expires_at > now) taken.add(hold.hold_slot)
+    else if (await releaseLapsedHold(trx, hold, now)) released.push(hold)
+  }
+  return pickSlot(taken, settings.maxHoldsPerUserPerOption)
+}
+
+/**
+ * A free slot from what the seat's read found of the user's holds in the performance, or
+ * undefined when the transaction has to look itself: a lapsed hold of theirs to release, or no
+ * slot free (one may have lapsed since the read).
+ */
+function freeSlotFromRead(
+  found: { user_live_slots: string | null; user_lapsed_holds: number | string | null },
+  settings: HoldSettings,
+): number | undefined {
+  if (Number(found.user_lapsed_holds) > 0) return undefined
+  const live = (found.user_live_slots ?? '').split(',').filter(Boolean).map(Number)
+  return pickSlot(new Set(live), settings.maxHoldsPerUserPerOption)
+}
+
 interface SeatToHold {
   id: number
   seat_no: number
@@ -96,23 +135,11 @@ async function tryHold(
   settings: HoldSettings,
   released: HeldReservation[],
   clock: Clock,
+  freeSlot: number | undefined,
 ): Promise<Hold> {
   const now = new Date(clock.now())
   if (lapsedHolder && (await releaseLapsedHold(trx, lapsedHolder, now))) released.push(lapsedHolder)
-
-  const holds = await trx
-    .selectFrom('reservation')
-    .select(['id', 'user_id', 'seat_id', 'concert_option_id', 'hold_slot', 'expires_at'])
-    .where('user_id', '=', userId)
-    .where('concert_option_id', '=', seat.concert_option_id)
-    .where('pending_hold_slot', 'is not', null)
-    .execute()
-  const taken = new Set<number>()
-  for (const hold of holds) {
-    if (hold.expires_at > now) taken.add(hold.hold_slot)
-    else if (await releaseLapsedHold(trx, hold, now)) released.push(hold)
-  }
-  const slot = pickSlot(taken, settings.maxHoldsPerUserPerOption)
+  const slot = freeSlot ?? (await pickSlotReleasingLapsed(trx, seat, userId, settings, released, now))
   if (slot === undefined) throw new HoldLimitReachedError(userId, settings.maxHoldsPerUserPerOption)
 
   const expiresAt = new Date(now.getTime() + settings.holdTtlSeconds * 1000)
@@ -164,18 +191,19 @@ export async function holdSeat(
   settings: HoldSettings,
   { taken, clock = systemClock }: { taken?: TakenSeats; clock?: Clock } = {},
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
-  const decide = (claim: () => void) => decideHold(db, { userId, seatId }, settings, { claim, taken, clock })
-  return taken ? taken.decide(seatId, decide) : decide(() => {})
+  const decide = () => decideHold(db, { userId, seatId }, settings, { taken, clock })
+  return taken ? taken.decide(seatId, decide) : decide()
 }
 
 async function decideHold(
   db: BookingDb,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
-  { claim, taken, clock }: { claim: () => void; taken: TakenSeats | undefined; clock: Clock },
+  { taken, clock }: { taken: TakenSeats | undefined; clock: Clock },
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
   // The catalog is concert's; booking reads a seat's number, price and performance only. The same
   // read finds the seat's live reservation, so under a stampede most refusals cost this one query.
+  const readAt = new Date(clock.now())
   const found = await db
     .selectFrom('seat as s')
     .leftJoin('reservation as r', 'r.active_seat_id', 's.id')
@@ -189,6 +217,22 @@ async function decideHold(
       'r.status as holder_status',
       'r.expires_at as holder_expires_at',
     ])
+    // The user's holds in the same performance, so a winning hold's transaction need not read them.
+    .select((eb) => {
+      const userHolds = () =>
+        eb
+          .selectFrom('reservation as h')
+          .whereRef('h.concert_option_id', '=', 's.concert_option_id')
+          .where('h.user_id', '=', userId)
+          .where('h.pending_hold_slot', 'is not', null)
+      return [
+        userHolds()
+          .select(sql<string | null>`group_concat(h.hold_slot)`.as('slots'))
+          .where('h.expires_at', '>', readAt)
+          .as('user_live_slots'),
+        userHolds().select(sql<number>`count(*)`.as('n')).where('h.expires_at', '<=', readAt).as('user_lapsed_holds'),
+      ]
+    })
     .where('s.id', '=', seatId)
     .executeTakeFirst()
   if (!found) throw new SeatNotFoundError(seatId)
@@ -212,14 +256,15 @@ async function decideHold(
       concert_option_id: seat.concert_option_id,
     }
   }
-  claim()
-  // A slot taken by one of the user's own concurrent holds is retried with the slots left.
+  // A slot taken by one of the user's own concurrent holds is retried with the slots left, as the
+  // transaction reads them.
   for (let attempt = 0; ; attempt++) {
     const released: HeldReservation[] = []
+    const freeSlot = attempt === 0 ? freeSlotFromRead(found, settings) : undefined
     try {
       const hold = await inTransaction(db, (trx) => {
         released.length = 0
-        return tryHold(trx, seat, lapsedHolder, userId, settings, released, clock)
+        return tryHold(trx, seat, lapsedHolder, userId, settings, released, clock, freeSlot)
       })
       taken?.remember(seatId, hold.expiresAt.getTime())
       return { hold, released }

@@ -1,5 +1,5 @@
 import type { BookingDb, ReservationStatus } from '@stagepass/db'
-import { inTransaction, isDuplicateKey } from '@stagepass/db'
+import { inTransaction } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
@@ -65,40 +65,33 @@ async function usePointsOnce(points: PointClient, input: PointUse): Promise<{ cu
   }
 }
 
+/** Payment rows an attempt may (re)start: a payment that completed or is being refunded is left alone. */
+const RESTARTABLE = sql<boolean>`status in ('PENDING', 'DECLINED')`
+
 /**
  * Records that a payment is under way before any point moves, so a crash after the point use
- * always leaves a row for the reconciler. A new attempt restarts the reconciler's clock.
+ * always leaves a row for the reconciler. A new attempt restarts the reconciler's clock. One
+ * statement: the row is inserted, or an unfinished one taken up (MySQL assigns left to right, so
+ * `status` goes last, after the assignments that read it).
  */
 async function startPayment(db: BookingDb, r: PayableReservation, idempotencyKey: string | undefined, now: Date) {
-  const existing = await db.selectFrom('payment').select('id').where('reservation_id', '=', r.id).executeTakeFirst()
-  if (!existing) {
-    try {
-      await db
-        .insertInto('payment')
-        .values({
-          reservation_id: r.id,
-          user_id: r.user_id,
-          amount: r.price,
-          status: 'PENDING',
-          idempotency_key: idempotencyKey ?? null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute()
-      return
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err
-    }
-  }
+  const key = idempotencyKey ?? null
   await db
-    .updateTable('payment')
-    .set({
+    .insertInto('payment')
+    .values({
+      reservation_id: r.id,
+      user_id: r.user_id,
+      amount: r.price,
       status: 'PENDING',
+      idempotency_key: key,
+      created_at: now,
       updated_at: now,
-      idempotency_key: idempotencyKey ?? sql<string | null>`idempotency_key`,
     })
-    .where('reservation_id', '=', r.id)
-    .where('status', 'in', ['PENDING', 'DECLINED'])
+    .onDuplicateKeyUpdate({
+      idempotency_key: sql`if(${RESTARTABLE}, coalesce(${key}, idempotency_key), idempotency_key)`,
+      updated_at: sql`if(${RESTARTABLE}, ${now}, updated_at)`,
+      status: sql`if(${RESTARTABLE}, 'PENDING', status)`,
+    })
     .execute()
 }
 
@@ -132,7 +125,8 @@ async function completePayment(
       .executeTakeFirst()
     if (Number(paid.numUpdatedRows) !== 1) return undefined
     const key = idempotencyKey ?? null
-    await trx
+    // `last_insert_id(id)` makes the statement answer the payment's id whether it inserted or updated.
+    const payment = await trx
       .insertInto('payment')
       .values({
         reservation_id: r.id,
@@ -146,18 +140,15 @@ async function completePayment(
         paid_at: now,
       })
       .onDuplicateKeyUpdate({
+        id: sql`last_insert_id(id)`,
         status: 'COMPLETED',
         idempotency_key: sql<string | null>`coalesce(${key}, idempotency_key)`,
         balance_after: balance,
         updated_at: now,
         paid_at: now,
       })
-      .execute()
-    const payment = await trx
-      .selectFrom('payment')
-      .select('id')
-      .where('reservation_id', '=', r.id)
       .executeTakeFirstOrThrow()
+    const paymentId = Number(payment.insertId)
     const others = await trx
       .selectFrom('reservation')
       .select(sql<number>`count(*)`.as('n'))
@@ -170,7 +161,7 @@ async function completePayment(
       trx,
       'payment.completed',
       {
-        paymentId: payment.id,
+        paymentId,
         reservationId: r.id,
         userId: r.user_id,
         seatId: r.seat_id,
@@ -181,7 +172,7 @@ async function completePayment(
       },
       now,
     )
-    return payment.id
+    return paymentId
   })
 }
 

@@ -6,11 +6,15 @@ import { SeatUnavailableError } from './errors.js'
  * without a query per request. An entry lasts at most `boundMs` (1 s, the lag the seat list is
  * allowed anyway) and never past the hold's own expiry, the only moment a taken seat frees itself.
  *
- * Requests for one seat are also decided one at a time in this process: while one request reads
- * the seat, the others wait for what it finds; once it has found the seat free and is taking it
- * (`claim`), the others are refused at once, as they would be a moment later. 1,000 buyers of 100
- * seats then cost about 100 reads and 100 holds, not 1,000 of each, and none of them waits behind
- * someone else's transaction.
+ * Requests for one seat are also decided one at a time in this process: while one request tries
+ * the seat (reads it and, when free, takes it), the others wait for its outcome and then look
+ * again: a hold it made is remembered, so they are refused; if it failed for its own reasons (the
+ * user over the cap, the database), the next one tries. 1,000 buyers of 100 seats then cost about
+ * 100 reads and 100 holds, not 1,000 of each, and a refusal is never early: the seat is held when
+ * it is given. Waiting for the outcome rather than refusing as soon as the seat is being taken is
+ * what lets the winners hear first in a stampede: a refused client comes straight back, and the
+ * event loop's backlog of those refusals is what every round trip of the winners' holds waited
+ * behind (docs/booking.md).
  *
  * It can only refuse, never grant: every hold is still decided by the database's unique key, which
  * is also what settles races between processes. `boundMs = 0` switches all of this off.
@@ -22,7 +26,7 @@ export function createTakenSeats(
   { maxEntries = 100_000, clock = systemClock }: { maxEntries?: number; clock?: Clock } = {},
 ) {
   const until = new Map<number, number>()
-  const deciding = new Map<number, Decision>()
+  const deciding = new Map<number, Promise<void>>()
 
   function isTaken(seatId: number): boolean {
     const end = until.get(seatId)
@@ -42,40 +46,30 @@ export function createTakenSeats(
       until.set(seatId, Math.min(clock.now() + boundMs, heldUntil))
     },
     /**
-     * Runs `attempt` for the seat unless it is known to be taken or being taken (SEAT_UNAVAILABLE),
-     * one attempt per seat at a time. `attempt` calls `claim()` once it has found the seat free and
-     * starts taking it; a request that waited looks again when the attempt claims or settles.
+     * Runs `attempt` for the seat unless it is known to be taken (SEAT_UNAVAILABLE), one attempt
+     * per seat at a time: a request that finds one running waits for it to settle, then looks again.
      */
-    async decide<T>(seatId: number, attempt: (claim: () => void) => Promise<T>): Promise<T> {
-      if (boundMs <= 0) return attempt(() => {})
+    async decide<T>(seatId: number, attempt: () => Promise<T>): Promise<T> {
+      if (boundMs <= 0) return attempt()
       for (;;) {
         if (isTaken(seatId)) throw new SeatUnavailableError(seatId)
         const running = deciding.get(seatId)
         if (running === undefined) break
-        if (running.claimed) throw new SeatUnavailableError(seatId)
-        await running.moved
+        await running
       }
-      let moved: () => void = () => {}
-      const decision: Decision = { claimed: false, moved: new Promise<void>((resolve) => (moved = resolve)) }
-      deciding.set(seatId, decision)
+      const outcome = attempt()
+      const settled = outcome.then(
+        () => {},
+        () => {},
+      )
+      deciding.set(seatId, settled)
       try {
-        return await attempt(() => {
-          decision.claimed = true
-          moved()
-        })
+        return await outcome
       } finally {
-        if (deciding.get(seatId) === decision) deciding.delete(seatId)
-        moved()
+        if (deciding.get(seatId) === settled) deciding.delete(seatId)
       }
     },
   }
-}
-
-interface Decision {
-  /** The attempt found the seat free and is taking it. */
-  claimed: boolean
-  /** Settles when the attempt claims the seat or ends. */
-  moved: Promise<void>
 }
 
 export type TakenSeats = ReturnType<typeof createTakenSeats>

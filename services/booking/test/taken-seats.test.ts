@@ -62,3 +62,42 @@ t.test('a seat remembered taken is refused without an attempt; a bound of 0 reme
   off.remember(1)
   t.notOk(off.isTaken(1))
 })
+
+t.test(
+  'requests for a seat being tried wait for the outcome: refused once it is held, tried again when the attempt failed',
+  async (t) => {
+    const clock = new ManualClock()
+    const taken = createTakenSeats(BOUND_MS, { clock })
+    let finish: (held: boolean) => void = () => {}
+    let attempts = 0
+    const first = taken.decide(1, async () => {
+      attempts++
+      const held = await new Promise<boolean>((resolve) => (finish = resolve))
+      if (!held) throw new Error('over the cap')
+      taken.remember(1)
+      return 'held'
+    })
+    const waiting = [1, 2, 3].map(() => taken.decide(1, async () => `held after ${++attempts} attempts`))
+    const outcomes = Promise.allSettled(waiting)
+    t.equal(attempts, 1, 'one attempt runs while the others wait')
+    finish(false)
+    await t.rejects(first, { message: 'over the cap' })
+    const settled = await outcomes
+    t.same(
+      settled.map((o) => o.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+      'the failed attempt refused nobody: the next ones tried in turn',
+    )
+    t.equal(attempts, 4)
+
+    const heldNow = taken.decide(2, async () => {
+      const held = await new Promise<boolean>((resolve) => (finish = resolve))
+      if (held) taken.remember(2)
+      return 'held'
+    })
+    const late = taken.decide(2, async () => 'a second hold')
+    finish(true)
+    t.equal(await heldNow, 'held')
+    await t.rejects(late, { code: 'SEAT_UNAVAILABLE' }, 'refused once the first attempt held the seat')
+  },
+)

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import autocannon from 'autocannon'
 
 export interface RequestSpec {
@@ -58,6 +59,25 @@ export interface Measurement {
   sample?: string | undefined
   /** Count per HTTP status. */
   statuses: Record<string, number>
+  /** Latency of the 2xx answers and of the expected refusals, apart (a stampede's winners and losers). */
+  outcomes: { won: OutcomeLatency; refused: OutcomeLatency }
+}
+
+export interface OutcomeLatency {
+  count: number
+  p50: number
+  p99: number
+}
+
+/** Nearest-rank percentile of ascending `sorted` values (0 when there are none). */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
+}
+
+function latencyOf(values: number[]): OutcomeLatency {
+  const sorted = [...values].sort((a, b) => a - b)
+  return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
 }
 
 /** One autocannon run against a base URL. */
@@ -68,7 +88,10 @@ export async function measure(
 ): Promise<Measurement> {
   const first = scenario.request()
   let sample: string | undefined
-  const result = await autocannon({
+  const expected = new Set(scenario.expected ?? [])
+  const won: number[] = []
+  const refused: number[] = []
+  const run = autocannon({
     url: baseUrl,
     connections,
     duration,
@@ -86,10 +109,15 @@ export async function measure(
         toRequest(req, step.request(context as Record<string, any>), step.method, sign),
     })),
   })
+  // Without a callback autocannon answers its tracker, an EventEmitter that is also the result's promise.
+  ;(run as unknown as EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (status >= 200 && status < 300) won.push(ms)
+    else if (expected.has(status)) refused.push(ms)
+  })
+  const result = await run
   const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}
   const countWhere = (pred: (status: number) => boolean) =>
     Object.entries(byStatus).reduce((n, [status, { count }]) => (pred(Number(status)) ? n + count : n), 0)
-  const expected = new Set(scenario.expected ?? [])
   return {
     sample,
     statuses: Object.fromEntries(Object.entries(byStatus).map(([status, { count }]) => [status, count])),
@@ -100,6 +128,7 @@ export async function measure(
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    outcomes: { won: latencyOf(won), refused: latencyOf(refused) },
   }
 }
 

@@ -3,9 +3,10 @@ import type { Measurement } from './measure.js'
 /** One scenario on one target: the medians of its runs and the summed failure counts. */
 export type SummaryRow = { suite: string; scenario: string; target: string } & Pick<
   Measurement,
-  'rps' | 'p50' | 'p99' | 'errors' | 'non2xx' | 'serverErrors' | 'unexpected'
+  'rps' | 'p50' | 'p99' | 'errors' | 'non2xx' | 'serverErrors' | 'unexpected' | 'outcomes'
 >
 
+const ms = (value: number) => Math.round(value)
 const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${((a / b) * 100).toFixed(0)}%` : '–')
 
 /** A Markdown table of medians, with each scenario's ratios against its baseline and monolith. */
@@ -41,6 +42,21 @@ export function renderReport(
         raw,
       )} |`,
     )
+  }
+  // Where a scenario both grants and refuses (a stampede), the two answers' latencies apart.
+  const mixed = rows.filter((r) => r.outcomes.won.count > 0 && r.outcomes.refused.count > 0)
+  if (mixed.length > 0) {
+    lines.push(
+      '',
+      '| scenario | target | 2xx answers | 2xx p50 ms | 2xx p99 ms | refusals | refused p50 ms | refused p99 ms |',
+      '|---|---|---:|---:|---:|---:|---:|---:|',
+    )
+    for (const { scenario, target, outcomes } of mixed) {
+      const { won, refused } = outcomes
+      lines.push(
+        `| ${scenario} | ${target} | ${won.count} | ${ms(won.p50)} | ${ms(won.p99)} | ${refused.count} | ${ms(refused.p50)} | ${ms(refused.p99)} |`,
+      )
+    }
   }
   return lines.join('\n')
 }

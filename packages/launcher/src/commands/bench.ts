@@ -1,21 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createDb, createServerConnection, ensureDatabase, migrateToLatest } from '@stagepass/db'
 import { SERVICE_ASSERTION_HEADER, signerFromEnv } from '@stagepass/kit'
 import { sql } from 'kysely'
-import { type Measurement, measure, median, type SignRequest } from '../bench/measure.js'
+import { type Measurement, measure, median, type OutcomeLatency, type SignRequest } from '../bench/measure.js'
 import { renderReport } from '../bench/report.js'
 import type { BenchContext, BenchSuite, BenchTarget } from '../bench/suite.js'
 import { loadLauncherConfig, sharedEnv } from '../environment.js'
-import { fromRoot } from '../paths.js'
+import { fromRoot, repoRoot } from '../paths.js'
 import { freePort } from '../ports.js'
 import { preflight } from '../preflight.js'
 import { type RunningProcess, spawnProcess, startProcesses, stopAll, waitUntilReady } from '../processes.js'
 import { removeKeys } from '../test-resources.js'
-import { planProcesses, SERVICES } from '../topology.js'
+import { type ProcessSpec, planProcesses, SERVICES } from '../topology.js'
 
 /**
  * A context measured directly (`direct:<service>`, `direct:<service>(variant)`) answers only what
@@ -36,6 +37,16 @@ async function loadSuites(only: string | undefined): Promise<BenchSuite[]> {
   return BENCH_SUITES.filter((s) => !only || only.split(',').includes(s.name))
 }
 
+/** Per outcome: answers summed over the runs, p50 and p99 the medians of the runs'. */
+const outcomeMedians = (runs: OutcomeLatency[]): OutcomeLatency => ({
+  count: runs.reduce((n, o) => n + o.count, 0),
+  p50: median(runs.map((o) => o.p50)),
+  p99: median(runs.map((o) => o.p99)),
+})
+
+/** `--scenario 'pay|1,000 conn'`: scenarios whose name matches the pattern (case-insensitive); all when not given. */
+const matchesScenario = (name: string, pattern: string | undefined) => !pattern || new RegExp(pattern, 'i').test(name)
+
 /**
  * `npm run bench`: starts split mode, monolith mode and each suite's extra servers (raw baselines,
  * variants) side by side on one throwaway database, then measures each scenario on each target in
@@ -49,7 +60,9 @@ export async function bench(args: string[]): Promise<number> {
       runs: { type: 'string', default: '3' },
       connections: { type: 'string', default: '50' },
       only: { type: 'string' },
+      scenario: { type: 'string' },
       'proxy-connections': { type: 'string' },
+      baseline: { type: 'string' },
     },
   })
   const duration = Number(values.duration)
@@ -92,41 +105,58 @@ export async function bench(args: string[]): Promise<number> {
       MYSQL_POOL_SIZE: '8',
       ...Object.assign({}, ...suites.map((s) => s.env ?? {})),
     }
-    const ports = new Map<string, number>()
-    for (const service of SERVICES) {
-      ports.set(service, await freePort())
-      ports.set(`${service}:ops`, await freePort())
+    /**
+     * Split mode and monolith mode of the code in `root` (this tree unless a baseline is asked
+     * for); `suffix` names the targets and the processes, e.g. `monolith(baseline)`.
+     */
+    const startSystems = async (suffix: string, root: string = repoRoot) => {
+      const ports = new Map<string, number>()
+      for (const service of SERVICES) {
+        ports.set(service, await freePort())
+        ports.set(`${service}:ops`, await freePort())
+      }
+      const splitPort = await freePort()
+      const monolithPort = await freePort()
+      // The same plan, its entries taken from the other tree's build.
+      const rebased = (specs: ProcessSpec[]) =>
+        specs.map((spec) => ({ ...spec, name: `${spec.name}${suffix}`, entry: spec.entry.replace(repoRoot, root) }))
+      const split = rebased(
+        planProcesses({
+          mode: 'split',
+          scale: {},
+          env,
+          gatewayPort: splitPort,
+          servicePort: (service) => ports.get(service) as number,
+          gatewayOpsPort: await freePort(),
+          serviceOpsPort: (service) => ports.get(`${service}:ops`) as number,
+        }),
+      )
+      const monolith = rebased(
+        planProcesses({
+          mode: 'monolith',
+          scale: {},
+          env,
+          gatewayPort: monolithPort,
+          servicePort: () => 0,
+          gatewayOpsPort: await freePort(),
+          serviceOpsPort: () => 0,
+        }),
+      )
+      procs.push(...(await startProcesses(split, { output })))
+      procs.push(...(await startProcesses(monolith, { output })))
+      const urls: Record<BenchTarget, string> = {
+        [`split${suffix}`]: `http://127.0.0.1:${splitPort}`,
+        [`monolith${suffix}`]: `http://127.0.0.1:${monolithPort}`,
+      }
+      for (const service of SERVICES) urls[`direct:${service}${suffix}`] = `http://127.0.0.1:${ports.get(service)}`
+      return { urls, gatewaySpec: split.find((spec) => spec.name === `gateway${suffix}`) }
     }
-    const splitPort = await freePort()
-    const monolithPort = await freePort()
-    const split = planProcesses({
-      mode: 'split',
-      scale: {},
-      env,
-      gatewayPort: splitPort,
-      servicePort: (service) => ports.get(service) as number,
-      gatewayOpsPort: await freePort(),
-      serviceOpsPort: (service) => ports.get(`${service}:ops`) as number,
-    })
-    const monolith = planProcesses({
-      mode: 'monolith',
-      scale: {},
-      env,
-      gatewayPort: monolithPort,
-      servicePort: () => 0,
-      gatewayOpsPort: await freePort(),
-      serviceOpsPort: () => 0,
-    })
-    procs.push(...(await startProcesses(split, { output })))
-    procs.push(...(await startProcesses(monolith, { output })))
-    const gatewaySpec = split.find((spec) => spec.name === 'gateway')
+    const { urls, gatewaySpec } = await startSystems('')
     const splitEnv = gatewaySpec?.env ?? env
+    // The same systems built from another tree (the commit before a change), measured in the same rounds.
+    const baseline = values.baseline === undefined ? undefined : resolve(values.baseline)
+    if (baseline) Object.assign(urls, (await startSystems('(baseline)', baseline)).urls)
 
-    const urls: Record<BenchTarget, string> = {
-      split: `http://127.0.0.1:${splitPort}`,
-      monolith: `http://127.0.0.1:${monolithPort}`,
-    }
-    for (const service of SERVICES) urls[`direct:${service}`] = `http://127.0.0.1:${ports.get(service)}`
     // Extra split gateways with other upstream pool sizes, in front of the same services.
     const poolSizes = (values['proxy-connections'] ?? '').split(',').filter(Boolean).map(Number)
     for (const size of poolSizes) {
@@ -145,10 +175,12 @@ export async function bench(args: string[]): Promise<number> {
 
     const results: Array<{ suite: string; scenario: string; target: BenchTarget; runs: Measurement[] }> = []
     for (const suite of suites) {
-      for (const scenario of suite.scenarios(ctx)) {
-        const targets = scenario.targets.flatMap((t) =>
-          t === 'split' ? [t, ...poolSizes.map((size) => `split(pool=${size})`)] : [t],
-        )
+      for (const scenario of suite.scenarios(ctx).filter((s) => matchesScenario(s.name, values.scenario))) {
+        const targets = scenario.targets.flatMap((t) => [
+          t,
+          ...(t === 'split' ? poolSizes.map((size) => `split(pool=${size})`) : []),
+          ...(baseline && (t === 'split' || t === 'monolith') ? [`${t}(baseline)`] : []),
+        ])
         const perTarget = new Map<BenchTarget, Measurement[]>(targets.map((t) => [t, []]))
         for (let run = 0; run < runs; run++) {
           // Rotate the order each round so no target always runs first (warm caches, thermal state).
@@ -184,6 +216,10 @@ export async function bench(args: string[]): Promise<number> {
       non2xx: r.runs.reduce((a, m) => a + m.non2xx, 0),
       serverErrors: r.runs.reduce((a, m) => a + m.serverErrors, 0),
       unexpected: r.runs.reduce((a, m) => a + m.unexpected, 0),
+      outcomes: {
+        won: outcomeMedians(r.runs.map((m) => m.outcomes.won)),
+        refused: outcomeMedians(r.runs.map((m) => m.outcomes.refused)),
+      },
     }))
     const report = renderReport(summary, { duration, runs, connections })
     process.stdout.write(`\n${report}\n`)
