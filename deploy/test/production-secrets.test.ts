@@ -1,14 +1,10 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import { loadBookingConfig } from '@stagepass/booking'
-import { loadConcertConfig } from '@stagepass/concert'
-import { loadGatewayConfig } from '@stagepass/gateway'
 import { ConfigError } from '@stagepass/kit'
-import { fromRoot, loadLauncherConfig } from '@stagepass/launcher'
-import { loadPointConfig } from '@stagepass/point'
-import { loadQueueConfig } from '@stagepass/queue'
+import { fromRoot } from '@stagepass/launcher'
 import { createTestDatabase, createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
+import { LOADERS } from './support/apps.js'
 
 /**
  * What an operator meets at start-up: with NODE_ENV=production every process refuses a development
@@ -65,16 +61,8 @@ const MODES: Partial<Record<App, Record<string, string>>> = {
   monolith: { MODE: 'monolith', QUEUE_ADMIN_PORT: '0' },
 }
 
-/** Each app's config loader, as its entry point calls it; the seed command's is its own (judged started). */
-const LOADERS: Record<Exclude<App, 'seed'>, (env: NodeJS.ProcessEnv) => unknown> = {
-  point: loadPointConfig,
-  queue: loadQueueConfig,
-  concert: loadConcertConfig,
-  booking: loadBookingConfig,
-  gateway: loadGatewayConfig,
-  monolith: loadGatewayConfig,
-  migrate: loadLauncherConfig,
-}
+/** The apps judged in process against their config loader (support/apps.ts); the seed command's is its own. */
+type Loaded = Exclude<App, 'seed'>
 
 /** The environment an app is given: its mode and `env`, a variable set to `undefined` left out. */
 function environment(app: App, env: Record<string, string | undefined>): Record<string, string> {
@@ -83,9 +71,9 @@ function environment(app: App, env: Record<string, string | undefined>): Record<
 }
 
 /** What an app's config loader says of `env`: its refusal, or undefined when it accepts it. */
-function refusal(app: Exclude<App, 'seed'>, env: Record<string, string | undefined>): string | undefined {
+function refusal(app: Loaded, env: Record<string, string | undefined>): string | undefined {
   try {
-    LOADERS[app](environment(app, env))
+    LOADERS[app]?.(environment(app, env))
     return undefined
   } catch (err) {
     if (err instanceof ConfigError) return err.message
@@ -181,7 +169,7 @@ const PUBLISHED_BOOKING_ASSERTION: Case = ['BOOKING_ASSERTION_KEYS', undefined, 
  * Each app and what its loader must refuse: the variable left unset means its development default.
  * The seed command's one case (an empty MySQL password) is judged on a started process below.
  */
-const REFUSALS: Record<keyof typeof LOADERS, Case[]> = {
+const REFUSALS: Record<Loaded, Case[]> = {
   point: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
   concert: [EMPTY_MYSQL, PUBLISHED_GATEWAY_ASSERTION],
   booking: [EMPTY_MYSQL, PUBLISHED_BOOKING_ASSERTION],
@@ -222,7 +210,7 @@ const shown = (value: string | undefined) =>
 t.test(
   'in production, every config loader refuses development secrets, an empty MySQL password and placeholders',
   async (t) => {
-    for (const [app, cases] of Object.entries(REFUSALS) as Array<[keyof typeof LOADERS, Case[]]>) {
+    for (const [app, cases] of Object.entries(REFUSALS) as Array<[Loaded, Case[]]>) {
       for (const [variable, value, what] of cases) {
         t.test(`${app}: ${variable} ${shown(value)}`, async (t) =>
           assertRefusal(t, refusal(app, { ...OPERATOR, [variable]: value }), variable, what),
@@ -233,7 +221,7 @@ t.test(
 )
 
 t.test('in production, every config loader accepts the operator’s own secrets', async (t) => {
-  for (const app of Object.keys(LOADERS) as Array<keyof typeof LOADERS>) {
+  for (const app of Object.keys(REFUSALS) as Loaded[]) {
     t.equal(refusal(app, OPERATOR), undefined, `${app} accepts them`)
   }
 })
