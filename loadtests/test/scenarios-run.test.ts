@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { seedDemoData } from '@stagepass/db'
+import { COMPILED_K6 } from '@stagepass/launcher'
 import { startSystem } from '@stagepass/testkit'
 import t from 'tap'
-import { COMPILED_K6, compiledScenario } from '../compare/k6.js'
+import { compiledScenario } from '../compare/k6.js'
 import { type K6Outcome, k6Binary, runK6 } from './k6-run.js'
 import { judgeRun, smokeEnv } from './smoke.js'
 

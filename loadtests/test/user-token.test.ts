@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { COMPILED_K6 } from '@stagepass/launcher'
 import t from 'tap'
-import { COMPILED_K6, compiledScenario } from '../compare/k6.js'
+import { compiledScenario } from '../compare/k6.js'
 import { DEVELOPMENT_TOKENS as DEVELOPMENT, jose } from './jose.js'
 import { runK6 } from './k6-run.js'
 
