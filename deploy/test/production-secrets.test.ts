@@ -1,14 +1,20 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
+import { ConfigError } from '@stagepass/kit'
 import { fromRoot } from '@stagepass/launcher'
 import { createTestDatabase, createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
+import { LOADERS } from './support/apps.js'
 
 /**
- * What an operator meets at start-up: every process, started from its real entry point with
- * NODE_ENV=production, refuses a development secret, an empty MySQL password or a placeholder with
- * one line naming the variable; with the operator's own secrets it starts. In development the same
- * defaults start, with a warning naming each.
+ * What an operator meets at start-up: with NODE_ENV=production every process refuses a development
+ * secret, an empty MySQL password or a placeholder with one line naming the variable; with the
+ * operator's own secrets it starts. In development the same defaults start, with a warning naming each.
+ *
+ * Each refusal is judged in process against the app's config loader (the function its entry point
+ * calls first); real processes prove the rest: one refused start per way an entry point reports a
+ * refusal (the servers' `runMain`, the migration step, the seed command), each server started in
+ * production, and the three that warn started in development.
  */
 
 const ENTRIES = {
@@ -55,6 +61,26 @@ const MODES: Partial<Record<App, Record<string, string>>> = {
   monolith: { MODE: 'monolith', QUEUE_ADMIN_PORT: '0' },
 }
 
+/** The apps judged in process against their config loader (support/apps.ts); the seed command's is its own. */
+type Loaded = Exclude<App, 'seed'>
+
+/** The environment an app is given: its mode and `env`, a variable set to `undefined` left out. */
+function environment(app: App, env: Record<string, string | undefined>): Record<string, string> {
+  const variables = Object.entries({ ...MODES[app], ...env })
+  return Object.fromEntries(variables.filter((entry): entry is [string, string] => entry[1] !== undefined))
+}
+
+/** What an app's config loader says of `env`: its refusal, or undefined when it accepts it. */
+function refusal(app: Loaded, env: Record<string, string | undefined>): string | undefined {
+  try {
+    LOADERS[app]?.(environment(app, env))
+    return undefined
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message
+    throw err
+  }
+}
+
 interface Start {
   /** Exit code, when the process ended by itself. */
   code: number | null
@@ -71,9 +97,8 @@ interface Start {
 async function start(app: App, env: Record<string, string | undefined>): Promise<Start> {
   const [port, opsPort] = [await freePort(), await freePort()]
   const ports = { PORT: String(port), OPS_PORT: String(opsPort) }
-  const variables = Object.entries({ ...MODES[app], ...env, ...ports, PATH: process.env.PATH })
   const child = spawn(process.execPath, [fromRoot(ENTRIES[app])], {
-    env: Object.fromEntries(variables.filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    env: environment(app, { ...env, ...ports, PATH: process.env.PATH }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const stdout = collected(child.stdout)
@@ -113,15 +138,22 @@ function collected(stream: Readable): () => string {
   return () => Buffer.concat(chunks).toString('utf8')
 }
 
-/** A refusal: exit code 1 and one line on stderr naming the variable. */
-function assertRefused(t: Test, result: Start, variable: string, what: RegExp) {
+/** A refusal: one line naming the variable, said where NODE_ENV=production. */
+function assertRefusal(t: Test, message: string | undefined, variable: string, what: RegExp) {
+  t.type(message, 'string', 'refused')
+  t.equal(message?.split('\n').length, 1, 'one line')
+  t.match(message, /^invalid configuration: /)
+  t.match(message, new RegExp(`${variable} ${what.source}`), `names ${variable}`)
+  t.match(message, /refused where NODE_ENV=production/)
+}
+
+/** A refused process: it exits 1 with the refusal as the one line on stderr, before serving anything. */
+function assertRefusedProcess(t: Test, result: Start, variable: string, what: RegExp) {
   t.notOk(result.live, 'does not start')
   t.equal(result.code, 1, 'exits 1')
   const lines = result.stderr.trim().split('\n')
-  t.equal(lines.length, 1, 'one line')
-  t.match(lines[0], /^invalid configuration: /)
-  t.match(lines[0], new RegExp(`${variable} ${what.source}`), `names ${variable}`)
-  t.match(lines[0], /refused where NODE_ENV=production/)
+  t.equal(lines.length, 1, 'one line on stderr')
+  assertRefusal(t, lines[0], variable, what)
 }
 
 type Case = [variable: string, value: string | undefined, what: RegExp]
@@ -133,8 +165,11 @@ const PUBLISHED_USER: Case = ['USER_TOKEN_SECRET', undefined, /is the published 
 const PUBLISHED_GATEWAY_ASSERTION: Case = ['GATEWAY_ASSERTION_KEYS', undefined, /holds the published development/]
 const PUBLISHED_BOOKING_ASSERTION: Case = ['BOOKING_ASSERTION_KEYS', undefined, /holds the published development/]
 
-/** Each app and what it must refuse: the variable left unset means its development default. */
-const REFUSALS: Record<App, Case[]> = {
+/**
+ * Each app and what its loader must refuse: the variable left unset means its development default.
+ * The seed command's one case (an empty MySQL password) is judged on a started process below.
+ */
+const REFUSALS: Record<Loaded, Case[]> = {
   point: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
   concert: [EMPTY_MYSQL, PUBLISHED_GATEWAY_ASSERTION],
   booking: [EMPTY_MYSQL, PUBLISHED_BOOKING_ASSERTION],
@@ -147,11 +182,20 @@ const REFUSALS: Record<App, Case[]> = {
   gateway: [PUBLISHED_KEYS, PUBLISHED_USER, PUBLISHED_GATEWAY_ASSERTION],
   monolith: [EMPTY_MYSQL, PLACEHOLDER_MYSQL, PUBLISHED_KEYS, PUBLISHED_ADMIN, PUBLISHED_USER],
   migrate: [EMPTY_MYSQL, PLACEHOLDER_MYSQL],
-  seed: [EMPTY_MYSQL],
 }
 
 /** The apps that serve HTTP: with the operator's secrets they start in production. */
 const SERVERS: App[] = ['point', 'queue', 'concert', 'booking', 'gateway', 'monolith']
+
+/**
+ * One refused process per way an entry point reports a refusal: `runMain` (every server's), the
+ * migration step's and the seed command's own.
+ */
+const REFUSED_PROCESSES: Array<[App, Case]> = [
+  ['point', EMPTY_MYSQL],
+  ['migrate', PLACEHOLDER_MYSQL],
+  ['seed', EMPTY_MYSQL],
+]
 
 /** Runs `work` over `items`, a few processes at a time (the machine is shared). */
 async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>, size = 4): Promise<R[]> {
@@ -160,17 +204,42 @@ async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>, size =
   return results
 }
 
+const shown = (value: string | undefined) =>
+  value === undefined ? 'unset (the development default)' : JSON.stringify(value)
+
 t.test(
-  'in production, every process refuses development secrets, an empty MySQL password and placeholders',
+  'in production, every config loader refuses development secrets, an empty MySQL password and placeholders',
   async (t) => {
-    const cases = Object.entries(REFUSALS).flatMap(([app, list]) => list.map((c) => [app as App, ...c] as const))
-    const results = await inBatches(cases, ([app, variable, value]) => start(app, { ...OPERATOR, [variable]: value }))
-    cases.forEach(([app, variable, value, what], i) => {
-      const shown = value === undefined ? 'unset (the development default)' : JSON.stringify(value)
-      t.test(`${app}: ${variable} ${shown}`, async (t) => assertRefused(t, results[i] as Start, variable, what))
-    })
+    for (const [app, cases] of Object.entries(REFUSALS) as Array<[Loaded, Case[]]>) {
+      for (const [variable, value, what] of cases) {
+        t.test(`${app}: ${variable} ${shown(value)}`, async (t) =>
+          assertRefusal(t, refusal(app, { ...OPERATOR, [variable]: value }), variable, what),
+        )
+      }
+    }
   },
 )
+
+t.test('in production, every config loader accepts the operator’s own secrets', async (t) => {
+  for (const app of Object.keys(REFUSALS) as Loaded[]) {
+    t.equal(refusal(app, OPERATOR), undefined, `${app} accepts them`)
+  }
+})
+
+t.test('in production, a refused process exits 1 with its loader’s one line', async (t) => {
+  const results = await inBatches(REFUSED_PROCESSES, ([app, [variable, value]]) =>
+    start(app, { ...OPERATOR, [variable]: value }),
+  )
+  REFUSED_PROCESSES.forEach(([app, [variable, value, what]], i) => {
+    t.test(`${app}: ${variable} ${shown(value)}`, async (t) => {
+      const result = results[i] as Start
+      assertRefusedProcess(t, result, variable, what)
+      if (app !== 'seed') {
+        t.equal(result.stderr.trim(), refusal(app, { ...OPERATOR, [variable]: value }), 'the line is its loader’s')
+      }
+    })
+  })
+})
 
 t.test('in production, with the operator’s own secrets, every server starts', async (t) => {
   const results = await inBatches(SERVERS, (app) => start(app, OPERATOR))

@@ -21,10 +21,14 @@ async function requestsServed(proc: RunningProcess): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)
 }
 
-t.test(
-  'SIGKILL of one of two booking instances under the launcher: the system keeps answering, it comes back',
-  async (t) => {
-    const system = await startSystem(t, { mode: 'split', scale: { booking: 2 }, env: { QUEUE_TICK_MS: '50' } })
+/**
+ * One system for both: the first test kills an instance and sees it come back; the second makes the
+ * other instance fail on every start, until the launcher gives up on it and stops the system.
+ */
+t.test('split with two booking instances, under the launcher', async (t) => {
+  const system = await startSystem(t, { mode: 'split', scale: { booking: 2 }, env: { QUEUE_TICK_MS: '50' } })
+
+  await t.test('SIGKILL of one of two booking instances: the system keeps answering, it comes back', async (t) => {
     const api = apiClient(system.baseUrl, { connections: 64 })
     t.teardown(() => api.close())
     const token = await admittedToken(api, 7)
@@ -87,32 +91,34 @@ t.test(
     t.ok((await requestsServed(victim)) > servedBefore, 'the gateway sends the restarted instance its share again')
     t.match(system.output(), /launcher {2}\| booking-1 was killed by SIGKILL; restarting it in 250 ms/)
     t.match(system.output(), /launcher {2}\| booking-1 is back/)
-  },
-)
+  })
 
-t.test('a process that crashes on every start is given up on with one clear line, and the system stops', async (t) => {
-  const system = await startSystem(t, { mode: 'split', scale: { booking: 2 } })
-  // Another program takes the port the instance's next starts need: each of them fails at once.
-  const taken: Server = createServer()
-  const takenPort = await freePort()
-  await new Promise<void>((resolve) => taken.listen(takenPort, '127.0.0.1', resolve))
-  t.teardown(() => new Promise((resolve) => taken.close(resolve)))
-  const victim = system.processes.find((p) => p.spec.name === 'booking-2') as RunningProcess
-  victim.spec.env.PORT = String(takenPort)
-  victim.child.kill('SIGKILL')
+  await t.test(
+    'a process that crashes on every start is given up on with one clear line, and the system stops',
+    async (t) => {
+      // Another program takes the port the instance's next starts need: each of them fails at once.
+      const taken: Server = createServer()
+      const takenPort = await freePort()
+      await new Promise<void>((resolve) => taken.listen(takenPort, '127.0.0.1', resolve))
+      t.teardown(() => new Promise((resolve) => taken.close(resolve)))
+      const victim = system.processes.find((p) => p.spec.name === 'booking-2') as RunningProcess
+      victim.spec.env.PORT = String(takenPort)
+      victim.child.kill('SIGKILL')
 
-  const end = await system.ended
-  t.same(end, { gaveUpOn: 'booking-2' }, 'the launcher gave up on that process')
-  const lines = system.output().split('\n')
-  const givingUp = lines.filter((l) => l.startsWith('launcher  | ') && l.includes('giving up'))
-  t.same(
-    givingUp,
-    ['launcher  | booking-2 exited with code 1: 5 exits within 60 s, giving up on it and stopping the system'],
-    'one clear line',
+      const end = await system.ended
+      t.same(end, { gaveUpOn: 'booking-2' }, 'the launcher gave up on that process')
+      const lines = system.output().split('\n')
+      const givingUp = lines.filter((l) => l.startsWith('launcher  | ') && l.includes('giving up'))
+      t.same(
+        givingUp,
+        ['launcher  | booking-2 exited with code 1: 5 exits within 60 s, giving up on it and stopping the system'],
+        'one clear line',
+      )
+      t.ok(
+        system.processes.every((p) => p.child.exitCode !== null || p.child.signalCode !== null),
+        'and then every process was stopped',
+      )
+      t.equal(lines.filter((l) => l.includes('booking-2 exited with code 1; restarting')).length, 3, 'after restarts')
+    },
   )
-  t.ok(
-    system.processes.every((p) => p.child.exitCode !== null || p.child.signalCode !== null),
-    'and then every process was stopped',
-  )
-  t.equal(lines.filter((l) => l.includes('booking-2 exited with code 1; restarting')).length, 3, 'after restarts')
 })

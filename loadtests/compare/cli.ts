@@ -14,7 +14,7 @@ import { findK6, fromRoot, loadLauncherConfig } from '@stagepass/launcher'
 import { measurementsFromBench, readBenchResults } from './bench-results.js'
 import { benchWithCpu } from './bench-run.js'
 import { CpuMeter } from './cpu.js'
-import { startK6 } from './k6.js'
+import { compiledScenario, startK6 } from './k6.js'
 import { measurementFromK6Summary } from './k6-summary.js'
 import type { Measurement, ProcessCpu, Report } from './model.js'
 import { writeReport } from './output.js'
@@ -65,8 +65,10 @@ async function runCommand(args: string[]): Promise<number> {
   })
   const scenario = positionals[0]
   if (!scenario) throw new UsageError('run: name a scenario (a file in loadtests/scenarios without .js)')
-  const script = fromRoot('loadtests', 'scenarios', `${scenario}.js`)
-  if (!existsSync(script)) throw new UsageError(`run: no scenario ${script}`)
+  if (!existsSync(fromRoot('loadtests', 'scenarios', `${scenario}.js`))) {
+    throw new UsageError(`run: no scenario loadtests/scenarios/${scenario}.js`)
+  }
+  const script = compiledScenario(scenario)
   const k6 = findK6()
   if (!k6) {
     throw new UsageError(
@@ -116,7 +118,7 @@ async function runCommand(args: string[]): Promise<number> {
       title: `${scenario}: monolith vs split`,
       method: [
         `Produced by \`node loadtests/dist/compare/cli.js run ${args.join(' ')}\` on ${machine()}.`,
-        `k6 ran loadtests/scenarios/${scenario}.js with VUS_SCALE=${values['vus-scale']} TIME_SCALE=${values['time-scale']} against each target in turn, each started by the launcher on a fresh database with the demo catalog.`,
+        `k6 ran loadtests/scenarios/${scenario}.js (as the build compiled it, so its CPU is not spent transpiling) with VUS_SCALE=${values['vus-scale']} TIME_SCALE=${values['time-scale']} against each target in turn, each started by the launcher on a fresh database with the demo catalog.`,
         'Figures are for the requests the scenario measures (tag measured=yes); CPU is each process’s average share of one core while k6 ran (from /proc/<pid>/stat), k6 included.',
       ],
       measurements,

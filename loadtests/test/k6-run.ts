@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { k6Binary } from '@stagepass/launcher'
+import { join, sep } from 'node:path'
+import { COMPILED_K6, K6_COMPILED_MODE, k6Binary } from '@stagepass/launcher'
 
 export { k6Binary } from '@stagepass/launcher'
 
@@ -47,7 +47,9 @@ function collectChecks(group: Group | undefined, into: K6Outcome['checks']): voi
 }
 
 /**
- * `k6 run -e NAME=value… <script>`, waited for. Resolves whatever k6's exit code; rejects only when
+ * `k6 run -e NAME=value… <script>`, waited for. A script the build compiled (COMPILED_K6) is run
+ * as it is; that k6 reads the sources as a user runs them is proven by scenarios.test.ts (`k6
+ * inspect` of each) and k6-typecheck.test.ts. Resolves whatever k6's exit code; rejects only when
  * k6 could not be started or wrote no summary (it failed before the run).
  */
 export async function runK6(
@@ -61,6 +63,7 @@ export async function runK6(
     // No REST API server (--address ''): runs side by side would race for its one port.
     const args = ['run', '--no-usage-report', '--no-color', '--address', '', '--summary-export', summaryPath]
     args.push('--out', `json=${samplesPath}`)
+    if (script.startsWith(`${COMPILED_K6}${sep}`)) args.push(K6_COMPILED_MODE)
     for (const [name, value] of Object.entries(env)) args.push('-e', `${name}=${value}`)
     args.push(script)
     const child = spawn(k6Binary(), args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs })

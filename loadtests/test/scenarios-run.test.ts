@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { seedDemoData } from '@stagepass/db'
-import { fromRoot } from '@stagepass/launcher'
+import { COMPILED_K6 } from '@stagepass/launcher'
 import { startSystem } from '@stagepass/testkit'
 import t from 'tap'
+import { compiledScenario } from '../compare/k6.js'
 import { type K6Outcome, k6Binary, runK6 } from './k6-run.js'
 import { judgeRun, smokeEnv } from './smoke.js'
 
@@ -18,35 +19,34 @@ t.test('every scenario runs under k6 against the real API and meets its threshol
   // A small catalog; option 1 always has its 30 seats (what the sale scenarios sell).
   await seedDemoData(system.db, { concerts: 3, optionsPerConcert: 2, seatsPerOption: 30 })
   const base = Math.floor(Date.now() / 1000) * 1_000_000
-  const scenario = (
-    name: string,
-    { env = {} as Record<string, string>, script = fromRoot('loadtests', 'scenarios', `${name}.js`) } = {},
-  ) => runK6(script, { env: smokeEnv(system, env) })
+  const scenario = (name: string, { env = {} as Record<string, string>, script = compiledScenario(name) } = {}) =>
+    runK6(script, { env: smokeEnv(system, env) })
   const judge = (name: string, outcome: K6Outcome) => judgeRun(t, name, outcome)
 
-  // The books check has teeth: a hold left unpaid in a paying sale is reported.
-  const probe = join(fromRoot('loadtests', 'dist'), 'books-probe', 'unpaid-hold.js')
+  // The books check has teeth: a hold left unpaid in a paying sale is reported. A CommonJS script
+  // beside the compiled scenarios, so it runs as they do.
+  const probe = join(COMPILED_K6, 'books-probe', 'unpaid-hold.js')
   mkdirSync(dirname(probe), { recursive: true })
   t.teardown(() => rmSync(dirname(probe), { recursive: true, force: true }))
   writeFileSync(
     probe,
     [
-      "import { pickPerformance } from '../../lib/catalog.js'",
-      "import { checkTheBooks } from '../../lib/invariants.js'",
-      "import { activePass } from '../../lib/queue.js'",
-      "import { startRun } from '../../lib/run.js'",
-      "import { holdAnySeat } from '../../lib/sale.js'",
-      "import { vuUser } from '../../lib/users.js'",
-      'export const options = { vus: 1, iterations: 1, thresholds: { invariant_violations: ["count==0"] } }',
-      'export function setup() {',
+      "const { pickPerformance } = require('../lib/catalog.js')",
+      "const { checkTheBooks } = require('../lib/invariants.js')",
+      "const { activePass } = require('../lib/queue.js')",
+      "const { startRun } = require('../lib/run.js')",
+      "const { holdAnySeat } = require('../lib/sale.js')",
+      "const { vuUser } = require('../lib/users.js')",
+      'exports.options = { vus: 1, iterations: 1, thresholds: { invariant_violations: ["count==0"] } }',
+      'exports.setup = function () {',
       '  const run = startRun({ inspector: true })',
       '  return Object.assign(run, { performance: pickPerformance(run.inspector, 1) })',
       '}',
-      'export default function (run) {',
+      'exports.default = function (run) {',
       '  const pass = activePass(vuUser(run.userBase))',
       '  if (pass) holdAnySeat(pass, run.performance.concertOptionId)',
       '}',
-      'export function teardown(run) {',
+      'exports.teardown = function (run) {',
       '  checkTheBooks({ run, users: 1, paying: true })',
       '}',
       '',

@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fromRoot } from '@stagepass/launcher'
+import { COMPILED_K6 } from '@stagepass/launcher'
 import t from 'tap'
+import { compiledScenario } from '../compare/k6.js'
 import { DEVELOPMENT_TOKENS as DEVELOPMENT, jose } from './jose.js'
 import { runK6 } from './k6-run.js'
 
@@ -13,8 +14,8 @@ const key = (secret: string) => new TextEncoder().encode(secret)
  * TOKENS_OUT; its iteration checks that a user keeps the token it was given.
  */
 function probe(t: { teardown(fn: () => void): void }): { script: string; out: string } {
-  // Inside loadtests/, so lib/ resolves as it does for a scenario.
-  const dir = join(fromRoot('loadtests', 'dist'), `token-probe-${process.pid}`)
+  // Beside the compiled scenarios, so it runs as they do and lib/ resolves as it does for them.
+  const dir = join(COMPILED_K6, `token-probe-${process.pid}`)
   mkdirSync(dir, { recursive: true })
   const outDir = mkdtempSync(join(tmpdir(), 'sp-tokens-'))
   t.teardown(() => {
@@ -25,17 +26,17 @@ function probe(t: { teardown(fn: () => void): void }): { script: string; out: st
   writeFileSync(
     script,
     [
-      "import { check } from 'k6'",
-      "import { signUserToken, userToken } from '../../lib/user-token.js'",
-      "export const options = { vus: 1, iterations: 1, thresholds: { checks: ['rate==1'] } }",
-      'export default function () {',
+      "const { check } = require('k6')",
+      "const { signUserToken, userToken } = require('../lib/user-token.js')",
+      "exports.options = { vus: 1, iterations: 1, thresholds: { checks: ['rate==1'] } }",
+      'exports.default = function () {',
       '  const first = userToken(42)',
       '  check(first, {',
       "    'a user keeps the token it was given': (token) => userToken(42) === token,",
       "    'another user gets a token of its own': (token) => userToken(43) !== token,",
       '  })',
       '}',
-      'export function handleSummary() {',
+      'exports.handleSummary = function () {',
       '  const tokens = { user42: userToken(42), user7: signUserToken(7), lapsed: signUserToken(7, { now: 1000 }) }',
       '  return { [__ENV.TOKENS_OUT]: JSON.stringify(tokens) }',
       '}',
@@ -103,7 +104,7 @@ t.test("the deployment's secret, issuer and audience are read from the environme
 })
 
 t.test('a USER_AUTH other than off or jwt stops the run before it starts', async (t) => {
-  const outcome = await runK6(fromRoot('loadtests', 'scenarios', 'points-charge.js'), {
+  const outcome = await runK6(compiledScenario('points-charge'), {
     env: { USER_AUTH: 'bearer', BASE_URL: 'http://127.0.0.1:9' },
   }).catch((err: Error) => ({ code: -1, stderr: err.message }))
   t.not(outcome.code, 0)

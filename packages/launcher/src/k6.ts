@@ -27,3 +27,16 @@ export function k6Binary(): string {
       '(https://grafana.com/docs/k6/latest/set-up/install-k6/), put it on the PATH, or set K6_BIN to its path.',
   )
 }
+
+/**
+ * The load-test scripts as the build compiled them to CommonJS (loadtests/tsconfig.k6-commonjs.json).
+ * k6 v0.49 runs an ES module only after transpiling it and its imports with Babel, 2–3.5 s of CPU per
+ * run (which a measurement would count as k6's); it runs these as they are, with `K6_COMPILED_MODE`.
+ */
+export const COMPILED_K6 = fromRoot('loadtests', 'dist', 'k6')
+
+/** The compiled counterpart of a script under loadtests/ (`scenarios/payment.js`, `faults/sale.js`). */
+export const compiledK6Script = (path: string) => join(COMPILED_K6, path)
+
+/** k6's option for a compiled script: CommonJS, nothing to transpile. */
+export const K6_COMPILED_MODE = '--compatibility-mode=base'

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Writable } from 'node:stream'
-import { k6Binary } from '../k6.js'
-import { fromRoot } from '../paths.js'
+import { compiledK6Script, K6_COMPILED_MODE, k6Binary } from '../k6.js'
 
 export interface SaleOutcome {
   /** k6's exit code: 0, or 99 when the teardown found the books out of balance. */
@@ -27,18 +26,27 @@ export interface Sale {
 }
 
 /**
- * The sale (loadtests/faults/sale.js) under the real k6, with every sample written as JSON so
+ * The sale (loadtests/faults/sale.js, as the build compiled it) under the real k6, with every sample written as JSON so
  * each request's time and outcome can be read back.
  */
 export function startSale(env: Record<string, string>, output: Writable): Sale {
   const dir = mkdtempSync(join(tmpdir(), 'sp-faults-k6-'))
   const summaryPath = join(dir, 'summary.json')
   const samplesPath = join(dir, 'samples.json')
-  const args = ['run', '--no-usage-report', '--no-color', '--address', '', '--summary-export', summaryPath]
+  const args = [
+    'run',
+    K6_COMPILED_MODE,
+    '--no-usage-report',
+    '--no-color',
+    '--address',
+    '',
+    '--summary-export',
+    summaryPath,
+  ]
   // Only the tags the suite reads: the sample file stays a fraction of its default size.
   args.push('--system-tags', 'status,name,error_code', '--out', `json=${samplesPath}`)
   for (const [name, value] of Object.entries(env)) args.push('-e', `${name}=${value}`)
-  args.push(fromRoot('loadtests', 'faults', 'sale.js'))
+  args.push(compiledK6Script('faults/sale.js'))
   const child = spawn(k6Binary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const broken: string[] = []
   for (const stream of [child.stdout, child.stderr]) {
