@@ -7,8 +7,12 @@ import { errorCode } from './error-code.js'
  */
 export const UNPROCESSED_HEADER = 'x-unprocessed'
 
-/** Failures before any byte of the request left. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT'])
+/**
+ * Failures before any byte of the request left: a refused or timed-out connect, or a pool that was
+ * closed when the request came to it (undici throws that at dispatch; a balanced pool can still pick an
+ * instance's pool that is closing after the gateway took it out of rotation).
+ */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED'])
 /** A connection cut before the answer came (an instance killed, or stopping): the call may have been served. */
 const CUT_OFF = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 
