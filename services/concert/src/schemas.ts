@@ -68,3 +68,18 @@ export const AvailableSeats = Type.Object({
     }),
   ),
 })
+
+/** Every seat of a performance with what a buyer may know of it; no holder, no reservation. */
+export const SeatMap = Type.Object({
+  concertOptionId: Type.Integer(),
+  seats: Type.Array(
+    Type.Object({
+      seatId: Type.Integer(),
+      seatNo: Type.Integer(),
+      price: Type.Integer({ description: 'won' }),
+      status: Type.Union([Type.Literal('FREE'), Type.Literal('HELD'), Type.Literal('SOLD')], {
+        description: 'FREE: can be held; HELD: on hold, free again if the hold lapses; SOLD: paid',
+      }),
+    }),
+  ),
+})

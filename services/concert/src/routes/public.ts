@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import type { AvailabilityCache } from '../availability-cache.js'
-import { listAvailableSeats, listConcertDates, listConcerts } from '../catalog.js'
+import { listAvailableSeats, listConcertDates, listConcerts, listSeatMap } from '../catalog.js'
 import { concertPublicApi } from '../public-api.js'
 
 /** Sends a body the route's own response schema already serialized (see `reply.serialize`). */
@@ -46,6 +46,18 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
       const { concertOptionId } = request.params
       const body = await cache.read('seats', concertOptionId, async () => {
         const view = await listAvailableSeats(fastify.db.concert, concertOptionId, new Date())
+        return { body: reply.serialize({ data: view.data }) as string, nextLapseAt: view.nextLapseAt }
+      })
+      return sendSerialized(reply, body)
+    },
+  })
+
+  fastify.route({
+    ...concertPublicApi.seatMap,
+    handler: async (request, reply) => {
+      const { concertOptionId } = request.params
+      const body = await cache.read('seatmap', concertOptionId, async () => {
+        const view = await listSeatMap(fastify.db.concert, concertOptionId, new Date())
         return { body: reply.serialize({ data: view.data }) as string, nextLapseAt: view.nextLapseAt }
       })
       return sendSerialized(reply, body)
