@@ -135,10 +135,36 @@ t.test('available-seats lists the free seats of the performance by seat number',
   )
 })
 
-t.test('available-seats of a performance without seats is an empty list', async (t) => {
-  const res = await api.get('/concerts/7/available-seats')
+t.test('the seat map shows every seat FREE, HELD or SOLD, and nothing of the reservations', async (t) => {
+  const res = await api.get('/concerts/1/seats')
   t.equal(res.status, 200)
-  t.same(res.body, { data: { concertOptionId: 7, seats: [] } })
+  const truth = await db
+    .selectFrom('seat')
+    .select(['id', 'seat_no', 'price'])
+    .where('concert_option_id', '=', 1)
+    .orderBy('seat_no')
+    .execute()
+  // Seat 1 PAID, seat 2 held, seat 3 a lapsed hold, 4 and 5 expired and cancelled (see above).
+  const statusOf = (seatNo: number) => (seatNo === 1 ? 'SOLD' : seatNo === 2 ? 'HELD' : 'FREE')
+  t.same(res.body, {
+    data: {
+      concertOptionId: 1,
+      seats: truth.map((s) => ({
+        seatId: Number(s.id),
+        seatNo: s.seat_no,
+        price: Number(s.price),
+        status: statusOf(s.seat_no),
+      })),
+    },
+  })
+})
+
+t.test('available-seats and the seat map of a performance without seats are empty lists', async (t) => {
+  for (const view of ['available-seats', 'seats']) {
+    const res = await api.get(`/concerts/7/${view}`)
+    t.equal(res.status, 200)
+    t.same(res.body, { data: { concertOptionId: 7, seats: [] } }, view)
+  }
 })
 
 t.test('unknown ids are 404 with the documented codes', async (t) => {
@@ -150,14 +176,16 @@ t.test('unknown ids are 404 with the documented codes', async (t) => {
     error: 'Not Found',
     message: 'concert 999 not found',
   })
-  const seats = await api.get('/concerts/9007199254740991/available-seats')
-  t.equal(seats.status, 404)
-  t.same(seats.body, {
-    statusCode: 404,
-    code: 'CONCERT_OPTION_NOT_FOUND',
-    error: 'Not Found',
-    message: 'concert option 9007199254740991 not found',
-  })
+  for (const view of ['available-seats', 'seats']) {
+    const seats = await api.get(`/concerts/9007199254740991/${view}`)
+    t.equal(seats.status, 404)
+    t.same(seats.body, {
+      statusCode: 404,
+      code: 'CONCERT_OPTION_NOT_FOUND',
+      error: 'Not Found',
+      message: 'concert option 9007199254740991 not found',
+    })
+  }
 })
 
 t.test('bad input on every route is a 400 naming the field', async (t) => {
@@ -166,10 +194,12 @@ t.test('bad input on every route is a 400 naming the field', async (t) => {
   for (const id of badIds) {
     cases.push([`/concerts/${id}/available-dates`, /concertId/])
     cases.push([`/concerts/${id}/available-seats`, /concertOptionId/])
+    cases.push([`/concerts/${id}/seats`, /concertOptionId/])
   }
   cases.push(['/concerts?page=2', /querystring/])
   cases.push(['/concerts/1/available-dates?concertId=2', /querystring/])
   cases.push(['/concerts/1/available-seats?fresh=true', /querystring/])
+  cases.push(['/concerts/1/seats?status=FREE', /querystring/])
   for (const [path, field] of cases) {
     const res = await api.get(path)
     t.equal(res.status, 400, path)
