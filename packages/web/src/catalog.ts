@@ -60,49 +60,48 @@ export async function datesScreen(concertId: number, concertName: string) {
   }
 }
 
-/** The highest seat number seen per performance: seats missing from the free list are taken. */
-const seatCount = new Map<number, number>()
 /** Each performance's title, for coming back to its seat map. */
 const titles = new Map<number, string>()
 
-/** The seat map of a performance: free seats can be held, taken ones (held or sold) cannot. */
+/** How each status reads on a seat: its class (colour and shape), and the words a screen reader says. */
+const SEAT_STATES = {
+  FREE: { className: 'free', words: 'free', legend: 'free' },
+  HELD: { className: 'held', words: 'held by someone, may come free', legend: 'held (free again if the hold lapses)' },
+  SOLD: { className: 'sold', words: 'sold', legend: 'sold' },
+} as const
+
+/** The seat map of a performance: every seat free, held or sold; free seats can be held. */
 export async function seatsScreen(concertOptionId: number, title = titles.get(concertOptionId) ?? '') {
   titles.set(concertOptionId, title)
   try {
     const { seats } = await dataOf(
-      client.GET('/concerts/{concertOptionId}/available-seats', { params: { path: { concertOptionId } } }),
+      client.GET('/concerts/{concertOptionId}/seats', { params: { path: { concertOptionId } } }),
     )
-    const free = new Map(seats.map((seat) => [seat.seatNo, seat]))
-    const count = Math.max(seatCount.get(concertOptionId) ?? 0, ...seats.map((seat) => seat.seatNo))
-    seatCount.set(concertOptionId, count)
-    const buttons = Array.from({ length: count }, (_, i) => {
-      const seat = free.get(i + 1)
-      const label = seat ? `Seat ${i + 1}, ${won(seat.price)}, free` : `Seat ${i + 1}, taken`
+    const buttons = seats.map((seat) => {
+      const state = SEAT_STATES[seat.status]
+      const free = seat.status === 'FREE'
+      const label = free ? `Seat ${seat.seatNo}, ${won(seat.price)}, free` : `Seat ${seat.seatNo}, ${state.words}`
       return h(
         'button',
         {
           type: 'button',
-          class: `seat ${seat ? 'free' : 'taken'}`,
+          class: `seat ${state.className}`,
           'aria-label': label,
           title: label,
-          disabled: !seat,
-          onclick: seat ? () => void hold(seat.seatId, seat.seatNo, concertOptionId, title) : undefined,
+          disabled: !free,
+          onclick: free ? () => void hold(seat.seatId, seat.seatNo, concertOptionId, title) : undefined,
         },
-        String(i + 1),
+        String(seat.seatNo),
       )
     })
+    const legend = Object.values(SEAT_STATES).map((state) =>
+      h('li', {}, h('span', { class: `seat ${state.className}`, 'aria-hidden': 'true' }, ''), ` ${state.legend}`),
+    )
     showScreen(
       'seats',
       'Pick a seat',
       h('p', {}, title),
-      h(
-        'p',
-        { class: 'legend' },
-        h('span', { class: 'seat free' }, ''),
-        ' free ',
-        h('span', { class: 'seat taken' }, ''),
-        ' taken (held or sold)',
-      ),
+      h('ul', { class: 'legend', 'aria-label': 'Legend' }, ...legend),
       h('div', { class: 'seat-map', role: 'group', 'aria-label': 'Seat map' }, ...buttons),
       h(
         'div',

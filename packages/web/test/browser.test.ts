@@ -45,9 +45,29 @@ const changeAdmission = async (body: Record<string, unknown>) => {
   if (res.status !== 200) throw new Error(`PATCH /admin/queue answered ${res.status}`)
 }
 
-await addPerformance(system.db, { seats: 12, name: 'Winter Lights' })
+const winterLights = await addPerformance(system.db, { seats: 12, name: 'Winter Lights' })
 await addPerformance(system.db, { seats: 4, name: 'Two Fans' })
 await addPerformance(system.db, { seats: 4, name: 'Slow Hands' })
+
+/** Another buyer's reservation of a seat, as booking commits it: a hold for the hour, or a sale. */
+async function reservedByAnother(userId: number, seatId: number, status: 'PENDING' | 'PAID') {
+  await system.db
+    .insertInto('reservation')
+    .values({
+      user_id: userId,
+      seat_id: seatId,
+      concert_option_id: winterLights.concertOptionId,
+      price: 50_000,
+      status,
+      hold_slot: 1,
+      expires_at: new Date(Date.now() + 3_600_000),
+      paid_at: status === 'PAID' ? new Date() : null,
+    })
+    .execute()
+}
+// Before anyone opens its map: seat 5 held by one buyer, seat 6 sold to another.
+await reservedByAnother(9501, winterLights.seatIds[4] as number, 'PENDING')
+await reservedByAnother(9502, winterLights.seatIds[5] as number, 'PAID')
 
 /** A browser tab the size of a phone. */
 async function openApp(): Promise<Page> {
@@ -103,6 +123,17 @@ t.test(
     await page.locator('.choices button').first().click()
     await screen(page, 'seats')
     await snap(page, 'seat-map')
+    const seatMap = page.getByRole('group', { name: 'Seat map' })
+    t.equal(await seat(page, 5).getAttribute('aria-label'), 'Seat 5, held by someone, may come free')
+    t.ok(await seat(page, 5).isDisabled(), 'a held seat cannot be picked')
+    t.equal(await seat(page, 6).getAttribute('aria-label'), 'Seat 6, sold')
+    t.ok(await seat(page, 6).isDisabled(), 'nor a sold one')
+    t.equal(await seatMap.locator('button:not([disabled])').count(), 10, 'the other ten are free')
+    t.same(
+      await page.locator('.legend li').allTextContents(),
+      [' free', ' held (free again if the hold lapses)', ' sold'],
+      'the legend names the three states',
+    )
     await seat(page, 3).click()
 
     await screen(page, 'hold')

@@ -4,10 +4,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import { availabilityReads } from './metrics.js'
 
 /**
- * The cached views: a performance's seat list, a concert's dates with free-seat counts, and pages
- * of the catalog (`concerts`, keyed by cursor and page size).
+ * The cached views: a performance's seat list (free seats) and seat map (every seat's status), a
+ * concert's dates with free-seat counts, and pages of the catalog (`concerts`, keyed by cursor and
+ * page size).
  */
-export type AvailabilityViewName = 'seats' | 'dates' | 'concerts'
+export type AvailabilityViewName = 'seats' | 'seatmap' | 'dates' | 'concerts'
 
 export interface LoadedView {
   /** The serialized response. */

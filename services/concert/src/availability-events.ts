@@ -20,7 +20,7 @@ const MAX_REMEMBERED_OPTIONS = 100_000
 
 /**
  * Consumes booking's events (`reservation.held`, `reservation.released`, `payment.completed`) and
- * drops the cached views they change: the performance's seat list and its concert's dates.
+ * drops the cached views they change: the performance's seat list and seat map, and its concert's dates.
  * Dropping is idempotent, so redelivered events are harmless.
  */
 export function consumeAvailabilityEvents({
@@ -45,7 +45,10 @@ export function consumeAvailabilityEvents({
   async function seatsChanged(event: EventName, concertOptionId: number): Promise<void> {
     // The seat list first: it needs no lookup, so it is dropped even if MySQL is unreachable
     // (the job then fails and is retried for the dates).
-    await cache.invalidate([{ view: 'seats', id: concertOptionId }])
+    await cache.invalidate([
+      { view: 'seats', id: concertOptionId },
+      { view: 'seatmap', id: concertOptionId },
+    ])
     const concertId = await concertIdOf(concertOptionId)
     if (concertId !== undefined) await cache.invalidate([{ view: 'dates', id: concertId }])
     availabilityInvalidations.inc({ event })

@@ -154,14 +154,32 @@ export async function listConcertDates(
   return { data: { concertId, concerts }, nextLapseAt }
 }
 
-/** The free seats of one performance at `now`, by seat number. */
-export async function listAvailableSeats(
+export type SeatStatus = 'FREE' | 'HELD' | 'SOLD'
+
+export interface SeatMapSeat {
+  seatId: number
+  seatNo: number
+  price: number
+  status: SeatStatus
+}
+
+export interface SeatMap {
+  concertOptionId: number
+  seats: SeatMapSeat[]
+}
+
+/**
+ * Every seat of one performance at `now`, by seat number, with its status: SOLD while a
+ * reservation is PAID, HELD while one is PENDING and not lapsed, else FREE. Nothing of the
+ * reservation (its id, its user, its expiry) leaves this function but the status.
+ */
+export async function listSeatMap(
   db: ConcertDb,
   concertOptionId: number,
   now: Date,
-): Promise<AvailabilityView<AvailableSeats>> {
+): Promise<AvailabilityView<SeatMap>> {
   // Every seat of the performance in seat-number order (index order, no sort) with its live
-  // reservation, if any; the taken ones are dropped here.
+  // reservation, if any.
   const rows = await db
     .selectFrom('seat as s')
     .leftJoin('reservation as r', (join) =>
@@ -177,15 +195,28 @@ export async function listAvailableSeats(
     throw new ConcertOptionNotFoundError(concertOptionId)
   }
   let nextLapseAt: number | undefined
-  const seats: AvailableSeat[] = []
-  for (const row of rows) {
-    if (row.status === null) {
-      seats.push({ seatId: Number(row.id), seatNo: row.seat_no, price: Number(row.price), status: 'AVAILABLE' })
-    } else if (row.status === 'PENDING') {
+  const seats: SeatMapSeat[] = rows.map((row) => {
+    let status: SeatStatus = 'FREE'
+    if (row.status === 'PAID') status = 'SOLD'
+    else if (row.status === 'PENDING') {
+      status = 'HELD'
       const lapse = epochMs(row.expires_at)
       if (lapse !== undefined && (nextLapseAt === undefined || lapse < nextLapseAt)) nextLapseAt = lapse
     }
-  }
+    return { seatId: Number(row.id), seatNo: row.seat_no, price: Number(row.price), status }
+  })
+  return { data: { concertOptionId, seats }, nextLapseAt }
+}
+
+/** The free seats of one performance at `now`, by seat number: the seat map's FREE seats. */
+export async function listAvailableSeats(
+  db: ConcertDb,
+  concertOptionId: number,
+  now: Date,
+): Promise<AvailabilityView<AvailableSeats>> {
+  const { data, nextLapseAt } = await listSeatMap(db, concertOptionId, now)
+  const seats: AvailableSeat[] = []
+  for (const { status, ...seat } of data.seats) if (status === 'FREE') seats.push({ ...seat, status: 'AVAILABLE' })
   return { data: { concertOptionId, seats }, nextLapseAt }
 }
 

@@ -7,6 +7,7 @@ import {
   ConcertOptionParams,
   ConcertParams,
   NoQuery,
+  SeatMap,
 } from './schemas.js'
 
 /**
@@ -47,6 +48,18 @@ export const concertPublicApi = {
       params: ConcertOptionParams,
       querystring: NoQuery,
       response: responses(AvailableSeats, INVALID_INPUT, DATABASE_REFUSALS, { 404: ['CONCERT_OPTION_NOT_FOUND'] }),
+    },
+  },
+  seatMap: {
+    method: 'GET',
+    url: '/concerts/:concertOptionId/seats',
+    schema: {
+      operationId: 'listSeatMap',
+      tags: ['concerts'],
+      summary: 'Every seat of a performance, FREE, HELD or SOLD (lags a hold or sale by at most 1 s)',
+      params: ConcertOptionParams,
+      querystring: NoQuery,
+      response: responses(SeatMap, INVALID_INPUT, DATABASE_REFUSALS, { 404: ['CONCERT_OPTION_NOT_FOUND'] }),
     },
   },
 } as const

@@ -57,14 +57,27 @@ export const ConcertDates = Type.Object({
   ),
 })
 
+/** A seat as every seat list shows it, before its status. */
+const seatFields = {
+  seatId: Type.Integer(),
+  seatNo: Type.Integer(),
+  price: Type.Integer({ description: 'won' }),
+}
+
 export const AvailableSeats = Type.Object({
+  concertOptionId: Type.Integer(),
+  seats: Type.Array(Type.Object({ ...seatFields, status: Type.Literal('AVAILABLE') })),
+})
+
+/** Every seat of a performance with what a buyer may know of it; no holder, no reservation. */
+export const SeatMap = Type.Object({
   concertOptionId: Type.Integer(),
   seats: Type.Array(
     Type.Object({
-      seatId: Type.Integer(),
-      seatNo: Type.Integer(),
-      price: Type.Integer({ description: 'won' }),
-      status: Type.Literal('AVAILABLE'),
+      ...seatFields,
+      status: Type.Union([Type.Literal('FREE'), Type.Literal('HELD'), Type.Literal('SOLD')], {
+        description: 'FREE: can be held; HELD: on hold, free again if the hold lapses; SOLD: paid',
+      }),
     }),
   ),
 })

@@ -27,6 +27,12 @@ const seatIdsListed = async (api: Api, option: number): Promise<number[]> => {
   return res.body.data.seats.map((s: { seatId: number }) => s.seatId)
 }
 
+/** A seat's status on the seat map. */
+const mapStatusOf = async (api: Api, option: number, seatId: number): Promise<string | undefined> => {
+  const res = await api.get(`/concerts/${option}/seats`)
+  return res.body.data.seats.find((s: { seatId: number }) => s.seatId === seatId)?.status
+}
+
 const freeSeatsOf = async (api: Api, concert: number, option: number): Promise<number> => {
   const res = await api.get(`/concerts/${concert}/available-dates`)
   return res.body.data.concerts.find((c: { concertOptionId: number }) => c.concertOptionId === option).availableSeats
@@ -85,27 +91,33 @@ const publisher = startPublisher(t, eventsRedis)
 const redisClient = new Redis(eventsRedis.url)
 t.teardown(() => redisClient.disconnect())
 
-/** Reads until both views of the option are cached (the service may still be connecting to Redis). */
+/** Reads until the views of the option are cached (the service may still be connecting to Redis). */
 async function cacheViews(api: Api, concert: number, option: number): Promise<boolean> {
   return eventually(async () => {
     await seatIdsListed(api, option)
+    await mapStatusOf(api, option, 0)
     await freeSeatsOf(api, concert, option)
-    const keys = [`${eventsRedis.prefix}concert:{seats:${option}}`, `${eventsRedis.prefix}concert:{dates:${concert}}`]
-    return (await redisClient.exists(...keys)) === 2
+    const keys = [
+      `${eventsRedis.prefix}concert:{seats:${option}}`,
+      `${eventsRedis.prefix}concert:{seatmap:${option}}`,
+      `${eventsRedis.prefix}concert:{dates:${concert}}`,
+    ]
+    return (await redisClient.exists(...keys)) === keys.length
   })
 }
 
 // The 1 s bound itself is checked below with the TTL alone; this test shows that the events alone
 // keep the views fresh, whatever the TTL.
-t.test('a hold, a sale and a release reach the seat list and the dates by events alone', async (t) => {
+t.test('a hold, a sale and a release reach the seat list, the seat map and the dates by events alone', async (t) => {
   const { api } = events
   const [first, second] = await seatIdsOf(db, 3)
   t.equal((await seatIdsListed(api, 3)).length, 10)
   t.equal(await freeSeatsOf(api, 2, 3), 10)
-  t.ok(await cacheViews(api, 2, 3), 'both views are cached')
+  t.ok(await cacheViews(api, 2, 3), 'the views are cached')
 
   const held = await reserveSeatRow(db, first as number)
   t.ok((await seatIdsListed(api, 3)).includes(first as number), 'until the event arrives the cached view is served')
+  t.equal(await mapStatusOf(api, 3, first as number), 'FREE', 'and the cached seat map')
   t.equal(await freeSeatsOf(api, 2, 3), 10)
   await announce(publisher, 'reservation.held', held, first as number)
   t.ok(
@@ -114,12 +126,14 @@ t.test('a hold, a sale and a release reach the seat list and the dates by events
     ),
     'the hold is shown after its event',
   )
+  t.equal(await mapStatusOf(api, 3, first as number), 'HELD', 'the seat map shows it HELD')
 
   await setReservationStatus(db, held, 'PAID')
   await announce(publisher, 'payment.completed', held, first as number)
   const second_ = await reserveSeatRow(db, second as number)
   await announce(publisher, 'reservation.held', second_, second as number)
   t.ok(await eventually(async () => (await freeSeatsOf(api, 2, 3)) === 8), 'a sold seat and a new hold are both taken')
+  t.ok(await eventually(async () => (await mapStatusOf(api, 3, first as number)) === 'SOLD'), 'the map shows it SOLD')
 
   await setReservationStatus(db, second_, 'CANCELLED')
   await announce(publisher, 'reservation.released', second_, second as number)
@@ -130,6 +144,8 @@ t.test('a hold, a sale and a release reach the seat list and the dates by events
     'the release is shown after its event',
   )
   t.notOk((await seatIdsListed(api, 3)).includes(first as number), 'the sold seat stays taken')
+  t.equal(await mapStatusOf(api, 3, second as number), 'FREE', 'the released seat is FREE on the map')
+  t.equal(await mapStatusOf(api, 3, first as number), 'SOLD', 'the sold one SOLD')
 })
 
 t.test('a hold that lapses frees its seat when it lapses, with no event and a long TTL', async (t) => {

@@ -27,6 +27,16 @@ await db
 
 const { api } = await startConcertService(t, { mysql: config, redis })
 
+/** Option 1's seats from `fromSeatNo` on, by seat number, as MySQL holds them. */
+const seatRowsOfOption1 = (fromSeatNo = 1) =>
+  db
+    .selectFrom('seat')
+    .select(['id', 'seat_no', 'price'])
+    .where('concert_option_id', '=', 1)
+    .where('seat_no', '>=', fromSeatNo)
+    .orderBy('seat_no')
+    .execute()
+
 t.test('GET /concerts lists every concert with the documented fields', async (t) => {
   const res = await api.get('/concerts')
   t.equal(res.status, 200)
@@ -118,13 +128,7 @@ t.test('available-seats lists the free seats of the performance by seat number',
     [3, 4, 5, 6],
     'a lapsed hold and expired or cancelled reservations leave the seat available',
   )
-  const truth = await db
-    .selectFrom('seat')
-    .select(['id', 'seat_no', 'price'])
-    .where('concert_option_id', '=', 1)
-    .where('seat_no', '>=', 3)
-    .orderBy('seat_no')
-    .execute()
+  const truth = await seatRowsOfOption1(3)
   t.same(
     seats,
     truth.map((s) => ({ seatId: Number(s.id), seatNo: s.seat_no, price: Number(s.price), status: 'AVAILABLE' })),
@@ -135,29 +139,44 @@ t.test('available-seats lists the free seats of the performance by seat number',
   )
 })
 
-t.test('available-seats of a performance without seats is an empty list', async (t) => {
-  const res = await api.get('/concerts/7/available-seats')
+t.test('the seat map shows every seat FREE, HELD or SOLD, and nothing of the reservations', async (t) => {
+  const res = await api.get('/concerts/1/seats')
   t.equal(res.status, 200)
-  t.same(res.body, { data: { concertOptionId: 7, seats: [] } })
+  const truth = await seatRowsOfOption1()
+  // Seat 1 PAID, seat 2 held, seat 3 a lapsed hold, 4 and 5 expired and cancelled (see above).
+  const statusOf = (seatNo: number) => (seatNo === 1 ? 'SOLD' : seatNo === 2 ? 'HELD' : 'FREE')
+  t.same(res.body, {
+    data: {
+      concertOptionId: 1,
+      seats: truth.map((s) => ({
+        seatId: Number(s.id),
+        seatNo: s.seat_no,
+        price: Number(s.price),
+        status: statusOf(s.seat_no),
+      })),
+    },
+  })
+})
+
+t.test('available-seats and the seat map of a performance without seats are empty lists', async (t) => {
+  for (const view of ['available-seats', 'seats']) {
+    const res = await api.get(`/concerts/7/${view}`)
+    t.equal(res.status, 200)
+    t.same(res.body, { data: { concertOptionId: 7, seats: [] } }, view)
+  }
 })
 
 t.test('unknown ids are 404 with the documented codes', async (t) => {
-  const dates = await api.get('/concerts/999/available-dates')
-  t.equal(dates.status, 404)
-  t.same(dates.body, {
-    statusCode: 404,
-    code: 'CONCERT_NOT_FOUND',
-    error: 'Not Found',
-    message: 'concert 999 not found',
-  })
-  const seats = await api.get('/concerts/9007199254740991/available-seats')
-  t.equal(seats.status, 404)
-  t.same(seats.body, {
-    statusCode: 404,
-    code: 'CONCERT_OPTION_NOT_FOUND',
-    error: 'Not Found',
-    message: 'concert option 9007199254740991 not found',
-  })
+  const option = 'concert option 9007199254740991 not found'
+  for (const [path, code, message] of [
+    ['/concerts/999/available-dates', 'CONCERT_NOT_FOUND', 'concert 999 not found'],
+    ['/concerts/9007199254740991/available-seats', 'CONCERT_OPTION_NOT_FOUND', option],
+    ['/concerts/9007199254740991/seats', 'CONCERT_OPTION_NOT_FOUND', option],
+  ] as const) {
+    const res = await api.get(path)
+    t.equal(res.status, 404, path)
+    t.same(res.body, { statusCode: 404, code, error: 'Not Found', message }, path)
+  }
 })
 
 t.test('bad input on every route is a 400 naming the field', async (t) => {
@@ -166,10 +185,12 @@ t.test('bad input on every route is a 400 naming the field', async (t) => {
   for (const id of badIds) {
     cases.push([`/concerts/${id}/available-dates`, /concertId/])
     cases.push([`/concerts/${id}/available-seats`, /concertOptionId/])
+    cases.push([`/concerts/${id}/seats`, /concertOptionId/])
   }
   cases.push(['/concerts?page=2', /querystring/])
   cases.push(['/concerts/1/available-dates?concertId=2', /querystring/])
   cases.push(['/concerts/1/available-seats?fresh=true', /querystring/])
+  cases.push(['/concerts/1/seats?status=FREE', /querystring/])
   for (const [path, field] of cases) {
     const res = await api.get(path)
     t.equal(res.status, 400, path)

@@ -21,6 +21,13 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     const res = await api.get('/concerts/1/available-seats', { token })
     return res.body.data.seats.some((s: { seatId: number }) => s.seatId === seatId)
   }
+  /** The seat as the seat map shows it to `token`'s user: nothing but its number, price and status. */
+  const mapped = async (token: string, seatId: number) => {
+    const res = await api.get('/concerts/1/seats', { token })
+    return res.body.data.seats.find((s: { seatId: number }) => s.seatId === seatId)
+  }
+  const seatMapShows = (token: string, seatId: number, status: string) =>
+    eventually(async () => (await mapped(token, seatId))?.status === status)
 
   await t.test('hold, pay, and the token is spent; the seat leaves the list', async (t) => {
     const userId = 8101
@@ -29,11 +36,16 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     const token = await admittedToken(api, userId)
     const seatId = seatIds[0] as number
     t.ok(await listed(token, seatId), 'the seat is on sale')
+    const seat = { seatId, seatNo: seats[0]?.seat_no, price }
+    t.same(await mapped(token, seatId), { ...seat, status: 'FREE' }, 'the seat map shows it FREE')
 
     const hold = await api.post('/concerts/reserve-seat', { seatId, userId }, { token })
     t.equal(hold.status, 200)
     t.match(hold.body.data, { seatId, concertOptionId: 1, price, status: 'PENDING', reservationExpireTime: String })
     t.ok(await eventually(async () => !(await listed(token, seatId))), 'the held seat leaves available-seats')
+    const onlooker = await admittedToken(api, 8103)
+    t.ok(await seatMapShows(onlooker, seatId, 'HELD'), 'another user sees it HELD on the seat map')
+    t.same(await mapped(onlooker, seatId), { ...seat, status: 'HELD' }, 'and nothing of the hold but that')
 
     const reservationId = hold.body.data.reservationId
     const paid = await api.post('/payment/pay', { reservationId }, { token, headers: { 'idempotency-key': 'e2e-1' } })
@@ -47,6 +59,8 @@ export async function bookingSuite(t: Test, system: TestSystem) {
     t.ok(spent, 'after payment.completed the token no longer opens protected routes')
     const other = await admittedToken(api, 8102)
     t.notOk(await listed(other, seatId), 'a sold seat stays off the list')
+    t.ok(await seatMapShows(other, seatId, 'SOLD'), 'the seat map shows it SOLD')
+    t.same(await mapped(other, seatId), { ...seat, status: 'SOLD' }, 'with nothing of the buyer')
   })
 
   await t.test('two seats held, both paid one after the other; then the token is spent', async (t) => {

@@ -48,6 +48,7 @@ export async function concertSuite(t: Test, system: TestSystem) {
       '/concerts',
       `/concerts/${concertId}/available-dates`,
       `/concerts/${optionId}/available-seats`,
+      `/concerts/${optionId}/seats`,
     ]) {
       const missing = await api.get(path)
       t.equal(missing.status, 401, path)
@@ -178,10 +179,19 @@ export async function concertSuite(t: Test, system: TestSystem) {
     const concert = await get('/concerts/999999/available-dates')
     t.equal(concert.status, 404)
     t.equal(concert.body.code, 'CONCERT_NOT_FOUND')
-    const option = await get('/concerts/999999/available-seats')
-    t.equal(option.status, 404)
-    t.equal(option.body.code, 'CONCERT_OPTION_NOT_FOUND')
-    for (const path of ['/concerts/abc/available-seats', '/concerts/0/available-dates', '/concerts?page=2']) {
+    for (const path of ['/concerts/999999/available-seats', '/concerts/999999/seats']) {
+      const option = await get(path)
+      t.equal(option.status, 404, path)
+      t.equal(option.body.code, 'CONCERT_OPTION_NOT_FOUND')
+    }
+    for (const path of [
+      '/concerts/abc/available-seats',
+      '/concerts/0/available-dates',
+      '/concerts?page=2',
+      '/concerts/abc/seats',
+      '/concerts/-1/seats',
+      '/concerts/1/seats?status=FREE',
+    ]) {
       const res = await get(path)
       t.equal(res.status, 400, path)
       t.match(res.body, { statusCode: 400, code: 'VALIDATION_ERROR', error: 'Bad Request', message: String })

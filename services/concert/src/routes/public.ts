@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { ConcertDb } from '@stagepass/db'
 import type { FastifyReply } from 'fastify'
 import type { AvailabilityCache } from '../availability-cache.js'
-import { listAvailableSeats, listConcertDates, listConcerts } from '../catalog.js'
+import { type AvailabilityView, listAvailableSeats, listConcertDates, listConcerts, listSeatMap } from '../catalog.js'
 import { concertPublicApi } from '../public-api.js'
 
 /** Sends a body the route's own response schema already serialized (see `reply.serialize`). */
@@ -40,15 +41,27 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ cache: AvailabilityCache 
     },
   })
 
+  /** A seat view of a performance (its free seats, or its seat map) through the cache. */
+  async function sendSeatView(
+    reply: FastifyReply,
+    view: 'seats' | 'seatmap',
+    concertOptionId: number,
+    list: (db: ConcertDb, concertOptionId: number, now: Date) => Promise<AvailabilityView<unknown>>,
+  ) {
+    const body = await cache.read(view, concertOptionId, async () => {
+      const listed = await list(fastify.db.concert, concertOptionId, new Date())
+      return { body: reply.serialize({ data: listed.data }) as string, nextLapseAt: listed.nextLapseAt }
+    })
+    return sendSerialized(reply, body)
+  }
+
   fastify.route({
     ...concertPublicApi.seats,
-    handler: async (request, reply) => {
-      const { concertOptionId } = request.params
-      const body = await cache.read('seats', concertOptionId, async () => {
-        const view = await listAvailableSeats(fastify.db.concert, concertOptionId, new Date())
-        return { body: reply.serialize({ data: view.data }) as string, nextLapseAt: view.nextLapseAt }
-      })
-      return sendSerialized(reply, body)
-    },
+    handler: (request, reply) => sendSeatView(reply, 'seats', request.params.concertOptionId, listAvailableSeats),
+  })
+
+  fastify.route({
+    ...concertPublicApi.seatMap,
+    handler: (request, reply) => sendSeatView(reply, 'seatmap', request.params.concertOptionId, listSeatMap),
   })
 }
