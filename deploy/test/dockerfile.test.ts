@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
+import { WEB_APP_DIR } from '@stagepass/gateway'
 import { fromRoot } from '@stagepass/launcher'
 import t from 'tap'
 import { APPS } from './support/apps.js'
@@ -18,13 +19,22 @@ const instructions = dockerfile
 const rootPackage = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8'))
 const turboConfig = JSON.parse(readFileSync(fromRoot('turbo.json'), 'utf8'))
 
+interface AppTarget {
+  pkg: string
+  entry: string
+  /** The web app's package built beside the app, and where its build lands (the gateway's image). */
+  web?: string
+  webapp?: string
+}
+
 /** The APP → package and entry mapping from the Dockerfile's `case`. */
-function appMapping(): Map<string, { pkg: string; entry: string }> {
-  const mapping = new Map<string, { pkg: string; entry: string }>()
-  for (const match of dockerfile.matchAll(/^\s*([a-z|]+)\) pkg=(\S+) entry=(\S+) ;;/gm)) {
+function appMapping(): Map<string, AppTarget> {
+  const mapping = new Map<string, AppTarget>()
+  for (const match of dockerfile.matchAll(/^\s*([a-z|]+)\) pkg=(\S+) entry=(\S+)((?: \w+=\S+)*) ;;/gm)) {
     for (const app of (match[1] as string).split('|')) {
       const expand = (s: string) => s.replaceAll('$APP', app)
-      mapping.set(app, { pkg: expand(match[2] as string), entry: expand(match[3] as string) })
+      const extra = Object.fromEntries([...(match[4] as string).matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]))
+      mapping.set(app, { ...extra, pkg: expand(match[2] as string), entry: expand(match[3] as string) })
     }
   }
   return mapping
@@ -40,6 +50,8 @@ for (const dir of [
   'packages/launcher',
   'packages/events',
   'packages/testkit',
+  'packages/client',
+  'packages/web',
   'services/point',
   'services/queue',
   'services/concert',
@@ -53,7 +65,7 @@ t.test('multi-stage, pruned with turbo, and the runtime runs as an unprivileged 
   const stages = instructions.filter((line) => /^FROM /i.test(line))
   t.ok(stages.length >= 3, 'several stages')
   t.ok(
-    instructions.some((l) => /turbo prune "\$pkg" --docker/.test(l)),
+    instructions.some((l) => /turbo prune "\$pkg" \$web --docker/.test(l)),
     'turbo prune --docker',
   )
   const lastFrom = instructions.findLastIndex((l) => /^FROM /i.test(l))
@@ -148,10 +160,11 @@ t.test('the pruned workspace of every app has what its build reads', async (t) =
     .map((l) => /\/repo\/([\w.]+) /.exec(l)?.[1] as string)
   // Pruned side by side: each is a separate turbo process.
   const pruned = await Promise.all(
-    [...mapping].map(async ([app, { pkg }]) => {
+    [...mapping].map(async ([app, { pkg, web }]) => {
       const out = mkdtempSync(join(tmpdir(), `sp-prune-${app}-`))
       t.teardown(() => rmSync(out, { recursive: true, force: true }))
-      await run(fromRoot('node_modules/.bin/turbo'), ['prune', pkg, '--docker', '--out-dir', out], {
+      const packages = web ? [pkg, web] : [pkg]
+      await run(fromRoot('node_modules/.bin/turbo'), ['prune', ...packages, '--docker', '--out-dir', out], {
         cwd: fromRoot(),
         env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
       })
@@ -165,14 +178,16 @@ t.test('the pruned workspace of every app has what its build reads', async (t) =
         () => 0,
         (err: { code?: number }) => err.code ?? 1,
       )
-      return { app, pkg, out, install }
+      return { app, packages, out, install }
     }),
   )
-  for (const { app, pkg, out, install } of pruned) {
+  for (const { app, packages, out, install } of pruned) {
     t.equal(install, 0, `${app}: the pruned lockfile fits the pruned workspace (pnpm install --frozen-lockfile)`)
     const full = join(out, 'full')
     t.ok(existsSync(join(out, 'json', 'pnpm-lock.yaml')), `${app}: a pruned lockfile`)
-    t.ok(existsSync(join(full, workspacePackages.get(pkg) as string, 'package.json')), `${app}: the app itself`)
+    for (const pkg of packages) {
+      t.ok(existsSync(join(full, workspacePackages.get(pkg) as string, 'package.json')), `${app}: ${pkg} itself`)
+    }
     // Every tsconfig a pruned package extends is in the pruned tree or copied beside it.
     for (const dir of workspacePackages.values()) {
       const tsconfig = join(full, dir, 'tsconfig.json')
@@ -184,4 +199,50 @@ t.test('the pruned workspace of every app has what its build reads', async (t) =
       t.ok(present, `${app}: ${dir}/tsconfig.json extends ${extendsPath}, which the build has`)
     }
   }
+})
+
+t.test("the gateway's image builds the web app and keeps it where the gateway serves it from", async (t) => {
+  const gateway = appMapping().get('gateway')
+  t.equal(gateway?.web, '@stagepass/web', 'the gateway is pruned and built with the web app')
+  const webapp = gateway?.webapp ?? ''
+  // The gateway resolves the app beside its own build; the runtime copies the builder's /repo to /app whole.
+  t.equal(webapp, relative(fromRoot(), WEB_APP_DIR), 'the build lands where the gateway looks for it')
+  t.ok(gateway?.entry.startsWith('gateway/dist/src/'), 'the entry is the gateway build that resolves it')
+  t.ok(
+    instructions.some((l) => /^COPY --from=builder \/repo\/ \/app\/$/.test(l)),
+    'the runtime copies the builder tree as it is',
+  )
+  t.ok(
+    instructions.some((l) => /turbo run build --filter="\$PKG\.\.\." \$\{WEB:\+--filter="\$WEB\.\.\."\}/.test(l)),
+    'the builder builds the web app (and the client it is built from)',
+  )
+  t.ok(existsSync(join(WEB_APP_DIR, 'index.html')), "the web app's build writes index.html there (built for this run)")
+
+  // The builder's clean-up, run on a tree shaped like the build: it keeps the built app, drops its sources.
+  const builderRuns = instructions.filter((l) => /^RUN /.test(l))
+  const cleanup = builderRuns.find((l) => l.includes('pnpm install --prod')) ?? ''
+  const finds = cleanup.split('; ').filter((step) => step.trim().startsWith('find . -path'))
+  t.ok(finds.length >= 2, 'the clean-up removes sources and tests')
+  const tree = mkdtempSync(join(tmpdir(), 'sp-image-'))
+  t.teardown(() => rmSync(tree, { recursive: true, force: true }))
+  for (const file of [
+    `${webapp}/index.html`,
+    `${webapp}/assets/app.js`,
+    'packages/web/src/main.ts',
+    'packages/web/dist/test/browser.test.js',
+  ]) {
+    mkdirSync(dirname(join(tree, file)), { recursive: true })
+    writeFileSync(join(tree, file), '')
+  }
+  await run('sh', ['-c', finds.map((f) => f.trim()).join('; ')], { cwd: tree })
+  t.ok(existsSync(join(tree, webapp, 'index.html')), 'the built app survives the clean-up')
+  t.ok(existsSync(join(tree, webapp, 'assets/app.js')), 'with its assets')
+  t.notOk(existsSync(join(tree, 'packages/web/src')), 'its sources do not')
+  t.notOk(existsSync(join(tree, 'packages/web/dist/test')), 'nor its tests')
+  t.match(
+    cleanup,
+    /if \[ -n "\$WEB_APP" \]; then test -f "\$WEB_APP\/index\.html"; fi/,
+    'the image build fails without the app',
+  )
+  t.ok(cleanup.indexOf('WEB_APP/index.html') > cleanup.lastIndexOf('find . -path'), 'checked after the clean-up')
 })

@@ -12,7 +12,7 @@ import { userToken } from './user-token.js'
 
 /**
  * @typedef {{ token: string, status: 'WAITING' | 'ACTIVE', queueOrder: number, remainingTime: number,
- *   estimatedWaitSeconds?: number, expiresAt?: string }} Ticket
+ *   estimatedWaitSeconds?: number, expiresAt?: string, pollAfterSeconds?: number }} Ticket
  * @typedef {{ userId: number, currentPoints: number }} Balance
  * @typedef {{ id: number, type: 'CHARGE' | 'USE' | 'REFUND', amount: number, balanceAfter: number,
  *   reference: string | null, createdAt: string }} HistoryEntry

@@ -15,11 +15,13 @@ import { usersAdmitted, usersGaveUp } from './metrics.js'
 let pass = null
 
 /**
- * Seconds until the next status poll: often near the front of the line, at most every 5 s
- * behind it (a WAITING user who stops polling for QUEUE_ABANDON_AFTER_SECONDS loses the place).
+ * Seconds until the next status poll: the server's `pollAfterSeconds` (docs/queue.md, "Poll
+ * interval"); without it, often near the front of the line and at most every 5 s behind it (a
+ * WAITING user who stops polling for QUEUE_ABANDON_AFTER_SECONDS loses the place).
  * @param {import('./api.js').Ticket} ticket
  */
 function pollInterval(ticket) {
+  if (ticket.pollAfterSeconds !== undefined) return ticket.pollAfterSeconds
   const wait = ticket.estimatedWaitSeconds === undefined ? ticket.remainingTime : ticket.estimatedWaitSeconds
   return Math.min(5, Math.max(1, Math.floor(wait / 2)))
 }

@@ -3,4 +3,4 @@ export { type ClientOptions, type Credentials, createStagepassClient, type Stage
 export type { components, operations, paths } from './generated/api.js'
 export { solveChallenge } from './proof-of-work.js'
 export { signInForDevelopment } from './sign-in.js'
-export { joinLine, pause, type QueueTicket, type WaitInLineOptions, waitInLine } from './wait-in-line.js'
+export { joinLine, pause, pollDelayMs, type QueueTicket, type WaitInLineOptions, waitInLine } from './wait-in-line.js'

@@ -14,31 +14,46 @@ export interface WaitInLineOptions {
   onTicket?: (ticket: QueueTicket) => void
   /** The place was lost (not polled for too long, or the line was reset) and a new one was taken. */
   onRejoin?: (ticket: QueueTicket) => void
-  /** Shortest pause between two polls (default 1 s). */
+  /** Shortest pause between two polls (default: the server's `pollAfterSeconds`, else 1 s). */
   minPollIntervalMs?: number
-  /** Longest pause between two polls (default 5 s): the ticket's estimate is only an estimate. */
+  /** Longest pause between two polls (default: the server's `pollAfterSeconds`, else 5 s). */
   maxPollIntervalMs?: number
 }
 
-/** Users who have not polled for QUEUE_ABANDON_AFTER_SECONDS (120 s by default) lose their place: poll well within it. */
+/** Without the server's suggestion: users who have not polled for QUEUE_ABANDON_AFTER_SECONDS (120 s by default) lose their place. */
 const DEFAULT_MAX_POLL_INTERVAL_MS = 5000
+
+/**
+ * How long to wait before polling a WAITING ticket again: the server's `pollAfterSeconds` when the
+ * ticket carries it (within the bounds given, if any), otherwise a tenth of the estimated wait
+ * between `minPollIntervalMs` (1 s) and `maxPollIntervalMs` (5 s).
+ */
+export function pollDelayMs(
+  ticket: Pick<QueueTicket, 'remainingTime' | 'pollAfterSeconds'>,
+  { minPollIntervalMs, maxPollIntervalMs }: Pick<WaitInLineOptions, 'minPollIntervalMs' | 'maxPollIntervalMs'> = {},
+): number {
+  const suggested = ticket.pollAfterSeconds
+  if (suggested !== undefined) {
+    return Math.min(maxPollIntervalMs ?? Number.POSITIVE_INFINITY, Math.max(minPollIntervalMs ?? 0, suggested * 1000))
+  }
+  const estimateMs = Math.ceil(ticket.remainingTime / 10) * 1000
+  return Math.min(maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS, Math.max(minPollIntervalMs ?? 1000, estimateMs))
+}
 
 /**
  * Joins the line (solving the proof-of-work challenge when the server asks for one), then polls the
  * place until it is ACTIVE and returns that ticket (its `token` is the queue token). Between polls it
  * waits as the server suggests: `Retry-After` when a poll was refused for load (429, 503), otherwise
- * a tenth of the estimated wait, between `minPollIntervalMs` and `maxPollIntervalMs`. A place that is gone (404
+ * the ticket's `pollAfterSeconds` (see `pollDelayMs`). A place that is gone (404
  * TOKEN_NOT_FOUND) is taken again. Rejects with an ApiError on a refusal it cannot wait out (400,
  * 401, 403), and with the signal's reason when aborted.
  */
 export async function waitInLine(client: StagepassClient, options: WaitInLineOptions): Promise<QueueTicket> {
   const { userId, signal, onTicket, onRejoin } = options
-  const { minPollIntervalMs = 1000, maxPollIntervalMs = DEFAULT_MAX_POLL_INTERVAL_MS } = options
   let ticket = await retryWhileBusy(() => joinLine(client, userId, signal), signal)
   onTicket?.(ticket)
   while (ticket.status !== 'ACTIVE') {
-    const estimateMs = Math.ceil(ticket.remainingTime / 10) * 1000
-    await pause(Math.min(maxPollIntervalMs, Math.max(minPollIntervalMs, estimateMs)), signal)
+    await pause(pollDelayMs(ticket, options), signal)
     try {
       ticket = await retryWhileBusy(() => pollPlace(client, userId, signal), signal)
     } catch (err) {

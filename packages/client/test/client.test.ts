@@ -5,6 +5,7 @@ import {
   type Credentials,
   createStagepassClient,
   dataOf,
+  pollDelayMs,
   type QueueTicket,
   waitInLine,
 } from '../src/index.js'
@@ -57,6 +58,8 @@ t.test('waitInLine waits while admission is paused, and returns the ACTIVE ticke
   const ticket = await admitted
   t.equal(ticket.status, 'ACTIVE')
   t.equal(seen[0]?.status, 'WAITING', 'the first ticket was a place in line')
+  // QUEUE_ABANDON_AFTER_SECONDS 1: the server asks for a poll every second, the longest it allows.
+  t.equal(seen[0]?.pollAfterSeconds, 1, 'the place says when to poll again')
   t.equal(seen.at(-1)?.token, ticket.token)
   // The queue token it returned opens the catalog.
   const { concertOptionId } = await addPerformance(system.db, { seats: 3 })
@@ -65,6 +68,20 @@ t.test('waitInLine waits while admission is paused, and returns the ACTIVE ticke
     client.GET('/concerts/{concertOptionId}/available-seats', { params: { path: { concertOptionId } } }),
   )
   t.equal(seats.seats.length, 3)
+})
+
+t.test('waitInLine polls when the server says; without its suggestion, at a tenth of the wait', async (t) => {
+  t.equal(pollDelayMs({ remainingTime: 600, pollAfterSeconds: 30 }), 30_000, "the server's interval, past the old 5 s")
+  t.equal(pollDelayMs({ remainingTime: 600, pollAfterSeconds: 2 }), 2000)
+  t.equal(
+    pollDelayMs({ remainingTime: 600, pollAfterSeconds: 30 }, { maxPollIntervalMs: 3000 }),
+    3000,
+    'bounds given win',
+  )
+  t.equal(pollDelayMs({ remainingTime: 5, pollAfterSeconds: 1 }, { minPollIntervalMs: 3000 }), 3000)
+  t.equal(pollDelayMs({ remainingTime: 30 }), 3000, 'absent: a tenth of the estimated wait')
+  t.equal(pollDelayMs({ remainingTime: 600 }), 5000, 'absent: at most 5 s')
+  t.equal(pollDelayMs({ remainingTime: 2 }), 1000, 'absent: at least 1 s')
 })
 
 t.test('waitInLine takes a new place when the old one was lost', async (t) => {

@@ -36,6 +36,11 @@ export const QueueTicket = Type.Object({
   /** In the pre-queue: the opening the place waits for (then remainingTime counts down to it). */
   opensAt: Type.Optional(Type.String()),
   preQueue: Type.Optional(Type.Boolean()),
+  /**
+   * WAITING only: seconds the client should wait before polling again, chosen by the server from the
+   * place, the admission rate and the abandonment delay (docs/queue.md, "Poll interval").
+   */
+  pollAfterSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
 })
 
 /** An ISO-8601 UTC instant as the API writes them (`2026-12-24T19:00:00.000Z`). */

@@ -59,6 +59,7 @@ t.test('the opening draws the pre-queue into a uniformly random order ahead of l
   t.match(poll, { status: 'WAITING', queueOrder: 0, preQueue: true, opensAt, token: joins[0]?.body.data.token })
   t.ok(poll.remainingTime > 3500 && poll.remainingTime <= 3600, 'remainingTime counts down to the opening')
   t.equal(poll.estimatedWaitSeconds, poll.remainingTime)
+  t.equal(poll.pollAfterSeconds, 30, 'an opening an hour away: check back at the longest interval')
   t.equal((await a.api.get('/admin/queue', { headers: admin })).body.data.preQueue, PRE_QUEUE)
 
   const tokens = joins.map((r) => r.body.data.token as string)

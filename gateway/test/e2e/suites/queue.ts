@@ -195,11 +195,16 @@ export async function queueSuite(t: Test, shared: TestSystem) {
     const byToken = (await statusByToken(waiting.token)).body.data
     t.same(byUser, byToken, 'the same answer either way')
     t.equal(byUser.estimatedWaitSeconds, byUser.remainingTime)
+    // The server says when to poll again: a tenth of the wait, at least 1 s, at most a quarter of the
+    // abandonment delay (120 s by default), so the place is never lost by following it.
+    t.equal(waiting.pollAfterSeconds, Math.min(Math.max(Math.ceil(waiting.estimatedWaitSeconds / 10), 1), 30))
+    t.equal(byUser.pollAfterSeconds, Math.min(Math.max(Math.ceil(byUser.estimatedWaitSeconds / 10), 1), 30))
     await changeAdmission({ paused: false })
     const token = await admittedToken(api, 6001)
     t.equal(token, waiting.token, 'admission keeps the token')
     const active = (await statusByToken(token)).body.data
     t.match(active, { status: 'ACTIVE', queueOrder: 0, expiresAt: String })
+    t.notOk('pollAfterSeconds' in active, 'an ACTIVE ticket has nothing to poll for')
     t.ok(active.remainingTime <= ACTIVE_TTL_SECONDS && active.remainingTime >= ACTIVE_TTL_SECONDS - 1)
   })
 

@@ -11,6 +11,7 @@ import {
 } from '@stagepass/kit'
 import { ProofInvalidError, TokenNotFoundError } from '../errors.js'
 import { statusPolls, tokensIssued } from '../metrics.js'
+import { pollAfterSeconds, preQueuePollAfterSeconds } from '../poll-interval.js'
 import { type ChallengeClaims, type ChallengeSigner, solvesChallenge } from '../proof-of-work.js'
 import { queuePublicApi } from '../public-api.js'
 import type { QueueStore, Ticket } from '../store.js'
@@ -46,6 +47,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
   fastify,
   { store, signer, challenges, challengeTtlMs },
 ) => {
+  const { abandonAfterSeconds } = store.defaults
   const view = (ticket: Ticket) => {
     const token = signer.sign(ticket.userId, ticket.tokenId)
     if (ticket.status === 'WAITING' && ticket.opensAt !== undefined) {
@@ -60,6 +62,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
         estimatedWaitSeconds: untilOpening,
         opensAt: new Date(ticket.opensAt).toISOString(),
         preQueue: true,
+        pollAfterSeconds: preQueuePollAfterSeconds(untilOpening, ticket.tokenId, abandonAfterSeconds),
       }
     }
     if (ticket.status === 'ACTIVE') {
@@ -80,6 +83,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
       queueOrder: ticket.queueOrder,
       remainingTime: wait,
       estimatedWaitSeconds: wait,
+      pollAfterSeconds: pollAfterSeconds(wait, abandonAfterSeconds),
     }
   }
 
