@@ -82,7 +82,12 @@ export const bookingConfigSchema = Type.Object({
     pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$',
     description: 'Comma-separated base URLs of the point instances, for its internal routes',
   }),
-  POINT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000, description: 'Point service response timeout' }),
+  POINT_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 8000,
+    description:
+      "Point service response timeout: longer than point's statement timeout (5 s), so booking hears its DATABASE_BUSY; shorter than the gateway's PROXY_TIMEOUT_MS (10 s)",
+  }),
 })
 
 /** What the booking process refuses in production and warns about elsewhere. */
