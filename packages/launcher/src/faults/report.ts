@@ -1,23 +1,23 @@
 import type { FaultRun } from './run.js'
 
-/** The three commonest failures: `POST /payment/pay 503 ×4, …`. */
-const whatFailed = (by: Record<string, number>) =>
+/** The three commonest: `POST /payment/pay 503 ×4, …`. */
+const commonest = (by: Record<string, number>) =>
   Object.entries(by)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3)
     .map(([what, n]) => `${what} ×${n}`)
     .join(', ')
 
-/** The run as a Markdown table: fault, requests, failed, failure window, recovery, invariants. */
+/** The run as a Markdown table: fault, requests, failed, failure window, recovery, invariants, causes. */
 export function renderFaultTable(run: FaultRun): string {
   const rows = [
-    '| fault | requests | failed | failure window (s) | recovered in (s) | invariants | what failed |',
-    '| --- | ---: | ---: | ---: | ---: | --- | --- |',
+    '| fault | requests | failed | failure window (s) | recovered in (s) | invariants | what failed | what the processes logged |',
+    '| --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
   ]
   for (const r of run.results) {
     const invariants = r.broken.length ? `BROKEN: ${r.broken.slice(0, 3).join('; ')}` : 'OK'
     rows.push(
-      `| ${r.fault} | ${r.requests} | ${r.failed} | ${r.failureWindowSeconds.toFixed(1)} | ${r.recoverySeconds.toFixed(1)} | ${invariants} | ${whatFailed(r.failedBy)} |`,
+      `| ${r.fault} | ${r.requests} | ${r.failed} | ${r.failureWindowSeconds.toFixed(1)} | ${r.recoverySeconds.toFixed(1)} | ${invariants} | ${commonest(r.failedBy)} | ${commonest(r.loggedFailures)} |`,
     )
   }
   const final = run.finalBroken.length ? `BROKEN: ${run.finalBroken.slice(0, 5).join('; ')}` : 'OK'

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { FAULTS, type Fault } from './faults.js'
 import { brokenInvariants } from './invariants.js'
 import { type Sale, startSale } from './load.js'
+import { watchLoggedFailures } from './logged-failures.js'
 import { FAULT_SETTINGS, QUEUE_ADMIN_KEY, SALE_OPTION_ID, startFaultSystem } from './system.js'
 
 export interface FaultRunOptions {
@@ -31,6 +32,8 @@ export interface FaultResult {
   failed: number
   /** The failures by route and status (`POST /payment/pay 503`). */
   failedBy: Record<string, number>
+  /** What the processes logged as failed in the slot, by cause (`gateway → booking ECONNRESET`). */
+  loggedFailures: Record<string, number>
   /** Seconds between the first and the last failure of the slot (0 with none or one). */
   failureWindowSeconds: number
   /** Seconds from the injection until every process it touched was ready again. */
@@ -47,6 +50,12 @@ export interface FaultRun {
   finalBroken: string[]
   counters: Record<string, number>
   k6Code: number
+}
+
+function countBy(items: Array<{ what: string }>): Record<string, number> {
+  const by: Record<string, number> = {}
+  for (const { what } of items) by[what] = (by[what] ?? 0) + 1
+  return by
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -67,7 +76,8 @@ async function settle(check: () => Promise<string[]>, timeoutMs: number): Promis
  * them through the API too. Failures are read from k6's samples, per fault slot.
  */
 export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
-  const { vus, secondsPerFault, output, log } = options
+  const { vus, secondsPerFault, log } = options
+  const { output, failures: logged } = watchLoggedFailures(options.output)
   const faults = options.only ? FAULTS.filter((f) => options.only?.includes(f.name)) : FAULTS
   const system = await startFaultSystem({ database: options.database, seats: options.seats, output, log })
   const redis = new Redis(system.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true })
@@ -149,8 +159,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
     const results = slots.map(({ fault, injectedAt, recoveredAt, endsAt, broken }) => {
       const within = (at: number) => at >= injectedAt && at < endsAt
       const failures = outcome.failures.filter((f) => within(f.at))
-      const failedBy: Record<string, number> = {}
-      for (const { what } of failures) failedBy[what] = (failedBy[what] ?? 0) + 1
+      const failedBy = countBy(failures)
       const window = failures.length > 1 ? (failures.at(-1)?.at ?? 0) - (failures[0]?.at ?? 0) : 0
       return {
         fault: fault.name,
@@ -158,6 +167,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
         requests: outcome.requests.filter(within).length,
         failed: failures.length,
         failedBy,
+        loggedFailures: countBy(logged.filter((e) => within(e.at))),
         failureWindowSeconds: window / 1000,
         recoverySeconds: (recoveredAt - injectedAt) / 1000,
         broken,
