@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
 import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
 import { forwardedHeaders } from './forwarded-headers.js'
+import { withoutConnectionHeaders } from './hop-by-hop.js'
 import { type Instance, isReady, rotateByReadiness } from './rotation.js'
 import { ROUTE_TABLE, type ServiceName } from './route-table.js'
 import { cancelUpstreamWithClient } from './upstream-cancellation.js'
@@ -148,6 +149,7 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
       replyOptions: {
         rewriteRequestHeaders: (request, headers) =>
           forwardedHeaders(request as FastifyRequest, headers, route.service, signer),
+        rewriteHeaders: withoutConnectionHeaders,
         onError: (reply, failure) => upstreamError(route.service)(reply as FastifyReply, failure),
         // A 503 from a context is an answer, not a hiccup: only one that says nothing was done is replayed.
         retryDelay: replayElsewhere(urls.length),

@@ -30,6 +30,16 @@ export interface ServerOptions {
   secrets?: readonly SecretSetting[]
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * From now on every new request is answered `503 SHUTTING_DOWN`, marked unprocessed, before any
+     * work, while the port still accepts (`close()` does the same and stops accepting).
+     */
+    refuseNewRequests(): void
+  }
+}
+
 /**
  * A Fastify instance with what every listener shares: logging, request ids, validation without body
  * coercion, the error shape; no routes. On its own, the server of a process's second port (the
@@ -56,6 +66,9 @@ export function createSideServer({ service, config, trustedProxies = [] }: Serve
   app.setNotFoundHandler(handleNotFound)
   let closing = false
   let closeIdle: NodeJS.Timeout | undefined
+  app.decorate('refuseNewRequests', () => {
+    closing = true
+  })
   app.addHook('preClose', (done) => {
     closing = true
     // Connections busy when closing began become idle once their response is sent; keep-alive would
@@ -152,10 +165,19 @@ export async function listenAside(server: FastifyInstance, { host, port }: Liste
   return typeof address === 'object' && address ? address.port : port
 }
 
+/** How long, after the drain, new requests are refused before the port stops accepting (at most the drain). */
+const REFUSAL_MS = 500
+
+const endConnectionAfterAnswer: RequestListener = (_request, response) => {
+  response.setHeader('connection', 'close')
+}
+
 /**
  * Listens on the public port, then on the operations port (`app.operations`), and on SIGTERM/SIGINT
  * reports not ready and goes on serving for `drainMs` (so a balancer that watches readiness stops
- * sending it work: a listener that closes resets the connections still waiting to be accepted), then
+ * sending it work: a listener that closes resets the connections still waiting to be accepted), each
+ * answer closing its connection (a kept-alive one reused as it closes would be reset); then refuses new
+ * requests unprocessed for up to half a second, so clients go elsewhere before the port closes; then
  * stops accepting, drains in-flight requests, closes pools, exits 0.
  */
 export async function listen(
@@ -174,13 +196,20 @@ export async function listen(
   // stop the process gracefully.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'))
   const grace = closeWithGrace(
-    { delay: drainMs + graceMs, logger: app.log, skip: ['unhandledRejection'] },
+    { delay: drainMs + Math.min(drainMs, REFUSAL_MS) + graceMs, logger: app.log, skip: ['unhandledRejection'] },
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'stopping after an uncaught error')
       else app.log.info({ signal }, 'shutting down')
       if (signal && drainMs > 0) {
         app.readiness.stop()
+        // Every answer while draining ends its connection, so clients open their next one while this
+        // process still accepts (or, refused, elsewhere) instead of reusing one it is about to close.
+        for (const server of [app.server, ipv6]) server?.prependListener('request', endConnectionAfterAnswer)
         await setTimeout(drainMs)
+        // Then new requests are refused unprocessed while the port still accepts: a client told so sends
+        // elsewhere, where one whose connection was waiting to be accepted as the port closed is reset.
+        app.refuseNewRequests()
+        await setTimeout(Math.min(drainMs, REFUSAL_MS))
       }
       const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
       // The IPv6 side's connections, like the app's own (createSideServer), close as they go idle.

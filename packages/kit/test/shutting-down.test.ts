@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import t from 'tap'
-import { createServer, listenAside } from '../src/index.js'
+import { Agent, fetch } from 'undici'
+import { createServer, listenAside, UNPROCESSED_HEADER } from '../src/index.js'
 
 interface RawResponse {
   status: number
@@ -102,5 +103,31 @@ t.test(
     t.ok(second?.headers['x-request-id'], 'with its request id')
     t.equal(second?.headers['x-unprocessed'], 'shutting-down', 'marked as not processed: it may be sent elsewhere')
     t.equal(writes, 0, 'nothing was done for it')
+  },
+)
+
+t.test(
+  'told to refuse new requests, a server answers each 503 SHUTTING_DOWN unprocessed and still accepts',
+  async (t) => {
+    const app = createServer({ service: 'probe', config: { LOG_LEVEL: 'silent', LOG_PRETTY: 'false' } })
+    let writes = 0
+    await app.register(async (context) => {
+      context.post('/things', async () => {
+        writes++
+        return { data: 'written' }
+      })
+    })
+    const port = await listenAside(app, { host: '127.0.0.1', port: 0 })
+    t.teardown(() => app.close())
+    // Each on a connection of its own.
+    const post = () => fetch(`http://127.0.0.1:${port}/things`, { method: 'POST', dispatcher: new Agent() })
+
+    t.equal((await post()).status, 200, 'served before')
+    app.refuseNewRequests()
+    const refused = await post()
+    t.equal(refused.status, 503, 'a new connection is accepted, its request refused')
+    t.equal(refused.headers.get(UNPROCESSED_HEADER), 'shutting-down', 'marked as not processed, to be sent elsewhere')
+    t.match(await refused.json(), { statusCode: 503, code: 'SHUTTING_DOWN' })
+    t.equal(writes, 1, 'nothing was done for it')
   },
 )

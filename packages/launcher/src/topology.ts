@@ -82,7 +82,8 @@ export const isGateway = (spec: { name: string }) => /^gateway(-\d+)?$/.test(spe
 /**
  * How long an instance of a scaled context serves on after SIGTERM while reporting not ready: four of
  * the gateway's readiness rounds (250 ms), so every gateway has taken it out of rotation before it
- * stops accepting.
+ * stops accepting. One of several gateways does the same for the balancer in front, and closes each
+ * client connection after its answer meanwhile, so no client reuses one as it closes.
  */
 const SCALED_DRAIN_MS = 1000
 
@@ -151,6 +152,7 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
       port,
       opsPort,
       env: {
+        ...(gateways > 1 ? { SHUTDOWN_DRAIN_MS: String(SCALED_DRAIN_MS) } : {}),
         ...plan.env,
         ...upstreams,
         ...readiness,

@@ -112,6 +112,11 @@ t.test('SIGTERM with a drain time: it reports not ready and goes on serving unti
     { headers: gatewayHeaders('point', 'PUT', '/points/charge') },
   )
   t.equal(charged.status, 200, 'still serves')
+  t.equal(
+    charged.headers.connection,
+    'close',
+    'and closes the connection after the answer, so the client opens a new one',
+  )
   t.ok(await accepts(port), 'and still accepts connections')
   const row = await db.selectFrom('point_wallet').select('balance').where('user_id', '=', 10).executeTakeFirst()
   t.equal(Number(row?.balance), 25, 'what it served is in the ledger')
