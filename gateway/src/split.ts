@@ -1,11 +1,15 @@
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import {
+  closeProbes,
   createServiceAssertionSigner,
   errorBody,
   errorCode,
+  isReady,
   parseAssertionKeys,
   replayDelayMs,
   replaysFor,
+  rotateByReadiness,
+  upstreamInstances,
   wasCutOff,
   wasUnprocessed,
 } from '@stagepass/kit'
@@ -14,7 +18,6 @@ import { BalancedPool, type Dispatcher, Pool } from 'undici'
 import { type GatewayConfig, upstreamOperationsUrls, upstreamUrls } from './config.js'
 import { forwardedHeaders } from './forwarded-headers.js'
 import { withoutConnectionHeaders } from './hop-by-hop.js'
-import { type Instance, isReady, rotateByReadiness } from './rotation.js'
 import { ROUTE_TABLE, type ServiceName } from './route-table.js'
 import { cancelUpstreamWithClient } from './upstream-cancellation.js'
 
@@ -92,12 +95,6 @@ function upstreamError(service: ServiceName) {
   }
 }
 
-/**
- * How often the readiness of each instance of a scaled context is asked: a stopping instance serves on
- * for `SHUTDOWN_DRAIN_MS` (the launcher sets 1 s), several rounds of this.
- */
-const ROTATION_EVERY_MS = 250
-
 /** Split mode: each prefix in the route table is proxied to its context's instances. */
 export async function registerSplitMode(fastify: FastifyInstance, config: GatewayConfig) {
   const upstreams = upstreamUrls(config)
@@ -112,21 +109,17 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
     const dispatcher = createDispatcher(urls, config)
     dispatchers.set(service, dispatcher)
     // Readiness is asked on each instance's operations port: the public one does not serve it.
-    const instances: Instance[] = operations[service].map((opsUrl, i) => ({
-      url: urls[i] as string,
-      opsUrl,
-      probe: new Pool(opsUrl, { connections: 2 }),
-    }))
+    const instances = upstreamInstances(urls, operations[service])
     // Ready when at least one instance of the context is ready.
     fastify.readiness.add(service, async () => {
       const results = await Promise.all(instances.map(isReady))
       if (!results.some(Boolean)) throw new Error(`${service} has no ready instance`)
     })
     if (dispatcher instanceof BalancedPool && instances.length === urls.length) {
-      stops.push(rotateByReadiness(dispatcher, instances, { everyMs: ROTATION_EVERY_MS, log: fastify.log }))
+      stops.push(rotateByReadiness(dispatcher, instances, { log: fastify.log }))
     }
     fastify.addHook('onClose', async () => {
-      await Promise.all(instances.map((instance) => instance.probe.close()))
+      await closeProbes(instances)
     })
   }
   fastify.addHook('onClose', async () => {

@@ -126,12 +126,14 @@ export function planProcesses(plan: SystemPlan): ProcessSpec[] {
         entry: serviceEntry(service),
         port,
         opsPort,
-        // Services find each other the way the gateway finds them (booking calls point's internal routes).
+        // Services find each other the way the gateway finds them (booking calls point's internal routes,
+        // and asks the readiness of each point instance).
         env: {
           // One of several: told to stop, it serves on while the gateways take it out of rotation.
           ...(count > 1 ? { SHUTDOWN_DRAIN_MS: String(SCALED_DRAIN_MS) } : {}),
           ...plan.env,
           ...upstreams,
+          ...readiness,
           PORT: String(port),
           OPS_PORT: String(opsPort),
           HOST: '127.0.0.1',

@@ -82,6 +82,12 @@ export const bookingConfigSchema = Type.Object({
     pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$',
     description: 'Comma-separated base URLs of the point instances, for its internal routes',
   }),
+  POINT_OPS_URLS: Type.String({
+    default: 'http://127.0.0.1:4100',
+    pattern: '^https?://[^,\\s]+(,https?://[^,\\s]+)*$',
+    description:
+      'Comma-separated operations URLs of the point instances, in the order of POINT_URLS: with several, an instance that reports not ready gets no calls',
+  }),
   POINT_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 8000,

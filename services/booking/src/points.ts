@@ -1,18 +1,22 @@
 import { setTimeout } from 'node:timers/promises'
 import {
   bodyHash,
+  closeProbes,
   errorCode,
   type PointCall,
   pointRefusalFromReply,
   replayDelayMs,
   replaysFor,
+  rotateByReadiness,
   SERVICE_ASSERTION_HEADER,
   type ServiceAssertionSigner,
   UpstreamDatabaseBusyError,
   UpstreamUnavailableError,
+  upstreamInstances,
   wasCutOff,
   wasUnprocessed,
 } from '@stagepass/kit'
+import type { FastifyBaseLogger } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
 
 export interface PointUse {
@@ -90,9 +94,18 @@ export function createHttpPointClient(
   urls: string[],
   {
     signer,
+    opsUrls = [],
     timeoutMs = 5000,
     connections = 32,
-  }: { signer: ServiceAssertionSigner; timeoutMs?: number; connections?: number },
+    log,
+  }: {
+    signer: ServiceAssertionSigner
+    /** Each instance's operations URL, in the order of `urls`: with several, those not ready get no calls. */
+    opsUrls?: string[]
+    timeoutMs?: number
+    connections?: number
+    log?: FastifyBaseLogger
+  },
 ): PointClient {
   const options = {
     connections,
@@ -104,6 +117,12 @@ export function createHttpPointClient(
   const dispatcher: Dispatcher =
     urls.length > 1 ? new BalancedPool(urls, options) : new Pool(urls[0] as string, options)
   const replays = replaysFor(urls.length)
+  // A stopping point instance reports not ready and serves on a while: calls go elsewhere before it closes.
+  const instances = upstreamInstances(urls, opsUrls)
+  const stopRotation =
+    dispatcher instanceof BalancedPool && opsUrls.length === urls.length
+      ? rotateByReadiness(dispatcher, instances, { log })
+      : () => {}
 
   async function post(path: string, body: unknown): Promise<{ status: number; body: unknown }> {
     const json = JSON.stringify(body)
@@ -156,6 +175,9 @@ export function createHttpPointClient(
         }),
       )
     },
-    close: () => dispatcher.close(),
+    async close() {
+      stopRotation()
+      await Promise.all([dispatcher.close(), closeProbes(instances)])
+    },
   }
 }

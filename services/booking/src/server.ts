@@ -15,6 +15,8 @@ await runMain(async () => {
   const config = loadBookingConfig()
   const app = createServer({ service: 'booking', config, secrets: bookingServiceSecrets })
   const points = createHttpPointClient(config.POINT_URLS.split(','), {
+    opsUrls: config.POINT_OPS_URLS.split(','),
+    log: app.log,
     timeoutMs: config.POINT_TIMEOUT_MS,
     signer: createServiceAssertionSigner({
       caller: 'booking',

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { UNPROCESSED_HEADER } from '@stagepass/kit'
-import { bookingSigner, createTestDatabase, freePort } from '@stagepass/testkit'
+import { bookingSigner, createTestDatabase, eventually, freePort } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 import { createHttpPointClient } from '../src/points.js'
 import { startPointService } from './helpers/booking.js'
@@ -133,4 +133,64 @@ t.test('a use whose answer was cut off is asked again elsewhere and answered as 
     users.map(() => ({ balance: 70, uses: 1 })),
     'and in the ledger: one use of 30 each',
   )
+})
+
+/** A point instance that reports not ready (it is stopping) but would still serve: it counts the calls it gets. */
+async function notReadyInstance(t: Test, pointUrl: string) {
+  let called = 0
+  const forward = createServer(async (req, res) => {
+    called++
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
+    ) as Record<string, string>
+    const answer = await fetch(`${pointUrl}${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) })
+    res.statusCode = answer.status
+    res.setHeader('content-type', 'application/json')
+    res.end(await answer.text())
+  })
+  const readiness = createServer((_req, res) => {
+    res.statusCode = 503
+    res.end('{}')
+  })
+  for (const server of [forward, readiness]) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+  }
+  const urlOf = (server: typeof forward) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { url: urlOf(forward), opsUrl: urlOf(readiness), called: () => called }
+}
+
+t.test('a point instance that reports not ready is taken out of rotation: calls go to the ready one', async (t) => {
+  const stopping = await notReadyInstance(t, point.url)
+  const client = createHttpPointClient([stopping.url, point.url], {
+    signer: bookingSigner(),
+    opsUrls: [stopping.opsUrl, point.opsUrl],
+  })
+  t.teardown(() => client.close?.())
+  const userId = 8400
+  await point.charge(userId, 100_000)
+  let made = 0
+  const burst = (calls: number) =>
+    Promise.all(
+      Array.from({ length: calls }, () => client.use({ userId, amount: 1, reference: `reservation:${++made}` })),
+    )
+
+  // Out once a round of probes has seen it: then a burst reaches the ready instance only.
+  t.ok(
+    await eventually(async () => {
+      const before = stopping.called()
+      await burst(20)
+      return stopping.called() === before
+    }),
+    'taken out of rotation',
+  )
+  const calledBefore = stopping.called()
+  t.equal((await burst(100)).length, 100, 'every use answered')
+  t.equal(stopping.called(), calledBefore, 'none of them by the instance that is not ready')
+  t.same(await ledgerOf(userId), { balance: 100_000 - made, uses: made }, 'each use made once, in the ledger')
 })
