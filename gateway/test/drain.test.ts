@@ -1,19 +1,10 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import { PassThrough } from 'node:stream'
 import { fromRoot, loadLauncherConfig, sharedEnv, spawnProcess, waitUntilReady } from '@stagepass/launcher'
 import { createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-
-async function listening(t: Test, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
+import { listening } from './helpers/listening.js'
 
 /**
  * A context's instance as the gateway sees it: its public port answers every request (with Node's

@@ -1,18 +1,9 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import { eventually, tally } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
+import { listening } from './helpers/listening.js'
 import { startSplitGateway } from './helpers/split-gateway.js'
-
-async function listening(t: Test, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
 
 /** A point instance whose readiness the test sets; it counts the requests it served. */
 async function instance(t: Test, name: string) {
