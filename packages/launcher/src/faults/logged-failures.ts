@@ -35,13 +35,14 @@ export function loggedFailureOf(line: string): LoggedFailure | undefined {
     return undefined
   }
   const at = entry.time ?? Date.now()
-  if (upstream) {
-    const error = entry.err?.code ?? entry.err?.type ?? entry.err?.message ?? 'unknown error'
-    return { at, what: `gateway → ${entry.service ?? '?'} ${error}` }
-  }
-  // The process's name without its instance number; the message with its causes, addresses left out.
-  const process = line.slice(0, start).split('|')[0]?.trim().replace(/-\d+$/, '') || '?'
+  // The message with its causes, addresses left out.
   const message = (entry.err?.message ?? 'unknown error').replace(/\S*\d+\.\d+\.\d+\.\d+:\d+/g, '…')
+  if (upstream) {
+    const code = entry.err?.code ?? entry.err?.type ?? 'error'
+    return { at, what: `gateway → ${entry.service ?? '?'} ${code}: ${message}` }
+  }
+  // The process's name without its instance number.
+  const process = line.slice(0, start).split('|')[0]?.trim().replace(/-\d+$/, '') || '?'
   return { at, what: `${process}: ${message}` }
 }
 

@@ -32,7 +32,7 @@ export interface FaultResult {
   failed: number
   /** The failures by route and status (`POST /payment/pay 503`). */
   failedBy: Record<string, number>
-  /** What the processes logged as failed in the slot, by cause (`gateway → booking ECONNRESET`). */
+  /** What the processes logged as failed in the slot, by cause (`gateway → booking ECONNRESET: read ECONNRESET`). */
   loggedFailures: Record<string, number>
   /** Seconds between the first and the last failure of the slot (0 with none or one). */
   failureWindowSeconds: number
