@@ -63,6 +63,15 @@ const CONNECTION_REFUSED = 1212
 const CONNECTION_RESET = 1220
 
 /**
+ * Whether the connection was cut under the request: reset, or closed before any answer (k6 gives the
+ * latter, an idle kept-alive connection closed as the request left, only as `EOF` with a generic code).
+ * @param {import('k6/http').RefinedResponse<import('k6/http').ResponseType | undefined>} res
+ */
+function connectionCut(res) {
+  return res.status === 0 && (res.error_code === CONNECTION_RESET || /\bEOF$/.test(res.error))
+}
+
+/**
  * Whether a request may be sent twice: a read, a join (the same user's place comes back), or one that
  * carries an Idempotency-Key (the payment: the second answer is the first one's receipt).
  * @param {string} method
@@ -115,15 +124,10 @@ function call(method, path, name, body, auth, options) {
     gatewayMoves.add(1, { name })
     res = send()
   }
-  // A connection the gateway reset (it closed a kept-alive connection as it stopped, as the request
+  // A connection the gateway cut (it closed a kept-alive connection as it stopped, as the request
   // left): what may safely be sent twice goes to the next gateway, as a browser resends on a reused
   // connection that failed; anything else is a failure its user sees.
-  if (
-    BASE_URLS.length > 1 &&
-    res.status === 0 &&
-    res.error_code === CONNECTION_RESET &&
-    resendable(method, name, headers)
-  ) {
+  if (BASE_URLS.length > 1 && connectionCut(res) && resendable(method, name, headers)) {
     gateway = (gateway + 1) % BASE_URLS.length
     gatewayMoves.add(1, { name })
     res = send()
