@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer, type RequestListener } from 'node:http'
-import { setTimeout } from 'node:timers/promises'
+import { setImmediate, setTimeout } from 'node:timers/promises'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
@@ -165,11 +165,39 @@ export async function listenAside(server: FastifyInstance, { host, port }: Liste
   return typeof address === 'object' && address ? address.port : port
 }
 
-/** How long, after the drain, new requests are refused before the port stops accepting (at most the drain). */
-const REFUSAL_MS = 500
+/**
+ * After the drain, new requests are refused until none has come for `quietMs` (clients have gone
+ * elsewhere), for at most `maxMs`; then the port stops accepting. Waiting for quiet rather than for a
+ * fixed time holds on a machine so busy that clients take seconds to act on the refusals.
+ */
+const REFUSAL = { quietMs: 200, maxMs: 5000 }
 
-const endConnectionAfterAnswer: RequestListener = (_request, response) => {
-  response.setHeader('connection', 'close')
+/** While draining: each answer ends its connection, and when the last request or connection came is kept. */
+function drainingListeners(servers: Array<HttpServer | undefined>) {
+  let lastArrival = Date.now()
+  const onConnection = () => {
+    lastArrival = Date.now()
+  }
+  const onRequest: RequestListener = (_request, response) => {
+    lastArrival = Date.now()
+    response.setHeader('connection', 'close')
+  }
+  for (const server of servers) {
+    server?.prependListener('connection', onConnection)
+    server?.prependListener('request', onRequest)
+  }
+  return {
+    /** Resolves once nothing has arrived for `quietMs`, or after `maxMs`. */
+    async quiet({ quietMs, maxMs }: typeof REFUSAL) {
+      const deadline = Date.now() + maxMs
+      for (;;) {
+        await setTimeout(quietMs / 4)
+        // Connections the kernel holds for this process are accepted first (a stalled process has some).
+        await setImmediate()
+        if (Date.now() - lastArrival >= quietMs || Date.now() >= deadline) return
+      }
+    },
+  }
 }
 
 /**
@@ -177,8 +205,8 @@ const endConnectionAfterAnswer: RequestListener = (_request, response) => {
  * reports not ready and goes on serving for `drainMs` (so a balancer that watches readiness stops
  * sending it work: a listener that closes resets the connections still waiting to be accepted), each
  * answer closing its connection (a kept-alive one reused as it closes would be reset); then refuses new
- * requests unprocessed for up to half a second, so clients go elsewhere before the port closes; then
- * stops accepting, drains in-flight requests, closes pools, exits 0.
+ * requests unprocessed until they stop coming (`REFUSAL`), so clients go elsewhere before the port
+ * closes; then stops accepting, drains in-flight requests, closes pools, exits 0.
  */
 export async function listen(
   app: FastifyInstance,
@@ -196,7 +224,7 @@ export async function listen(
   // stop the process gracefully.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'))
   const grace = closeWithGrace(
-    { delay: drainMs + Math.min(drainMs, REFUSAL_MS) + graceMs, logger: app.log, skip: ['unhandledRejection'] },
+    { delay: drainMs + REFUSAL.maxMs + graceMs, logger: app.log, skip: ['unhandledRejection'] },
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'stopping after an uncaught error')
       else app.log.info({ signal }, 'shutting down')
@@ -204,12 +232,12 @@ export async function listen(
         app.readiness.stop()
         // Every answer while draining ends its connection, so clients open their next one while this
         // process still accepts (or, refused, elsewhere) instead of reusing one it is about to close.
-        for (const server of [app.server, ipv6]) server?.prependListener('request', endConnectionAfterAnswer)
+        const draining = drainingListeners([app.server, ipv6])
         await setTimeout(drainMs)
         // Then new requests are refused unprocessed while the port still accepts: a client told so sends
         // elsewhere, where one whose connection was waiting to be accepted as the port closed is reset.
         app.refuseNewRequests()
-        await setTimeout(Math.min(drainMs, REFUSAL_MS))
+        await draining.quiet(REFUSAL)
       }
       const ipv6Closed = ipv6 ? new Promise((resolve) => ipv6?.close(resolve)) : undefined
       // The IPv6 side's connections, like the app's own (createSideServer), close as they go idle.

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { PassThrough } from 'node:stream'
+import { errorCode, UNPROCESSED_HEADER } from '@stagepass/kit'
 import { fromRoot, loadLauncherConfig, sharedEnv, spawnProcess, waitUntilReady } from '@stagepass/launcher'
 import {
   apiClient,
@@ -12,6 +13,7 @@ import {
   tally,
 } from '@stagepass/testkit'
 import t from 'tap'
+import { Agent, fetch } from 'undici'
 import { sum } from './helpers.js'
 
 const { db, config } = await createTestDatabase(t)
@@ -120,6 +122,49 @@ t.test('SIGTERM with a drain time: it reports not ready and goes on serving unti
   t.ok(await accepts(port), 'and still accepts connections')
   const row = await db.selectFrom('point_wallet').select('balance').where('user_id', '=', 10).executeTakeFirst()
   t.equal(Number(row?.balance), 25, 'what it served is in the ledger')
+})
+
+t.test('after its drain, it refuses new requests unprocessed while they keep coming: no client is reset', async (t) => {
+  const { proc, port } = await startPoint({ SHUTDOWN_DRAIN_MS: '100' })
+  t.teardown(() => {
+    proc.child.kill('SIGKILL')
+    return proc.exited
+  })
+  const headers = gatewayHeaders('point', 'GET', '/points/current/11')
+  /** One request on a connection of its own, as a drain's answers make clients do. */
+  const ask = async () => {
+    const agent = new Agent()
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/points/current/11`, { headers, dispatcher: agent })
+      const body = (await res.json()) as { code?: string }
+      return `${res.status}${body.code ? ` ${body.code}` : ''}${res.headers.get(UNPROCESSED_HEADER) ? ' unprocessed' : ''}`
+    } catch (err) {
+      return `no answer: ${errorCode(err) || (err as Error).message}`
+    } finally {
+      await agent.close()
+    }
+  }
+  proc.child.kill('SIGTERM')
+  // Twenty clients, each asking again and again until it is refused or turned away.
+  const answers = (
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const seen: string[] = []
+        for (let answer = await ask(); ; answer = await ask()) {
+          seen.push(answer)
+          if (answer !== '200') return seen
+        }
+      }),
+    )
+  ).flat()
+  const { 200: served = 0, ...refused } = tally(answers)
+  t.comment(`${served} served while draining; then ${JSON.stringify(refused)}`)
+  t.same(
+    Object.keys(refused).filter((a) => a !== '503 SHUTTING_DOWN unprocessed' && a !== 'no answer: ECONNREFUSED'),
+    [],
+    'each was told to go elsewhere before anything was done, or found the port closed: none was reset',
+  )
+  t.equal(await proc.exited, 0, 'then it exits 0')
 })
 
 /**
