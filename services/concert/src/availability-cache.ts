@@ -94,10 +94,15 @@ export class AvailabilityCache {
   }
 
   /**
-   * The view's serialized body: from Redis when it is there, else from `load`. Either way it
-   * reflects the database as of no earlier than `ttlMs` before this call.
+   * The view's serialized body: from Redis when it is there (as the bytes Redis sent, which the
+   * response sends as they are: no decoding and re-encoding of the whole view per request), else
+   * from `load`. Either way it reflects the database as of no earlier than `ttlMs` before this call.
    */
-  async read(view: AvailabilityViewName, id: number | string, load: () => Promise<LoadedView>): Promise<string> {
+  async read(
+    view: AvailabilityViewName,
+    id: number | string,
+    load: () => Promise<LoadedView>,
+  ): Promise<Buffer | string> {
     const redis = this.#redis
     if (!redis) {
       availabilityReads.inc({ view, source: 'uncached' })
@@ -105,10 +110,10 @@ export class AvailabilityCache {
     }
     if (redis.status !== 'ready') return this.#bypass(view, id, load)
     const keys = this.#keys(view, id)
-    let cached: Array<string | null>
+    let cached: Array<Buffer | null>
     try {
       // Every request reads Redis itself: sharing a read begun earlier could serve a view older than the TTL.
-      cached = await redis.mget(keys.value, keys.version)
+      cached = await redis.mgetBuffer(keys.value, keys.version)
     } catch {
       return this.#bypass(view, id, load)
     }
@@ -124,7 +129,7 @@ export class AvailabilityCache {
     const ttlMs = staleAt - Date.now()
     if (ttlMs >= 1) {
       // The response does not wait for the store; a failed store only costs a later miss.
-      this.#store?.(keys.value, keys.version, version ?? '', loaded.body, ttlMs).catch(() => {})
+      this.#store?.(keys.value, keys.version, version?.toString() ?? '', loaded.body, ttlMs).catch(() => {})
     }
     return loaded.body
   }

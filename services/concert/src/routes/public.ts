@@ -5,8 +5,8 @@ import type { AvailabilityCache } from '../availability-cache.js'
 import { type AvailabilityView, listAvailableSeats, listConcertDates, listConcerts, listSeatMap } from '../catalog.js'
 import { concertPublicApi } from '../public-api.js'
 
-/** Sends a body the route's own response schema already serialized (see `reply.serialize`). */
-function sendSerialized(reply: FastifyReply, body: string) {
+/** Sends a body the route's own response schema already serialized (see `reply.serialize`), or its cached bytes. */
+function sendSerialized(reply: FastifyReply, body: Buffer | string) {
   return reply.type('application/json; charset=utf-8').send(body)
 }
 
