@@ -38,9 +38,12 @@ export function cancelUpstreamWithClient(fastify: FastifyInstance) {
       const key = headers[CANCEL_KEY_HEADER]
       delete headers[CANCEL_KEY_HEADER]
       // The dispatcher is bound to its upstream(s): a BalancedPool must not be given an origin.
-      const { origin: _origin, ...rest } = options
+      // `options` is reply-from's own object for this request: changed in place, not copied.
+      const upstream = options as Partial<Dispatcher.RequestOptions>
+      delete upstream.origin
       const signal = key === undefined ? undefined : signals.get(key)
-      return dispatcher.request(signal ? { ...rest, signal } : rest, callback)
+      if (signal) upstream.signal = signal
+      return dispatcher.request(upstream as Dispatcher.RequestOptions, callback)
     },
     close: () => dispatcher.close(),
   })
