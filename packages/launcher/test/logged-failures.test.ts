@@ -50,7 +50,10 @@ t.test(
 
     t.same(
       watched.failures.map((e) => e.what),
-      ['gateway → booking ECONNREFUSED: connect ECONNREFUSED …', 'booking: point service is unavailable: connect ECONNREFUSED …'],
+      [
+        'gateway → booking ECONNREFUSED: connect ECONNREFUSED …',
+        'booking: point service is unavailable: connect ECONNREFUSED …',
+      ],
       'the gateway met a refused connection to booking; booking found point unavailable, and why',
     )
     t.ok(Math.abs((watched.failures[0]?.at ?? 0) - Date.now()) < 60_000, "its time is the log line's")
