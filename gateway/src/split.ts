@@ -1,17 +1,14 @@
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import {
-  closeProbes,
   createServiceAssertionSigner,
   errorBody,
   errorCode,
-  isReady,
   parseAssertionKeys,
   replayDelayMs,
   replaysFor,
-  rotateByReadiness,
-  upstreamInstances,
   wasCutOff,
   wasUnprocessed,
+  watchInstances,
 } from '@stagepass/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
@@ -104,26 +101,21 @@ export async function registerSplitMode(fastify: FastifyInstance, config: Gatewa
     keys: parseAssertionKeys(config.GATEWAY_ASSERTION_KEYS),
   })
   const dispatchers = new Map<ServiceName, Dispatcher>()
-  const stops: Array<() => void> = []
+  const watched: Array<ReturnType<typeof watchInstances>> = []
   for (const [service, urls] of Object.entries(upstreams) as Array<[ServiceName, string[]]>) {
     const dispatcher = createDispatcher(urls, config)
     dispatchers.set(service, dispatcher)
-    // Readiness is asked on each instance's operations port: the public one does not serve it.
-    const instances = upstreamInstances(urls, operations[service])
+    // Readiness is asked on each instance's operations port: the public one does not serve it; with
+    // several instances, those not ready are out of rotation.
+    const instances = watchInstances(dispatcher, urls, operations[service], { log: fastify.log })
+    watched.push(instances)
     // Ready when at least one instance of the context is ready.
     fastify.readiness.add(service, async () => {
-      const results = await Promise.all(instances.map(isReady))
-      if (!results.some(Boolean)) throw new Error(`${service} has no ready instance`)
-    })
-    if (dispatcher instanceof BalancedPool && instances.length === urls.length) {
-      stops.push(rotateByReadiness(dispatcher, instances, { log: fastify.log }))
-    }
-    fastify.addHook('onClose', async () => {
-      await closeProbes(instances)
+      if (!(await instances.anyReady())) throw new Error(`${service} has no ready instance`)
     })
   }
   fastify.addHook('onClose', async () => {
-    for (const stop of stops) stop()
+    await Promise.all(watched.map((instances) => instances.close()))
     await Promise.all([...dispatchers.values()].map((d) => d.close()))
   })
   const cancellable = cancelUpstreamWithClient(fastify)

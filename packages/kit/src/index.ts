@@ -86,7 +86,7 @@ export {
   redisTargetOf,
 } from './redis.js'
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
-export { closeProbes, isReady, rotateByReadiness, type UpstreamInstance, upstreamInstances } from './rotation.js'
+export { watchInstances } from './rotation.js'
 export { appendRouteHook } from './route-hooks.js'
 export {
   DATABASE_REFUSALS,

@@ -1,27 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { type BalancedPool, type Dispatcher, Pool, request } from 'undici'
+import { BalancedPool, type Dispatcher, Pool, request } from 'undici'
 
 /** One instance of a context: where it is called, and where its readiness is asked. */
-export interface UpstreamInstance {
+interface UpstreamInstance {
   url: string
   opsUrl: string
   /** A small pool for the readiness probes. */
   probe: Dispatcher
 }
 
-/**
- * The instances called at `urls` whose readiness is asked at `opsUrls` (same order), each with a small
- * pool of its own for the probes (close them with `closeProbes`).
- */
-export function upstreamInstances(urls: readonly string[], opsUrls: readonly string[]): UpstreamInstance[] {
-  return opsUrls.map((opsUrl, i) => ({ url: urls[i] as string, opsUrl, probe: new Pool(opsUrl, { connections: 2 }) }))
-}
-
-export const closeProbes = (instances: readonly UpstreamInstance[]) =>
-  Promise.all(instances.map((instance) => instance.probe.close()))
-
 /** Whether the instance answers its readiness probe with 200 (a draining one answers 503 at once). */
-export async function isReady(instance: Pick<UpstreamInstance, 'opsUrl' | 'probe'>): Promise<boolean> {
+async function isReady(instance: Pick<UpstreamInstance, 'opsUrl' | 'probe'>): Promise<boolean> {
   try {
     const res = await request(`${instance.opsUrl}/health/ready`, {
       dispatcher: instance.probe,
@@ -39,7 +28,7 @@ export async function isReady(instance: Pick<UpstreamInstance, 'opsUrl' | 'probe
  * How often the readiness of each instance of a scaled context is asked: a stopping instance serves on
  * for `SHUTDOWN_DRAIN_MS` (the launcher sets 1 s), several rounds of this.
  */
-export const READINESS_ROUND_MS = 250
+const READINESS_ROUND_MS = 250
 
 /**
  * Keeps the instances of a context that report not ready out of its balanced pool, and puts them back
@@ -48,7 +37,7 @@ export const READINESS_ROUND_MS = 250
  * While no instance is ready they all stay in: the proxy's own answers (503) then say what is wrong.
  * Returns a stop function.
  */
-export function rotateByReadiness(
+function rotateByReadiness(
   pool: BalancedPool,
   instances: readonly UpstreamInstance[],
   { everyMs = READINESS_ROUND_MS, log }: { everyMs?: number; log?: FastifyBaseLogger } = {},
@@ -82,4 +71,37 @@ export function rotateByReadiness(
   }, everyMs)
   timer.unref()
   return () => clearInterval(timer)
+}
+
+/**
+ * The instances of a context that `dispatcher` calls at `urls`, their readiness asked at `opsUrls`
+ * (same order) through a small pool of probes each. With a balanced pool over as many instances as
+ * there are operations URLs, those not ready are kept out of it (above). `close()` stops that and
+ * closes the probes; the dispatcher is the caller's to close.
+ */
+export function watchInstances(
+  dispatcher: Dispatcher,
+  urls: readonly string[],
+  opsUrls: readonly string[],
+  { log }: { log?: FastifyBaseLogger } = {},
+) {
+  const instances: UpstreamInstance[] = opsUrls.map((opsUrl, i) => ({
+    url: urls[i] as string,
+    opsUrl,
+    probe: new Pool(opsUrl, { connections: 2 }),
+  }))
+  const stopRotation =
+    dispatcher instanceof BalancedPool && instances.length === urls.length
+      ? rotateByReadiness(dispatcher, instances, { log })
+      : () => {}
+  return {
+    /** Whether at least one instance answers its readiness probe with 200. */
+    async anyReady(): Promise<boolean> {
+      return (await Promise.all(instances.map(isReady))).some(Boolean)
+    },
+    async close(): Promise<void> {
+      stopRotation()
+      await Promise.all(instances.map((instance) => instance.probe.close()))
+    },
+  }
 }

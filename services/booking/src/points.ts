@@ -1,20 +1,18 @@
 import { setTimeout } from 'node:timers/promises'
 import {
   bodyHash,
-  closeProbes,
   errorCode,
   type PointCall,
   pointRefusalFromReply,
   replayDelayMs,
   replaysFor,
-  rotateByReadiness,
   SERVICE_ASSERTION_HEADER,
   type ServiceAssertionSigner,
   UpstreamDatabaseBusyError,
   UpstreamUnavailableError,
-  upstreamInstances,
   wasCutOff,
   wasUnprocessed,
+  watchInstances,
 } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { BalancedPool, type Dispatcher, Pool } from 'undici'
@@ -118,11 +116,7 @@ export function createHttpPointClient(
     urls.length > 1 ? new BalancedPool(urls, options) : new Pool(urls[0] as string, options)
   const replays = replaysFor(urls.length)
   // A stopping point instance reports not ready and serves on a while: calls go elsewhere before it closes.
-  const instances = upstreamInstances(urls, opsUrls)
-  const stopRotation =
-    dispatcher instanceof BalancedPool && opsUrls.length === urls.length
-      ? rotateByReadiness(dispatcher, instances, { log })
-      : () => {}
+  const instances = watchInstances(dispatcher, urls, opsUrls, { log })
 
   async function post(path: string, body: unknown): Promise<{ status: number; body: unknown }> {
     const json = JSON.stringify(body)
@@ -176,8 +170,7 @@ export function createHttpPointClient(
       )
     },
     async close() {
-      stopRotation()
-      await Promise.all([dispatcher.close(), closeProbes(instances)])
+      await Promise.all([dispatcher.close(), instances.close()])
     },
   }
 }
