@@ -1,4 +1,4 @@
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { UNPROCESSED_HEADER } from '@stagepass/kit'
 import { bookingSigner, createTestDatabase, eventually, freePort } from '@stagepass/testkit'
@@ -33,6 +33,16 @@ async function drainingInstance(t: Test) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refused: () => refused }
 }
 
+/** The call as it arrived, sent on to the real point service: its answer. */
+async function forward(req: IncomingMessage, pointUrl: string): Promise<Response> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
+  ) as Record<string, string>
+  return fetch(`${pointUrl}${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) })
+}
+
 /**
  * A point instance killed just after it served a call: the call reaches point (forwarded as sent) and
  * is made there, but its connection is cut before the answer.
@@ -40,12 +50,7 @@ async function drainingInstance(t: Test) {
 async function cutAfterServing(t: Test, pointUrl: string) {
   let cut = 0
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
-    ) as Record<string, string>
-    await (await fetch(`${pointUrl}${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) })).text()
+    await (await forward(req, pointUrl)).text()
     cut++
     res.socket?.destroy()
   })
@@ -138,14 +143,9 @@ t.test('a use whose answer was cut off is asked again elsewhere and answered as 
 /** A point instance that reports not ready (it is stopping) but would still serve: it counts the calls it gets. */
 async function notReadyInstance(t: Test, pointUrl: string) {
   let called = 0
-  const forward = createServer(async (req, res) => {
+  const serving = createServer(async (req, res) => {
     called++
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
-    ) as Record<string, string>
-    const answer = await fetch(`${pointUrl}${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) })
+    const answer = await forward(req, pointUrl)
     res.statusCode = answer.status
     res.setHeader('content-type', 'application/json')
     res.end(await answer.text())
@@ -154,15 +154,15 @@ async function notReadyInstance(t: Test, pointUrl: string) {
     res.statusCode = 503
     res.end('{}')
   })
-  for (const server of [forward, readiness]) {
+  for (const server of [serving, readiness]) {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     t.teardown(() => {
       server.closeAllConnections()
       server.close()
     })
   }
-  const urlOf = (server: typeof forward) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { url: urlOf(forward), opsUrl: urlOf(readiness), called: () => called }
+  const urlOf = (server: typeof serving) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { url: urlOf(serving), opsUrl: urlOf(readiness), called: () => called }
 }
 
 t.test('a point instance that reports not ready is taken out of rotation: calls go to the ready one', async (t) => {
