@@ -60,15 +60,29 @@ export async function waitUntilReady(
   proc.exited.then(() => {
     dead = true
   })
+  // What the last try saw (refused: not listening yet; a timeout: its event loop is stuck; a status:
+  // something answers there), so a process that never came up says why.
+  let lastSeen = 'nothing yet'
   while (Date.now() < deadline) {
     if (dead) throw new Error(`${proc.spec.name} exited before it was ready`)
     try {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) })
       if (res.status === 200) return
-    } catch {}
+      lastSeen = `${res.status} ${(await res.text()).slice(0, 200)}`
+    } catch (err) {
+      lastSeen = causeOf(err)
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`${proc.spec.name} was not ready on port ${port} after ${timeoutMs} ms`)
+  throw new Error(
+    `${proc.spec.name} (pid ${proc.child.pid}) was not ready on port ${port} after ${timeoutMs} ms; last seen: ${lastSeen}`,
+  )
+}
+
+/** fetch's reason, from its cause when it has one (`ECONNREFUSED`, a timeout). */
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause
+  return cause?.code ?? cause?.message ?? (err as Error).name ?? String(err)
 }
 
 /** Sends SIGTERM to every process and waits for all to exit; SIGKILL after the grace period. */
