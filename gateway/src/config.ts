@@ -12,6 +12,7 @@ import {
   redisConfigSchema,
   redisSecrets,
   refuseDevelopmentSecretsInProduction,
+  refuseUnpairedInstanceLists,
   type SecretSetting,
   userAuthConfigSchema,
   userTokenSecret,
@@ -128,6 +129,12 @@ export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
   refuseUnsafeUserAuthInProduction(config)
   refuseDevelopmentSecretsInProduction(config, gatewaySecrets(config))
   trustedProxies(config)
+  if (config.MODE === 'split') {
+    for (const service of SERVICE_NAMES) {
+      const name = service.toUpperCase()
+      refuseUnpairedInstanceLists(config, `${name}_URLS`, `${name}_OPS_URLS`)
+    }
+  }
   return config
 }
 

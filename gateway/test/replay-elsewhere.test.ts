@@ -47,7 +47,8 @@ async function instance(t: Test, behaviour: Behaviour) {
 }
 
 async function gatewayOver(t: Test, pointUrls: string[]) {
-  const gateway = await startSplitGateway(t, { POINT_URLS: pointUrls.join(',') })
+  // Each instance answers its readiness on its own port (above).
+  const gateway = await startSplitGateway(t, { POINT_URLS: pointUrls.join(','), POINT_OPS_URLS: pointUrls.join(',') })
   /**
    * One request after another: a draining server's closing listener resets connections still waiting to
    * be accepted, which a burst would race (a write cut so is never replayed: see split.ts).

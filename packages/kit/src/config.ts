@@ -84,3 +84,19 @@ export const redisSecrets: readonly SecretSetting[] = [
 
 export type HttpConfig = Static<ReturnType<typeof Type.Object<typeof httpConfigSchema>>>
 export type RedisConfig = Static<ReturnType<typeof Type.Object<typeof redisConfigSchema>>>
+
+/**
+ * `<X>_OPS_URLS` names each instance of `<X>_URLS`, in the same order: the readiness of each is what
+ * keeps a stopping or unready instance out of rotation (rotation.ts). Lists of different lengths
+ * cannot be paired, and would turn that off without a word, so they stop the start instead.
+ */
+export function refuseUnpairedInstanceLists(config: Record<string, unknown>, urlsKey: string, opsKey: string): void {
+  const count = (key: string) => String(config[key] ?? '').split(',').length
+  const instances = count(urlsKey)
+  const operations = count(opsKey)
+  if (instances !== operations) {
+    throw new ConfigError(
+      `invalid configuration: ${urlsKey} lists ${instances} instance(s) but ${opsKey} ${operations}; give each instance's operations URL, in the same order`,
+    )
+  }
+}

@@ -8,6 +8,7 @@ export {
   type RedisConfig,
   redisConfigSchema,
   redisSecrets,
+  refuseUnpairedInstanceLists,
 } from './config.js'
 export {
   developmentSecretsIn,

@@ -9,6 +9,7 @@ import {
   loadConfig,
   redisConfigSchema,
   redisSecrets,
+  refuseUnpairedInstanceLists,
   type SecretSetting,
 } from '@stagepass/kit'
 
@@ -104,6 +105,9 @@ export const bookingServiceSecrets: readonly SecretSetting[] = [
   bookingAssertionKeysSecret,
 ]
 
-export const loadBookingConfig = (env?: NodeJS.ProcessEnv) =>
-  loadConfig(bookingConfigSchema, env, bookingServiceSecrets)
+export function loadBookingConfig(env?: NodeJS.ProcessEnv) {
+  const config = loadConfig(bookingConfigSchema, env, bookingServiceSecrets)
+  refuseUnpairedInstanceLists(config, 'POINT_URLS', 'POINT_OPS_URLS')
+  return config
+}
 export type BookingConfig = ReturnType<typeof loadBookingConfig>
