@@ -11,6 +11,7 @@ import {
 } from '@stagepass/kit'
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq'
 import type { RedisOptions } from 'ioredis'
+import { closeBullmq, keepCopiesOf } from './close.js'
 import { type ConsumerName, type EventName, type EventPayloads, SUBSCRIPTIONS } from './events.js'
 import { type BullmqObservation, observeConnection, observeQueue, observeWorker, stderrLog } from './observe.js'
 
@@ -59,6 +60,7 @@ export function bullmqConnection(
 ): RedisClient {
   const connection = createBlockingRedis(redisTargetOfBus(bus), options)
   observeConnection(connection, observation)
+  keepCopiesOf(connection)
   return connection
 }
 
@@ -141,9 +143,15 @@ export class EventPublisher {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#queues.values()].map((q) => q.close()))
-    this.#connection.disconnect()
+    await closeBullmq([...this.#queues.values()], [this.#connection], { log: this.#log, queue: 'events' })
   }
+}
+
+/** A running consumer of one subscriber's queue. */
+export interface EventConsumer {
+  readonly worker: Worker
+  /** Lets the handlers in progress finish, within BULLMQ_CLOSE_LIMIT_MS (close.ts). */
+  close(): Promise<void>
 }
 
 /**
@@ -160,7 +168,7 @@ export function consumeEvents(
     /** At most one warning per source this often (ms; 5 s by default). */
     warnEveryMs?: number
   },
-): Worker {
+): EventConsumer {
   const { log = stderrLog, concurrency = 8, warnEveryMs } = options
   const observation = { log, queue: queueName(consumer), consumer, ...(warnEveryMs ? { warnEveryMs } : {}) }
   const connection = bullmqConnection(options, observation)
@@ -183,7 +191,7 @@ export function consumeEvents(
   )
   observeWorker(worker, observation)
   worker.on('closed', () => connection.disconnect())
-  return worker
+  return { worker, close: () => closeBullmq([worker], [connection], observation) }
 }
 
 /** Gauge of BullMQ job counts per consumer queue and state, read at scrape time. */

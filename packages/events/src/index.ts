@@ -5,6 +5,7 @@ export {
   bullPrefix,
   consumeEvents,
   type EventBusOptions,
+  type EventConsumer,
   type EventHandlers,
   type EventMeta,
   EventPublisher,
@@ -12,6 +13,7 @@ export {
   redisTargetOfBus,
   registerJobCountGauge,
 } from './bus.js'
+export { BULLMQ_CLOSE_LIMIT_MS, closeBullmq } from './close.js'
 export {
   CONSUMERS,
   type ConsumerName,

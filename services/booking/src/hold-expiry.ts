@@ -1,4 +1,11 @@
-import { type BullmqRedis, bullmqConnection, bullPrefix, observeQueue, observeWorker } from '@stagepass/events'
+import {
+  type BullmqRedis,
+  bullmqConnection,
+  bullPrefix,
+  closeBullmq,
+  observeQueue,
+  observeWorker,
+} from '@stagepass/events'
 import { type Clock, type RedisClient, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
 
@@ -29,6 +36,7 @@ export class HoldExpiryQueue {
   readonly #log: WarningLog
   readonly #clock: Clock
   #worker: Worker<ExpiryJob> | undefined
+  #workerConnection: RedisClient | undefined
 
   constructor(bus: BullmqRedis & { log: WarningLog; clock: Clock }) {
     const { log, clock } = bus
@@ -67,6 +75,7 @@ export class HoldExpiryQueue {
 
   startWorker(expire: ExpireHold, concurrency = 16): void {
     const connection = bullmqConnection(this.#bus, { log: this.#log, queue: QUEUE, consumer: 'booking' })
+    this.#workerConnection = connection
     this.#worker = new Worker<ExpiryJob>(
       QUEUE,
       async (job: Job<ExpiryJob>, token?: string) => {
@@ -87,8 +96,7 @@ export class HoldExpiryQueue {
   }
 
   async close(): Promise<void> {
-    await this.#worker?.close()
-    await this.#queue.close()
-    this.#connection.disconnect()
+    const connections = this.#workerConnection ? [this.#workerConnection, this.#connection] : [this.#connection]
+    await closeBullmq([this.#worker, this.#queue], connections, { log: this.#log, queue: QUEUE })
   }
 }

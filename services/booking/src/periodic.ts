@@ -1,4 +1,11 @@
-import { type BullmqRedis, bullmqConnection, bullPrefix, observeQueue, observeWorker } from '@stagepass/events'
+import {
+  type BullmqRedis,
+  bullmqConnection,
+  bullPrefix,
+  closeBullmq,
+  observeQueue,
+  observeWorker,
+} from '@stagepass/events'
 import { type RedisClient, throttledWarning } from '@stagepass/kit'
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
@@ -133,9 +140,9 @@ export class PeriodicWork {
     clearTimeout(this.#retry)
     for (const timer of this.#fallbacks) clearInterval(timer)
     await Promise.all(this.#running)
-    await this.#worker.close()
-    await this.#queue.close()
-    this.#workerConnection.disconnect()
-    this.#connection.disconnect()
+    await closeBullmq([this.#worker, this.#queue], [this.#workerConnection, this.#connection], {
+      log: this.#log,
+      queue: QUEUE,
+    })
   }
 }

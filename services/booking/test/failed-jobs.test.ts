@@ -94,13 +94,13 @@ t.test('the operator command names an unknown queue', async (t) => {
 t.test('a broken BullMQ connection is logged, throttled, with the count left out', async (t) => {
   const proxy = await startTcpProxy(t, '127.0.0.1', redisPort)
   const { log, lines } = capturedLog()
-  const worker = consumeEvents(
+  const consumer = consumeEvents(
     'concert',
     {},
     { redisUrl: `redis://127.0.0.1:${proxy.port}`, redisPrefix: redis.prefix, log, warnEveryMs: 500 },
   )
-  t.teardown(() => worker.close(true))
-  await worker.waitUntilReady()
+  t.teardown(() => consumer.close())
+  await consumer.worker.waitUntilReady()
   await proxy.disable()
   const connectionErrors = () => lines.filter((l) => l.message === 'BullMQ connection error')
   t.ok(
@@ -111,4 +111,31 @@ t.test('a broken BullMQ connection is logged, throttled, with the count left out
   t.match(first?.fields, { queue: 'events-concert', consumer: 'concert' }, 'names the queue and consumer')
   t.match(String((first?.fields.err as Error | undefined)?.message), /ECONNREFUSED|ECONNRESET|closed/)
   await proxy.enable()
+})
+
+t.test('a consumer told to stop while Redis is unreachable stops at once, all of it', async (t) => {
+  const proxy = await startTcpProxy(t, '127.0.0.1', redisPort)
+  const { log, lines } = capturedLog()
+  const consumer = consumeEvents(
+    'concert',
+    {},
+    { redisUrl: `redis://127.0.0.1:${proxy.port}`, redisPrefix: redis.prefix, log, warnEveryMs: 500 },
+  )
+  await consumer.worker.waitUntilReady()
+  await proxy.disable()
+  t.ok(
+    await eventually(async () => lines.some((l) => l.message === 'BullMQ connection error')),
+    'the connection is lost',
+  )
+  let closedCompletely = false
+  consumer.worker.on('closed', () => {
+    closedCompletely = true
+  })
+  // BullMQ's graceful close, begun now, would never end (taskforcesh/bullmq#4656).
+  await consumer.close()
+  t.ok(closedCompletely, 'the worker closed completely: no timer of its keeps the process alive')
+  t.notOk(
+    lines.some((l) => l.message.startsWith('BullMQ not closed within')),
+    'it did not need the time limit',
+  )
 })
