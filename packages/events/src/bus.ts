@@ -190,7 +190,6 @@ export function consumeEvents(
     { connection: connection as ConnectionOptions, prefix: bullPrefix(options), concurrency, autorun: true },
   )
   observeWorker(worker, observation)
-  worker.on('closed', () => connection.disconnect())
   return { worker, close: () => closeBullmq([worker], [connection], observation) }
 }
 

@@ -29,10 +29,12 @@ export const BULLMQ_CLOSE_LIMIT_MS = 3000
  */
 export async function closeBullmq(
   parts: ReadonlyArray<Worker | Queue | undefined>,
-  connections: readonly RedisClient[],
+  connections: ReadonlyArray<RedisClient | undefined>,
   { log, queue }: { log: WarningLog; queue: string },
 ): Promise<void> {
-  const clients = connections.flatMap((connection) => [connection, ...(copies.get(connection) ?? [])])
+  const clients = connections.flatMap((connection) =>
+    connection ? [connection, ...(copies.get(connection) ?? [])] : [],
+  )
   const force = clients.some((client) => client.status !== 'ready')
   const closing = (async () => {
     for (const part of parts) await (part instanceof Worker ? part.close(force) : part?.close())

@@ -13,7 +13,7 @@ export {
   redisTargetOfBus,
   registerJobCountGauge,
 } from './bus.js'
-export { BULLMQ_CLOSE_LIMIT_MS, closeBullmq } from './close.js'
+export { closeBullmq } from './close.js'
 export {
   CONSUMERS,
   type ConsumerName,

@@ -20,7 +20,8 @@ const ADMIN_KEY = 'browser-test-queue-admin-key-01'
 /** How long the page may take to reach a state on a busy machine. */
 const PAGE_TIMEOUT_MS = 60_000
 // The docs' screenshots are refreshed on request (UPDATE_SCREENSHOTS=1); otherwise a run leaves the tree as it was.
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+const UPDATING_DOCS = Boolean(process.env.UPDATE_SCREENSHOTS)
+const SCREENSHOTS = UPDATING_DOCS
   ? fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url))
   : await mkdtemp(join(tmpdir(), 'stagepass-screens-'))
 
@@ -44,7 +45,7 @@ t.teardown(async () => {
   await Promise.all([api.close(), admin.close()])
 })
 await mkdir(SCREENSHOTS, { recursive: true })
-if (!process.env.UPDATE_SCREENSHOTS) t.teardown(() => rm(SCREENSHOTS, { recursive: true, force: true }))
+if (!UPDATING_DOCS) t.teardown(() => rm(SCREENSHOTS, { recursive: true, force: true }))
 
 const userToken = (userId: number) => signUserToken(DEVELOPMENT_USER_TOKENS, userId)
 const changeAdmission = async (body: Record<string, unknown>) => {

@@ -88,7 +88,6 @@ export class HoldExpiryQueue {
       { connection: connection as ConnectionOptions, prefix: this.#prefix, concurrency },
     )
     observeWorker(this.#worker, { log: this.#log, queue: QUEUE, consumer: 'booking' })
-    this.#worker.on('closed', () => connection.disconnect())
   }
 
   jobCounts(): Promise<Record<string, number>> {
@@ -96,7 +95,9 @@ export class HoldExpiryQueue {
   }
 
   async close(): Promise<void> {
-    const connections = this.#workerConnection ? [this.#workerConnection, this.#connection] : [this.#connection]
-    await closeBullmq([this.#worker, this.#queue], connections, { log: this.#log, queue: QUEUE })
+    await closeBullmq([this.#worker, this.#queue], [this.#workerConnection, this.#connection], {
+      log: this.#log,
+      queue: QUEUE,
+    })
   }
 }
