@@ -207,7 +207,16 @@ t.test("the gateway's image builds the web app and keeps it where the gateway se
   const webapp = gateway?.webapp ?? ''
   // The gateway resolves the app beside its own build; the runtime copies the builder's /repo to /app whole.
   t.equal(webapp, relative(fromRoot(), WEB_APP_DIR), 'the build lands where the gateway looks for it')
-  t.ok(gateway?.entry.startsWith('gateway/dist/src/'), 'the entry is the gateway build that resolves it')
+  // The bundle sits as deep as the compiled modules it was made from, so their `import.meta.url` paths hold.
+  t.equal(gateway?.entry, 'gateway/dist/bundle/server.mjs', "the entry is the gateway's bundle")
+  t.equal(
+    relative(
+      fromRoot(),
+      resolve(fromRoot(), 'gateway/dist/bundle', relative(fromRoot('gateway/dist/src'), WEB_APP_DIR)),
+    ),
+    webapp,
+    'from the bundle, the path the gateway builds leads to the same web app',
+  )
   t.ok(
     instructions.some((l) => /^COPY --from=builder \/repo\/ \/app\/$/.test(l)),
     'the runtime copies the builder tree as it is',

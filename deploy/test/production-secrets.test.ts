@@ -18,12 +18,12 @@ import { LOADERS } from './support/apps.js'
  */
 
 const ENTRIES = {
-  point: 'services/point/dist/src/server.js',
-  queue: 'services/queue/dist/src/server.js',
-  concert: 'services/concert/dist/src/server.js',
-  booking: 'services/booking/dist/src/server.js',
-  gateway: 'gateway/dist/src/server.js',
-  monolith: 'gateway/dist/src/server.js',
+  point: 'services/point/dist/bundle/server.mjs',
+  queue: 'services/queue/dist/bundle/server.mjs',
+  concert: 'services/concert/dist/bundle/server.mjs',
+  booking: 'services/booking/dist/bundle/server.mjs',
+  gateway: 'gateway/dist/bundle/server.mjs',
+  monolith: 'gateway/dist/bundle/server.mjs',
   migrate: 'deploy/dist/src/prepare-database.js',
   seed: 'packages/db/dist/src/seed-cli.js',
 } as const

@@ -7,7 +7,7 @@ import { ConfigError, type HttpConfig } from './config.js'
 import { type SecretSetting, warnAboutDevelopmentSecrets } from './development-secrets.js'
 import { errorBody, handleError, handleNotFound } from './error-handler.js'
 import { healthPlugin, Readiness } from './health.js'
-import { loggerOptions } from './logger.js'
+import { createLogger } from './logger.js'
 import { metricsPlugin } from './metrics.js'
 import { operationsRoutes } from './operations.js'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
@@ -47,7 +47,7 @@ declare module 'fastify' {
  */
 export function createSideServer({ service, config, trustedProxies = [] }: ServerOptions) {
   const app = Fastify({
-    logger: loggerOptions({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
+    loggerInstance: createLogger({ service, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
     genReqId: requestIdFrom,
     requestIdHeader: false,
     // Per-request access lines cost throughput; the duration histogram records every request instead.

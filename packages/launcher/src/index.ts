@@ -39,4 +39,5 @@ export {
   SERVICES,
   type ServiceName,
   scaleFromEnv,
+  serviceEntry,
 } from './topology.js'

@@ -48,8 +48,12 @@ export interface SystemPlan {
   serviceOpsPort: (service: ServiceName, instance: number) => number
 }
 
-const serviceEntry = (service: ServiceName) => fromRoot('services', service, 'dist/src/server.js')
-const gatewayEntry = fromRoot('gateway', 'dist/src/server.js')
+/**
+ * The file a process runs: its package's bundle (`stagepass-bundle`, packages/bundle), which loads in a
+ * third of the CPU the compiled modules take; a restarted instance serves sooner.
+ */
+export const serviceEntry = (service: ServiceName) => fromRoot('services', service, 'dist/bundle/server.mjs')
+const gatewayEntry = fromRoot('gateway', 'dist/bundle/server.mjs')
 
 export function scaleFromEnv(env: NodeJS.ProcessEnv): Partial<Record<ServiceName, number>> {
   const scale: Partial<Record<ServiceName, number>> = {}

@@ -8,9 +8,9 @@ import {
   serviceTrustPlugin,
 } from '@stagepass/kit'
 import {
-  fromRoot,
   loadLauncherConfig,
   type RunningProcess,
+  serviceEntry,
   sharedEnv,
   spawnProcess,
   stopAll,
@@ -60,7 +60,7 @@ export async function startPointService(t: Teardown, mysql: MysqlConfig, env: Re
   const proc: RunningProcess = spawnProcess(
     {
       name: 'point',
-      entry: fromRoot('services', 'point', 'dist/src/server.js'),
+      entry: serviceEntry('point'),
       port,
       opsPort,
       env: {
