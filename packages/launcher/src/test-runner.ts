@@ -4,13 +4,13 @@ import type { Writable } from 'node:stream'
 import { Parser } from 'tap-parser'
 import { fromRoot, repoRoot } from './paths.js'
 
-/**
- * Runs compiled tap test files, each as `node <file>`, a few at a time, and reports them as one TAP
- * stream. tap's own runner starts every test file with its process-tracking loader, which serves
- * coverage (not collected here) and more than doubles the CPU a file spends loading the code it tests
- * (2.1 → 4.5 CPU-seconds for a file that loads booking): a third of the suite's CPU went there
- * (docs/testing.md). A file run on its own is the same tap test: same API, same TAP, its exit code.
- */
+// Runs compiled tap test files, each as `node <file>`, a few at a time, and reports them as one TAP
+// stream. tap's own runner starts every test file with its process-tracking loader, which serves
+// coverage (not collected here) and more than doubles the CPU a file spends loading the code it tests
+// (2.1 → 4.5 CPU-seconds for a file that loads booking): a third of the suite's CPU went there
+// (docs/testing.md). A file run on its own is the same tap test: same API, same TAP, its exit code.
+
+/** How the files are run. */
 export interface TestRunSettings {
   /** Files run at once. */
   jobs: number
@@ -110,7 +110,7 @@ function runFile(file: string, settings: TestRunSettings, env: NodeJS.ProcessEnv
 
 /**
  * Runs the files, `settings.jobs` at a time in the order given, and writes one TAP stream to `out`: each
- * file a subtest, written whole when it ends. True when every file passed.
+ * file a subtest, written whole when it ends. One outcome per file.
  */
 export async function runTestFiles(
   files: string[],
