@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { ConfigError } from '@stagepass/kit'
-import { fromRoot } from '@stagepass/launcher'
+import { fromRoot, gatewayEntry, serviceEntry } from '@stagepass/launcher'
 import { createTestDatabase, createTestRedisPrefix, eventually, freePort } from '@stagepass/testkit'
 import t, { type Test } from 'tap'
 import { LOADERS } from './support/apps.js'
@@ -18,14 +18,14 @@ import { LOADERS } from './support/apps.js'
  */
 
 const ENTRIES = {
-  point: 'services/point/dist/bundle/server.mjs',
-  queue: 'services/queue/dist/bundle/server.mjs',
-  concert: 'services/concert/dist/bundle/server.mjs',
-  booking: 'services/booking/dist/bundle/server.mjs',
-  gateway: 'gateway/dist/bundle/server.mjs',
-  monolith: 'gateway/dist/bundle/server.mjs',
-  migrate: 'deploy/dist/src/prepare-database.js',
-  seed: 'packages/db/dist/src/seed-cli.js',
+  point: serviceEntry('point'),
+  queue: serviceEntry('queue'),
+  concert: serviceEntry('concert'),
+  booking: serviceEntry('booking'),
+  gateway: gatewayEntry,
+  monolith: gatewayEntry,
+  migrate: fromRoot('deploy/dist/src/prepare-database.js'),
+  seed: fromRoot('packages/db/dist/src/seed-cli.js'),
 } as const
 type App = keyof typeof ENTRIES
 
@@ -97,7 +97,7 @@ interface Start {
 async function start(app: App, env: Record<string, string | undefined>): Promise<Start> {
   const [port, opsPort] = [await freePort(), await freePort()]
   const ports = { PORT: String(port), OPS_PORT: String(opsPort) }
-  const child = spawn(process.execPath, [fromRoot(ENTRIES[app])], {
+  const child = spawn(process.execPath, [ENTRIES[app]], {
     env: environment(app, { ...env, ...ports, PATH: process.env.PATH }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })

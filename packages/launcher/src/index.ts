@@ -29,6 +29,7 @@ export {
 } from './test-resources.js'
 export {
   GATEWAY_PORT,
+  gatewayEntry,
   gatewaysFromEnv,
   isGateway,
   type Mode,

@@ -53,7 +53,7 @@ export interface SystemPlan {
  * third of the CPU the compiled modules take; a restarted instance serves sooner.
  */
 export const serviceEntry = (service: ServiceName) => fromRoot('services', service, 'dist/bundle/server.mjs')
-const gatewayEntry = fromRoot('gateway', 'dist/bundle/server.mjs')
+export const gatewayEntry = fromRoot('gateway', 'dist/bundle/server.mjs')
 
 export function scaleFromEnv(env: NodeJS.ProcessEnv): Partial<Record<ServiceName, number>> {
   const scale: Partial<Record<ServiceName, number>> = {}
