@@ -7,7 +7,7 @@ import { fromRoot } from '@stagepass/launcher'
 import { countRows, createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startDataPlatformConsumer } from '../src/data-platform.js'
 
 const database = await createTestDatabase(t)
@@ -91,7 +91,8 @@ t.test('the operator command names an unknown queue', async (t) => {
   await t.rejects(jobsCommand('replay', 'no-such-queue'), /unknown queue "no-such-queue"/)
 })
 
-t.test('a broken BullMQ connection is logged, throttled, with the count left out', async (t) => {
+/** A ready consumer of the concert events whose Redis connection goes through a proxy the test controls. */
+async function consumerBehindProxy(t: Test) {
   const proxy = await startTcpProxy(t, '127.0.0.1', redisPort)
   const { log, lines } = capturedLog()
   const consumer = consumeEvents(
@@ -99,8 +100,13 @@ t.test('a broken BullMQ connection is logged, throttled, with the count left out
     {},
     { redisUrl: `redis://127.0.0.1:${proxy.port}`, redisPrefix: redis.prefix, log, warnEveryMs: 500 },
   )
-  t.teardown(() => consumer.close())
   await consumer.worker.waitUntilReady()
+  return { proxy, lines, consumer }
+}
+
+t.test('a broken BullMQ connection is logged, throttled, with the count left out', async (t) => {
+  const { proxy, lines, consumer } = await consumerBehindProxy(t)
+  t.teardown(() => consumer.close())
   await proxy.disable()
   const connectionErrors = () => lines.filter((l) => l.message === 'BullMQ connection error')
   t.ok(
@@ -114,14 +120,7 @@ t.test('a broken BullMQ connection is logged, throttled, with the count left out
 })
 
 t.test('a consumer told to stop while Redis is unreachable stops at once, all of it', async (t) => {
-  const proxy = await startTcpProxy(t, '127.0.0.1', redisPort)
-  const { log, lines } = capturedLog()
-  const consumer = consumeEvents(
-    'concert',
-    {},
-    { redisUrl: `redis://127.0.0.1:${proxy.port}`, redisPrefix: redis.prefix, log, warnEveryMs: 500 },
-  )
-  await consumer.worker.waitUntilReady()
+  const { proxy, lines, consumer } = await consumerBehindProxy(t)
   await proxy.disable()
   t.ok(
     await eventually(async () => lines.some((l) => l.message === 'BullMQ connection error')),
