@@ -11,7 +11,12 @@ export const mysqlConfigSchema = {
     pattern: '^[A-Za-z0-9_]{1,64}$',
     description: 'Database name (created by the start command when missing)',
   }),
-  MYSQL_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'Connections per process' }),
+  MYSQL_POOL_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 20,
+    description: 'Connections per process, all opened at start',
+  }),
   MYSQL_CONNECT_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 1000,

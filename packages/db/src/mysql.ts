@@ -85,6 +85,16 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }
 
+/**
+ * Opens every connection of the pool now, before traffic comes. A sale opens with a burst: a pool that
+ * grows on demand then makes its connections while the process is busiest, and a handshake whose answer
+ * waits behind a thousand requests in the event loop outlasts the connect timeout (503 at the worst
+ * moment). As many queries at once as the pool has connections: none is free yet, so each opens one.
+ */
+export async function warmPool(db: Kysely<any>, size: number): Promise<void> {
+  await Promise.all(Array.from({ length: size }, () => pingDb(db)))
+}
+
 export async function pingDb(db: Kysely<any>): Promise<void> {
   await sql`select 1`.execute(db)
 }

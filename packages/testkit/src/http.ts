@@ -83,6 +83,14 @@ export function tally<T extends string | number>(values: T[]): Record<string, nu
   return counts
 }
 
+/**
+ * Counts answers by status, and refusals by status and code: `{ 200: 1, '409 SEAT_UNAVAILABLE': 499 }`,
+ * so an unexpected refusal says what it was.
+ */
+export function tallyAnswers(responses: ApiResponse[]): Record<string, number> {
+  return tally(responses.map((r) => (r.status < 400 ? r.status : `${r.status} ${r.body?.code ?? 'without a code'}`)))
+}
+
 /** The first answer that was not a 200, and when, by this process's clock, to judge an expiry by. */
 export interface Refusal {
   response: ApiResponse

@@ -15,6 +15,7 @@ export {
   recordResponses,
   type SeenResponse,
   tally,
+  tallyAnswers,
 } from './http.js'
 export { ManualClock } from './manual-clock.js'
 export { metricValue } from './metrics.js'

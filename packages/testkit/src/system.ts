@@ -75,6 +75,9 @@ export async function startSystem(
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',
       SHUTDOWN_GRACE_MS: '5000',
+      // Every process opens its pool at start: three files' systems at once stay within MySQL's
+      // default 151 connections.
+      MYSQL_POOL_SIZE: '10',
       ...env,
     },
   })

@@ -77,3 +77,17 @@ t.test('a statement waiting for a lock past the time limit is refused with 503, 
   t.same(await walletAndLedger(userId), { balance: 500, ledger: 500, entries: 1 }, 'nothing written')
   t.equal((await api.put('/points/charge', { userId, amount: 5 })).status, 200, 'serves again once the lock is gone')
 })
+
+t.test('the pool is open before the first request: a burst at the opening makes no connections', async (t) => {
+  const connections = async () => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*) as n from information_schema.processlist where db = ${config.MYSQL_DATABASE}`.execute(db)
+    return Number(rows[0]?.n)
+  }
+  const before = await connections()
+  const { api } = await startPointService(t, { ...config, MYSQL_POOL_SIZE: 6 })
+  t.equal(await connections(), before + 6, 'all MYSQL_POOL_SIZE connections open once the service listens')
+  const results = await concurrently(200, (i) => api.get(`/points/current/${4000 + i}`))
+  t.same(tally(results.map((r) => r.status)), { 200: 200 })
+  t.equal(await connections(), before + 6, 'the burst used them, and opened none')
+})
