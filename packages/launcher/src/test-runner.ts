@@ -48,10 +48,10 @@ const indent = (text: string) =>
     .map((line) => (line ? `    ${line}` : line))
     .join('\n')
 
-function runFile(file: string, settings: TestRunSettings, env: NodeJS.ProcessEnv) {
+function runFile(file: string, entry: string, settings: TestRunSettings, env: NodeJS.ProcessEnv) {
   return new Promise<FileOutcome & { output: string }>((resolve) => {
     const started = performance.now()
-    const child = spawn(process.execPath, ['--enable-source-maps', file], {
+    const child = spawn(process.execPath, ['--enable-source-maps', entry], {
       cwd: repoRoot,
       env: { ...env, TAP_TIMEOUT: String(settings.timeoutSeconds) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,13 +110,15 @@ function runFile(file: string, settings: TestRunSettings, env: NodeJS.ProcessEnv
 
 /**
  * Runs the files, `settings.jobs` at a time in the order given, and writes one TAP stream to `out`: each
- * file a subtest, written whole when it ends. One outcome per file.
+ * file a subtest, written whole when it ends. One outcome per file. A file is run as itself, or as what
+ * `entryOf` gives for it (its bundle).
  */
 export async function runTestFiles(
   files: string[],
   settings: TestRunSettings,
   env: NodeJS.ProcessEnv,
   out: Writable,
+  entryOf: (file: string) => string = (file) => file,
 ): Promise<FileOutcome[]> {
   out.write(`TAP version 14\n1..${files.length}\n`)
   const outcomes: FileOutcome[] = []
@@ -127,7 +129,7 @@ export async function runTestFiles(
     while (next < files.length) {
       const index = next++
       const file = files[index] as string
-      const { output, ...outcome } = await runFile(file, settings, env)
+      const { output, ...outcome } = await runFile(file, entryOf(file), settings, env)
       outcomes.push(outcome)
       reported += 1
       const time = `# time=${outcome.ms.toFixed(0)}ms`

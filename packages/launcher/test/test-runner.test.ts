@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { bundleTests } from '@stagepass/bundle'
 import t from 'tap'
 import { runTestFiles, testRunSettings } from '../src/test-runner.js'
 
@@ -46,4 +47,50 @@ t.test('jobs and timeout come from the .taprc that tap reads too', async (t) => 
   const settings = testRunSettings()
   t.ok(Number.isInteger(settings.jobs) && settings.jobs >= 1, `jobs: ${settings.jobs}`)
   t.ok(settings.timeoutSeconds >= 60, `timeout: ${settings.timeoutSeconds} s`)
+})
+
+t.test('a file run as its bundle finds the files its modules find, and its failures point at its source', async (t) => {
+  const dir = t.testdir({
+    lib: {
+      'note.txt': 'beside the library',
+      // An ES module that reads a file next to it, and a CommonJS one.
+      'where.mjs': `import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+export const here = fileURLToPath(import.meta.url)
+export const note = readFileSync(new URL('./note.txt', import.meta.url), 'utf8')
+`,
+      'legacy.cjs': `const { readFileSync } = require('node:fs')
+module.exports = { dir: __dirname, note: readFileSync(__dirname + '/note.txt', 'utf8') }
+`,
+    },
+    'in-place.test.mjs': `import t from 'tap'
+import { fileURLToPath } from 'node:url'
+import { here, note } from './lib/where.mjs'
+import legacy from './lib/legacy.cjs'
+t.equal(here, fileURLToPath(new URL('./lib/where.mjs', import.meta.url)), 'import.meta.url is the module\\'s own')
+t.equal(note, 'beside the library')
+t.equal(legacy.dir, fileURLToPath(new URL('./lib', import.meta.url)), '__dirname is the module\\'s own')
+t.equal(legacy.note, 'beside the library')
+`,
+    'fails.test.mjs': `import t from 'tap'
+
+t.equal(1, 2, 'fails on line three')
+`,
+  })
+  const files = [join(dir, 'in-place.test.mjs'), join(dir, 'fails.test.mjs')]
+  const bundles = await bundleTests({ root: dir, files, outdir: join(dir, 'bundled') })
+  t.ok(
+    files.every((file) => bundles.get(file)?.startsWith(join(dir, 'bundled'))),
+    'every file has its bundle',
+  )
+  const output = new PassThrough()
+  const chunks: string[] = []
+  output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()))
+  const outcomes = await runTestFiles(files, { jobs: 2, timeoutSeconds: 30 }, { ...process.env }, output, (file) =>
+    String(bundles.get(file)),
+  )
+  const byName = new Map(outcomes.map((o) => [o.file.slice(dir.length + 1), o]))
+  t.match(byName.get('in-place.test.mjs'), { ok: true, assertions: 4, failed: 0 }, 'every module found its files')
+  t.match(byName.get('fails.test.mjs'), { ok: false, failed: 1 })
+  t.match(chunks.join(''), /fileName: \S*fails\.test\.mjs\s+lineNumber: 3\b/, 'the failure names the source line')
 })
