@@ -6,25 +6,32 @@ import { fromRoot } from '@stagepass/launcher'
 import { childrenOf, readStat } from './cpu.js'
 import type { ProcessCpu } from './model.js'
 
-/** What a bench child process is, from its entry file and (for the gateway entry) its MODE. */
+/** A context's or the gateway's server, as the launcher runs it (its bundle) or as tsc built it. */
+const SERVER_ENTRY = /(?:services\/([^/]+)|(gateway))\/dist\/(?:bundle\/server\.mjs|src\/server\.js)$/
+
+/**
+ * What a bench child process is, from its command line (the entry file) and, for the gateway's
+ * entry, its environment (MODE).
+ */
+export function roleOf(argv: string[], environ: string[]): string {
+  const entry = argv.find((arg) => /\.m?js$/.test(arg)) ?? ''
+  const server = SERVER_ENTRY.exec(entry)
+  if (server?.[1]) return server[1]
+  if (server?.[2]) return environ.includes('MODE=monolith') ? 'monolith' : 'gateway'
+  return basename(entry).replace(/\.m?js$/, '') || 'unknown'
+}
+
+/** `roleOf` for a running process, read from /proc. */
 export function processRole(pid: number): string {
-  let argv: string[]
-  try {
-    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-  } catch {
-    return `pid ${pid}`
-  }
-  const entry = argv.find((arg) => arg.endsWith('.js')) ?? ''
-  const service = /services\/([^/]+)\/dist\/src\/server\.js$/.exec(entry)
-  if (service) return service[1] as string
-  if (/gateway\/dist\/src\/server\.js$/.test(entry)) {
-    let environ = ''
+  const read = (file: string) => {
     try {
-      environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
-    } catch {}
-    return environ.split('\0').includes('MODE=monolith') ? 'monolith' : 'gateway'
+      return readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0')
+    } catch {
+      return []
+    }
   }
-  return basename(entry, '.js') || `pid ${pid}`
+  const argv = read('cmdline')
+  return argv.length === 0 ? `pid ${pid}` : roleOf(argv, read('environ'))
 }
 
 interface Sample {

@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { fromRoot } from '@stagepass/launcher'
+import { fromRoot, gatewayEntry, SERVICES, serviceEntry } from '@stagepass/launcher'
 import t from 'tap'
 import { measurementsFromBench, readBenchResults } from '../compare/bench-results.js'
+import { roleOf } from '../compare/bench-run.js'
 import { renderSvg } from '../compare/chart.js'
 import { CpuMeter } from '../compare/cpu.js'
 import { measurementFromK6Summary, SummaryError } from '../compare/k6-summary.js'
@@ -232,3 +233,14 @@ t.test('a process that has exited (k6 at the end of its run) keeps the CPU time 
   const [k6] = meter.mark()
   t.ok((k6?.cpuSeconds ?? 0) >= 0.25, `its CPU time is reported after it exited (${k6?.cpuSeconds.toFixed(2)} s)`)
 })
+
+t.test(
+  "the bench's processes are named by what they run, from the command lines the launcher gives them",
+  async (t) => {
+    const node = [process.execPath, '--enable-source-maps']
+    for (const service of SERVICES) t.equal(roleOf([...node, serviceEntry(service)], []), service)
+    t.equal(roleOf([...node, gatewayEntry], ['MODE=split']), 'gateway')
+    t.equal(roleOf([...node, gatewayEntry], ['LOG_LEVEL=warn', 'MODE=monolith']), 'monolith')
+    t.equal(roleOf([...node, fromRoot('packages/launcher/dist/src/bench/raw-point-server.js')], []), 'raw-point-server')
+  },
+)
