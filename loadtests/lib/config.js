@@ -41,6 +41,26 @@ export const seconds = (/** @type {number} */ s) => Math.max(1, Math.round(s * T
 export const duration = (/** @type {number} */ s) => `${seconds(s)}s`
 
 /**
+ * Every user's pause between two actions, in seconds, when set: `THINK_SECONDS=0-1` replaces each
+ * scenario's own pace (1–3 s mostly) for a stress profile, e.g. users who join the line again and again.
+ */
+export const THINK_SECONDS = secondsRange('THINK_SECONDS')
+
+/**
+ * @param {string} name
+ * @returns {{ min: number, max: number } | undefined}
+ */
+function secondsRange(name) {
+  const raw = __ENV[name]
+  if (raw === undefined || raw === '') return undefined
+  const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(raw)
+  const min = match ? Number(match[1]) : Number.NaN
+  const max = match ? Number(match[2]) : Number.NaN
+  if (!(min <= max)) throw new Error(`${name} must be a range of seconds like 0-1, got "${raw}"`)
+  return { min: min, max: max }
+}
+
+/**
  * Optional: the queue's admin address (its own port, never the gateway) and key. When both are set,
  * setup raises admission so the run measures the API rather than the waiting room's pace.
  */

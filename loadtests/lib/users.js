@@ -5,6 +5,7 @@
  */
 import { sleep } from 'k6'
 import exec from 'k6/execution'
+import { THINK_SECONDS } from './config.js'
 
 /** Users per second of start time: a run uses fewer ids than this. */
 const RANGE = 1000000
@@ -25,5 +26,11 @@ export const iterationUser = (/** @type {number} */ base) => base + 1 + exec.sce
 /** The user that setup and teardown act as (to read seat lists and check the books). */
 export const inspectorUser = (/** @type {number} */ base) => base
 
-/** A user's pause between two actions (1–3 s by default). Not scaled: it sets the request mix. */
-export const think = (min = 1, max = 3) => sleep(min + Math.random() * (max - min))
+/**
+ * A user's pause between two actions (1–3 s by default; THINK_SECONDS replaces every pause). Not
+ * scaled: it sets the request mix.
+ */
+export function think(min = 1, max = 3) {
+  const range = THINK_SECONDS || { min: min, max: max }
+  sleep(range.min + Math.random() * (range.max - range.min))
+}
