@@ -74,7 +74,7 @@ t.test('k6 parses every scenario and reads its load shape', async (t) => {
   const names = readdirSync(dir).filter((f) => f.endsWith('.js'))
   const entry = join(t.testdir({ 'every-scenario.js': everyScenario(names) }), 'every-scenario.js')
   // `k6 inspect` compiles the script and its imports and prints the options it exports.
-  const { stdout } = await run(k6, ['inspect', '-e', 'VUS_SCALE=0.01', entry])
+  const { stdout } = await run(k6, ['inspect', '-e', 'VUS_SCALE=0.01', '-e', 'THINK_SECONDS=0-1', entry])
   const { tags } = JSON.parse(stdout) as { tags: Record<string, string> }
   t.same(Object.keys(tags).sort(), [...names].sort(), 'every scenario was compiled and read')
   for (const file of names) {
@@ -103,6 +103,22 @@ t.test('a scenario k6 cannot compile fails the inspection', async (t) => {
     (error: { stderr: string }) => error,
   )
   t.match(refusal.stderr, /SyntaxError: \S*broken\.js: Unexpected token/, 'k6 refuses it, naming the scenario')
+})
+
+t.test('a pause that is not a range of seconds is refused before any user starts', async (t) => {
+  for (const value of ['1-0', 'fast']) {
+    const refusal = await run(k6Binary(), [
+      'inspect',
+      '-e',
+      `THINK_SECONDS=${value}`,
+      join(dir, 'queue-token-issue.js'),
+    ]).then(
+      () => ({ stderr: 'k6 accepted it' }),
+      (error: { stderr: string }) => error,
+    )
+    // k6 logs the error with its quotes escaped.
+    t.match(refusal.stderr, new RegExp(`THINK_SECONDS must be a range of seconds like 0-1, got \\\\?"${value}`), value)
+  }
 })
 
 t.test('the load each scenario reaches, as the issue sets it', async (t) => {
