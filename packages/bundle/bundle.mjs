@@ -5,6 +5,7 @@
 // builds from `import.meta.url` leads where it did.
 import { readFileSync } from 'node:fs'
 import { build } from 'esbuild'
+import { NODE_ESM } from './node-esm.mjs'
 
 /** Packages that read files from their own folder at run time: loaded from node_modules, as they are. */
 const EXTERNAL = [
@@ -18,19 +19,9 @@ const EXTERNAL = [
 const result = await build({
   entryPoints: ['dist/src/server.js'],
   outfile: 'dist/bundle/server.mjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
+  ...NODE_ESM,
   external: EXTERNAL,
-  // CommonJS dependencies call `require` for Node's own modules; an ES module has none of its own.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
-  sourcemap: 'linked',
-  sourcesContent: false,
   metafile: true,
-  logLevel: 'warning',
 })
 
 // A bundled module that finds files through `__dirname` or `__filename` would throw (an ES module has

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import { NODE_ESM } from './node-esm.mjs'
 
 /** Loaded from node_modules as they are. */
 const EXTERNAL = [
@@ -68,20 +69,10 @@ export async function bundleTests({ root, files, outdir }) {
     outbase: root,
     outdir,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
+    ...NODE_ESM,
     splitting: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
     plugins: [inPlace],
     define: { 'import.meta.url': '__moduleUrl', __dirname: '__moduleDirname', __filename: '__moduleFilename' },
-    // CommonJS dependencies call `require` for Node's own modules; an ES module has none of its own.
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-    sourcemap: 'linked',
-    sourcesContent: false,
-    logLevel: 'warning',
   })
   return new Map(
     files.map((file) => [file, resolve(outdir, relative(root, resolve(root, file)).replace(/\.js$/, '.mjs'))]),
