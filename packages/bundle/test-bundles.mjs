@@ -4,7 +4,7 @@
 // `__filename` are what they were in the file it came from, and the packages left outside are imported
 // by their absolute paths, so a bundle runs wherever it is written and finds every file its code finds.
 import { readFile } from 'node:fs/promises'
-import { dirname, relative, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { NODE_ESM } from './node-esm.mjs'
@@ -63,7 +63,7 @@ const inPlace = {
  * have in common as chunks; gives each file's bundle, by file.
  */
 export async function bundleTests({ root, files, outdir }) {
-  await build({
+  const { metafile } = await build({
     absWorkingDir: root,
     entryPoints: files,
     outbase: root,
@@ -73,8 +73,12 @@ export async function bundleTests({ root, files, outdir }) {
     splitting: true,
     plugins: [inPlace],
     define: { 'import.meta.url': '__moduleUrl', __dirname: '__moduleDirname', __filename: '__moduleFilename' },
+    metafile: true,
   })
-  return new Map(
-    files.map((file) => [file, resolve(outdir, relative(root, resolve(root, file)).replace(/\.js$/, '.mjs'))]),
-  )
+  // Each entry's output as esbuild named it (paths relative to `root`).
+  const bundleOf = new Map()
+  for (const [output, { entryPoint }] of Object.entries(metafile.outputs)) {
+    if (entryPoint) bundleOf.set(resolve(root, entryPoint), resolve(root, output))
+  }
+  return new Map(files.map((file) => [file, bundleOf.get(resolve(root, file))]))
 }
