@@ -1,5 +1,13 @@
 import { registry } from '@stagepass/kit'
-import { type ApiResponse, concurrently, createTestDatabase, eventually, lockWallet, tally } from '@stagepass/testkit'
+import {
+  type ApiResponse,
+  concurrently,
+  createTestDatabase,
+  eventually,
+  lockWallet,
+  tally,
+  tallyAnswers,
+} from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { startPointService } from './helpers.js'
@@ -91,6 +99,6 @@ t.test('the pool is open before the first request: a burst at the opening makes 
   const afterStart = await connections()
   t.equal(opened(beforeStart, afterStart).length, 6, 'all MYSQL_POOL_SIZE connections open once the service listens')
   const results = await concurrently(200, (i) => api.get(`/points/current/${4000 + i}`))
-  t.same(tally(results.map((r) => r.status)), { 200: 200 })
+  t.same(tallyAnswers(results), { 200: 200 })
   t.same(opened(afterStart, await connections()), [], 'the burst used them, and opened none')
 })
