@@ -1,7 +1,7 @@
 import type { BookingDb, BookingTransaction } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
 import type { EventName, EventPayloads } from '@stagepass/events'
-import { throttledWarning, withTimeout } from '@stagepass/kit'
+import { type Clock, systemClock, throttledWarning, withTimeout } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
 import { addOutboxLagProbe, outboxPublished } from './metrics.js'
@@ -41,6 +41,8 @@ export interface RelayOptions {
   batchSize?: number
   publishTimeoutMs?: number
   log: FastifyBaseLogger
+  /** Says which events are due and when a failed one is tried again; the system clock unless a test moves its own. */
+  clock?: Clock
 }
 
 /**
@@ -55,6 +57,7 @@ export class OutboxRelay {
   readonly #batchSize: number
   readonly #publishTimeoutMs: number
   readonly #log: FastifyBaseLogger
+  readonly #clock: Clock
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #again = false
@@ -63,13 +66,22 @@ export class OutboxRelay {
   readonly #warnFailure = throttledWarning()
   readonly #warnUnpublished = throttledWarning()
 
-  constructor({ db, sink, pollIntervalMs, batchSize = 100, publishTimeoutMs = 2000, log }: RelayOptions) {
+  constructor({
+    db,
+    sink,
+    pollIntervalMs,
+    batchSize = 100,
+    publishTimeoutMs = 2000,
+    log,
+    clock = systemClock,
+  }: RelayOptions) {
     this.#db = db
     this.#sink = sink
     this.#pollIntervalMs = pollIntervalMs
     this.#batchSize = batchSize
     this.#publishTimeoutMs = publishTimeoutMs
     this.#log = log
+    this.#clock = clock
   }
 
   start(): void {
@@ -127,7 +139,8 @@ export class OutboxRelay {
   }
 
   /** Claims one batch of due events, publishes them, and records each outcome. */
-  async relayOnce(now = new Date()): Promise<{ claimed: number; sent: number; failed: number }> {
+  async relayOnce(): Promise<{ claimed: number; sent: number; failed: number }> {
+    const now = new Date(this.#clock.now())
     return inTransaction(this.#db, async (trx) => {
       const rows = await trx
         .selectFrom('outbox')
@@ -150,7 +163,7 @@ export class OutboxRelay {
         ),
       )
       const sentIds: number[] = []
-      const doneAt = new Date()
+      const doneAt = new Date(this.#clock.now())
       for (const [i, result] of results.entries()) {
         const row = rows[i] as (typeof rows)[number]
         if (result.status === 'fulfilled') {

@@ -30,7 +30,7 @@ export function startBookingWorkers(
   const { log } = bus
   const publisher = new EventPublisher(bus)
   registerJobCountGauge(publisher)
-  const relay = new OutboxRelay({ db, sink: publisher, pollIntervalMs: settings.OUTBOX_POLL_INTERVAL_MS, log })
+  const relay = new OutboxRelay({ db, sink: publisher, pollIntervalMs: settings.OUTBOX_POLL_INTERVAL_MS, log, clock })
   relay.start()
 
   booking.expiry.startWorker(async (reservationId) => {

@@ -1,6 +1,13 @@
 import { contextDbs, inTransaction } from '@stagepass/db'
 import { bullPrefix, type EventName } from '@stagepass/events'
-import { countRows, createTestDatabase, createTestRedisPrefix, eventually, startTcpProxy } from '@stagepass/testkit'
+import {
+  countRows,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventually,
+  ManualClock,
+  startTcpProxy,
+} from '@stagepass/testkit'
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
 import t from 'tap'
@@ -184,16 +191,21 @@ t.test('a failing sink: the event stays, with attempts, error and a growing dela
     ),
   )
   const sink = { publish: () => Promise.reject(new Error('redis is away')) }
-  const relay = new OutboxRelay({ db: ownBooking, sink, pollIntervalMs: 10, log: quietLog })
+  const clock = new ManualClock()
+  const relay = new OutboxRelay({ db: ownBooking, sink, pollIntervalMs: 10, log: quietLog, clock })
   t.same(await relay.relayOnce(), { claimed: 1, sent: 0, failed: 1 })
-  t.same(await relay.relayOnce(), { claimed: 0, sent: 0, failed: 0 }, 'not retried before its delay')
   const row = await own.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow()
   t.match(row, { state: 'PENDING', attempts: 1, last_error: 'redis is away' })
-  t.ok(row.next_attempt_at.getTime() > Date.now(), 'retried later')
-  const later = new Date(Date.now() + 60_000)
-  t.same(await relay.relayOnce(later), { claimed: 1, sent: 0, failed: 1 })
+  const firstDelay = row.next_attempt_at.getTime() - clock.now()
+  t.ok(firstDelay >= 187 && firstDelay <= 313, `first retry after 250 ms ± 25 % (${firstDelay} ms)`)
+  clock.advance(firstDelay - 1)
+  t.same(await relay.relayOnce(), { claimed: 0, sent: 0, failed: 0 }, 'not retried before its delay')
+  clock.advance(1)
+  t.same(await relay.relayOnce(), { claimed: 1, sent: 0, failed: 1 }, 'retried once it is due')
   const again = await own.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow()
   t.equal(again.attempts, 2)
+  const secondDelay = again.next_attempt_at.getTime() - clock.now()
+  t.ok(secondDelay >= 375 && secondDelay <= 625, `then after 500 ms ± 25 % (${secondDelay} ms)`)
 })
 
 t.test('sent events are kept for a bounded time, unsent ones until they are sent', async (t) => {
