@@ -50,6 +50,9 @@ export function createDb(config: MysqlConfig): Db {
     maxIdle: config.MYSQL_POOL_SIZE,
     queueLimit: config.MYSQL_QUEUE_LIMIT,
     enableKeepAlive: true,
+    // For `inOneRoundTrip`. Every statement is compiled by Kysely with its values as parameters, so
+    // no client text can end one statement and begin another.
+    multipleStatements: true,
   })
   return new Kysely<Database>({
     dialect: new MysqlDialect({

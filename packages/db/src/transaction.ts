@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely'
 import type { Reach, TransactionOf } from './context-db.js'
 
 const ER_LOCK_DEADLOCK = 1213
@@ -19,9 +19,64 @@ export async function inTransaction<D extends Reach<unknown, unknown>, T>(
   // The handle is the pool itself (`contextDbs`), and its transaction is given the handle's reach.
   const pool = db as unknown as Kysely<unknown>
   const run = work as unknown as (trx: Transaction<unknown>) => Promise<T>
+  return retryDeadlockVictim(() => pool.transaction().execute(run), retries)
+}
+
+/** A statement compiled from a context's handle (`.compile()`), so it reaches what the handle reaches. */
+export interface Statement {
+  readonly sql: string
+  readonly parameters: readonly unknown[]
+}
+
+/** What MySQL answers a write: the rows it matched or changed, and the id it generated (else 0). */
+export interface WriteResult {
+  readonly affectedRows: number
+  readonly insertId: number
+}
+
+/**
+ * Runs `statements` as one transaction sent in one round trip (`start transaction; …; commit`, a
+ * multi-statement query), where `inTransaction` takes one round trip per statement plus two. For a
+ * transaction whose statements do not depend on each other's answers in JavaScript: a later one may
+ * use an earlier one's generated id through `last_insert_id()`. The statements are writes; returns
+ * each one's answer.
+ *
+ * MySQL stops at the first statement that fails and leaves the transaction open; it is rolled back
+ * before the connection goes back to the pool, and the error (a duplicate key, say) is thrown as
+ * `inTransaction` would throw it. A deadlock victim is run again, as there.
+ */
+export async function inOneRoundTrip<D extends Reach<unknown, unknown>>(
+  db: D,
+  statements: readonly Statement[],
+  retries = 5,
+): Promise<WriteResult[]> {
+  const pool = db as unknown as Kysely<unknown>
+  const script = CompiledQuery.raw(
+    ['start transaction', ...statements.map((s) => s.sql), 'commit'].join(';\n'),
+    statements.flatMap((s) => s.parameters),
+  )
+  return retryDeadlockVictim(
+    () =>
+      pool.connection().execute(async (connection) => {
+        try {
+          const { rows } = await connection.executeQuery<WriteResult>(script)
+          return rows.slice(1, -1)
+        } catch (err) {
+          // A connection lost meanwhile is dropped by the pool; the statement's own error is the one to tell.
+          await connection.executeQuery(ROLLBACK).catch(() => undefined)
+          throw err
+        }
+      }),
+    retries,
+  )
+}
+
+const ROLLBACK = CompiledQuery.raw('rollback')
+
+async function retryDeadlockVictim<T>(run: () => Promise<T>, retries: number): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await pool.transaction().execute(run)
+      return await run()
     } catch (err) {
       const errno = (err as { errno?: number }).errno
       if (attempt >= retries || errno !== ER_LOCK_DEADLOCK) throw err

@@ -1,9 +1,9 @@
 import type { BookingDb, BookingTransaction, ReservationStatus } from '@stagepass/db'
-import { inTransaction, isDuplicateKey } from '@stagepass/db'
+import { inOneRoundTrip, inTransaction, isDuplicateKey } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
 import { sql } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
-import { enqueueEvent } from './outbox.js'
+import { enqueueEvent, eventOfLastInsert } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
 import type { TakenSeats } from './taken-seats.js'
 
@@ -145,29 +145,52 @@ async function tryHold(
   const expiresAt = new Date(now.getTime() + settings.holdTtlSeconds * 1000)
   const inserted = await trx
     .insertInto('reservation')
-    .values({
-      user_id: userId,
-      seat_id: seat.id,
-      concert_option_id: seat.concert_option_id,
-      price: seat.price,
-      hold_slot: slot,
-      expires_at: expiresAt,
-      created_at: now,
-    })
+    .values(newHold(seat, userId, slot, now, expiresAt))
     .executeTakeFirstOrThrow()
-  const reservationId = Number(inserted.insertId)
-  await enqueueEvent(
-    trx,
-    'reservation.held',
-    {
-      reservationId,
-      userId,
-      seatId: seat.id,
-      concertOptionId: seat.concert_option_id,
-      expiresAt: expiresAt.toISOString(),
-    },
-    now,
-  )
+  const hold = holdOf(Number(inserted.insertId), seat, userId, expiresAt)
+  await enqueueEvent(trx, 'reservation.held', heldEvent(hold), now)
+  return hold
+}
+
+/**
+ * The common hold, with nothing to release and its slot known from the seat's read: its reservation
+ * and its event in one round trip, so a winner of a stampede waits for one answer from MySQL after
+ * the read, not four (each of which waits its turn in an event loop busy with the refusals).
+ */
+async function holdInOneRoundTrip(
+  db: BookingDb,
+  seat: SeatToHold,
+  userId: number,
+  settings: HoldSettings,
+  clock: Clock,
+  slot: number,
+): Promise<Hold> {
+  const now = new Date(clock.now())
+  const expiresAt = new Date(now.getTime() + settings.holdTtlSeconds * 1000)
+  const event = heldEvent(holdOf(0, seat, userId, expiresAt))
+  const [inserted] = await inOneRoundTrip(db, [
+    db
+      .insertInto('reservation')
+      .values(newHold(seat, userId, slot, now, expiresAt))
+      .compile(),
+    eventOfLastInsert(db, 'reservation.held', event, 'reservationId', now),
+  ])
+  return holdOf(Number(inserted?.insertId), seat, userId, expiresAt)
+}
+
+function newHold(seat: SeatToHold, userId: number, slot: number, now: Date, expiresAt: Date) {
+  return {
+    user_id: userId,
+    seat_id: seat.id,
+    concert_option_id: seat.concert_option_id,
+    price: seat.price,
+    hold_slot: slot,
+    expires_at: expiresAt,
+    created_at: now,
+  }
+}
+
+function holdOf(reservationId: number, seat: SeatToHold, userId: number, expiresAt: Date): Hold {
   return {
     reservationId,
     userId,
@@ -176,6 +199,16 @@ async function tryHold(
     concertOptionId: seat.concert_option_id,
     price: seat.price,
     expiresAt,
+  }
+}
+
+function heldEvent(hold: Hold) {
+  return {
+    reservationId: hold.reservationId,
+    userId: hold.userId,
+    seatId: hold.seatId,
+    concertOptionId: hold.concertOptionId,
+    expiresAt: hold.expiresAt.toISOString(),
   }
 }
 
@@ -262,10 +295,13 @@ async function decideHold(
     const released: HeldReservation[] = []
     const freeSlot = attempt === 0 ? freeSlotFromRead(found, settings) : undefined
     try {
-      const hold = await inTransaction(db, (trx) => {
-        released.length = 0
-        return tryHold(trx, seat, lapsedHolder, userId, settings, released, clock, freeSlot)
-      })
+      const hold =
+        lapsedHolder === undefined && freeSlot !== undefined
+          ? await holdInOneRoundTrip(db, seat, userId, settings, clock, freeSlot)
+          : await inTransaction(db, (trx) => {
+              released.length = 0
+              return tryHold(trx, seat, lapsedHolder, userId, settings, released, clock, freeSlot)
+            })
       taken?.remember(seatId, hold.expiresAt.getTime())
       return { hold, released }
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { BookingDb, BookingTransaction } from '@stagepass/db'
+import type { BookingDb, BookingTransaction, Statement } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
 import type { EventName, EventPayloads } from '@stagepass/events'
 import { type Clock, systemClock, throttledWarning, withTimeout } from '@stagepass/kit'
@@ -24,6 +24,28 @@ export async function enqueueEvent<E extends EventName>(
     .insertInto('outbox')
     .values({ event, payload: JSON.stringify(payload), created_at: now, next_attempt_at: now })
     .execute()
+}
+
+/**
+ * The statement that records an event in an `inOneRoundTrip` transaction, right after the insert
+ * whose generated id goes into the payload at `idKey` (`last_insert_id()`).
+ */
+export function eventOfLastInsert<E extends EventName>(
+  db: BookingDb,
+  event: E,
+  payload: EventPayloads[E],
+  idKey: keyof EventPayloads[E] & string,
+  now: Date,
+): Statement {
+  return db
+    .insertInto('outbox')
+    .values({
+      event,
+      payload: sql`json_set(${JSON.stringify(payload)}, ${`$.${idKey}`}, last_insert_id())`,
+      created_at: now,
+      next_attempt_at: now,
+    })
+    .compile()
 }
 
 /** Retry delay after `attempts` failed publishes: 250 ms doubling, capped at 10 s, with jitter. */

@@ -83,6 +83,20 @@ for (const [variant, app] of variants) {
     const held = new Set(responses.filter((r) => r.status === 200).map((r) => r.body.data.seatId))
     t.equal(held.size, 100, 'the 200s name 100 different seats')
     t.equal(await countRows(db, 'outbox', sql`event = 'reservation.held'`), heldBefore + 100, 'one held event per hold')
+    const events = (await outboxEvents(db, 'reservation.held')).filter(
+      (e) => e.payload.concertOptionId === concertOptionId,
+    )
+    const rows = await db
+      .selectFrom('reservation')
+      .select(['id', 'seat_id'])
+      .where('concert_option_id', '=', concertOptionId)
+      .execute()
+    const pairs = (list: { id: unknown; seat: unknown }[]) => list.map((p) => `${p.id}:${p.seat}`).sort()
+    t.same(
+      pairs(events.map((e) => ({ id: e.payload.reservationId, seat: e.payload.seatId }))),
+      pairs(rows.map((r) => ({ id: r.id, seat: r.seat_id }))),
+      "each held event names its own hold's reservation and seat",
+    )
   })
 }
 
