@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import { isRedisUnavailableError, QueueUnavailableError, type RedisClient } from '@stagepass/kit'
+import { batchedFieldReader } from './batched-field-reader.js'
 import {
   PreQueueNotEmptyError,
   ProofExpiredError,
@@ -210,14 +211,16 @@ function readStatusScript(redis: RedisClient, keys: QueueKeys) {
 
 /**
  * Whether a given token is the user's live one: what the gateway's guard asks on each request.
- * An ACTIVE token, the hot path, costs one HGET; only a token that is not ACTIVE takes a second
- * step (the status script) to tell WAITING from gone.
+ * An ACTIVE token, the hot path, costs one field of an HMGET shared by the reads of the same turn
+ * (batched-field-reader.ts); only a token that is not ACTIVE takes a second step (the status
+ * script) to tell WAITING from gone.
  */
 export function createTokenStateReader(redis: RedisClient, redisPrefix: string) {
   const keys = queueKeys(redisPrefix)
   const readStatus = readStatusScript(redis, keys)
+  const activeTokenOf = batchedFieldReader(redis, keys.activeTokens)
   return async (userId: number, tokenId: number): Promise<TokenState | undefined> => {
-    const entry = await redis.hget(keys.activeTokens, String(userId))
+    const entry = await activeTokenOf(String(userId))
     if (entry) {
       const [id, , expires] = entry.split(':')
       // `expires` is Redis's TIME at admission plus the active TTL, judged here by this process's
