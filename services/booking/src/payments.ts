@@ -1,12 +1,12 @@
 import type { BookingDb, ReservationStatus } from '@stagepass/db'
-import { inTransaction } from '@stagepass/db'
+import { inOneRoundTrip, inTransaction } from '@stagepass/db'
+import type { EventPayloads } from '@stagepass/events'
 import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { sql } from 'kysely'
 import { AlreadyPaidError, ReservationExpiredError, ReservationNotFoundError } from './errors.js'
 import { releaseLapsedHold } from './holds.js'
 import type { BookingHooks } from './hooks.js'
-import { enqueueEvent } from './outbox.js'
 import { type PointClient, type PointUse, paymentReference } from './points.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
 
@@ -109,6 +109,11 @@ async function declinePayment(db: BookingDb, reservationId: number): Promise<voi
  * The last step of the saga, in one transaction: the reservation becomes PAID (only if it is still
  * a PENDING hold, which no one else can have taken), with its payment row and `payment.completed`.
  * Returns the payment id, or undefined when the reservation was no longer PENDING.
+ *
+ * One round trip (`inOneRoundTrip`): each statement after the first runs only if the one before
+ * it changed a row (`row_count()`), so a reservation that was no longer PENDING commits nothing.
+ * `last_insert_id(id)` makes the payment statement leave the payment's id whether it inserted or
+ * updated, and the event takes it from there; the event counts the user's other live holds itself.
  */
 async function completePayment(
   db: BookingDb,
@@ -116,64 +121,41 @@ async function completePayment(
   { balance, idempotencyKey }: { balance: number; idempotencyKey: string | null | undefined },
 ): Promise<number | undefined> {
   const now = new Date()
-  return inTransaction(db, async (trx) => {
-    const paid = await trx
+  const key = idempotencyKey ?? null
+  const event = JSON.stringify({
+    paymentId: 0,
+    reservationId: r.id,
+    userId: r.user_id,
+    seatId: r.seat_id,
+    concertOptionId: r.concert_option_id,
+    amount: r.price,
+    paidAt: now.toISOString(),
+    liveHolds: 0,
+  } satisfies EventPayloads['payment.completed'])
+  const [paid, payment] = await inOneRoundTrip(db, [
+    db
       .updateTable('reservation')
       .set({ status: 'PAID', paid_at: now })
       .where('id', '=', r.id)
       .where('status', '=', 'PENDING')
-      .executeTakeFirst()
-    if (Number(paid.numUpdatedRows) !== 1) return undefined
-    const key = idempotencyKey ?? null
-    // `last_insert_id(id)` makes the statement answer the payment's id whether it inserted or updated.
-    const payment = await trx
-      .insertInto('payment')
-      .values({
-        reservation_id: r.id,
-        user_id: r.user_id,
-        amount: r.price,
-        status: 'COMPLETED',
-        idempotency_key: key,
-        balance_after: balance,
-        created_at: now,
-        updated_at: now,
-        paid_at: now,
-      })
-      .onDuplicateKeyUpdate({
-        id: sql`last_insert_id(id)`,
-        status: 'COMPLETED',
-        idempotency_key: sql<string | null>`coalesce(${key}, idempotency_key)`,
-        balance_after: balance,
-        updated_at: now,
-        paid_at: now,
-      })
-      .executeTakeFirstOrThrow()
-    const paymentId = Number(payment.insertId)
-    const others = await trx
-      .selectFrom('reservation')
-      .select(sql<number>`count(*)`.as('n'))
-      .where('user_id', '=', r.user_id)
-      .where('status', '=', 'PENDING')
-      .where('expires_at', '>', now)
-      .where('id', '!=', r.id)
-      .executeTakeFirstOrThrow()
-    await enqueueEvent(
-      trx,
-      'payment.completed',
-      {
-        paymentId,
-        reservationId: r.id,
-        userId: r.user_id,
-        seatId: r.seat_id,
-        concertOptionId: r.concert_option_id,
-        amount: r.price,
-        paidAt: now.toISOString(),
-        liveHolds: Number(others.n),
-      },
-      now,
-    )
-    return paymentId
-  })
+      .compile(),
+    sql`insert into payment
+          (reservation_id, user_id, amount, status, idempotency_key, balance_after, created_at, updated_at, paid_at)
+        select ${r.id}, ${r.user_id}, ${r.price}, 'COMPLETED', ${key}, ${balance}, ${now}, ${now}, ${now}
+        from dual where row_count() = 1
+        on duplicate key update id = last_insert_id(id), status = 'COMPLETED',
+          idempotency_key = coalesce(${key}, idempotency_key), balance_after = ${balance},
+          updated_at = ${now}, paid_at = ${now}`.compile(db),
+    sql`insert into outbox (event, payload, created_at, next_attempt_at)
+        select 'payment.completed',
+          json_set(${event}, '$.paymentId', last_insert_id(), '$.liveHolds', (
+            select count(*) from reservation
+            where user_id = ${r.user_id} and status = 'PENDING' and expires_at > ${now} and id <> ${r.id})),
+          ${now}, ${now}
+        from dual where row_count() > 0`.compile(db),
+  ])
+  if (paid?.affectedRows !== 1) return undefined
+  return payment?.insertId
 }
 
 /**

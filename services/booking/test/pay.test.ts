@@ -33,11 +33,11 @@ let nextUser = 1000
 async function holdingUser(points: number) {
   const userId = nextUser++
   if (points > 0) await point.charge(userId, points)
-  const { seatIds } = await addPerformance(db, { seats: 1, price: PRICE })
+  const { seatIds, concertOptionId } = await addPerformance(db, { seats: 1, price: PRICE })
   const seatId = seatIds[0] as number
   const hold = await booking.as(userId).reserve({ seatId })
   if (hold.status !== 200) throw new Error(`hold failed: ${JSON.stringify(hold.body)}`)
-  return { userId, seatId, reservationId: hold.body.data.reservationId as number }
+  return { userId, seatId, concertOptionId, reservationId: hold.body.data.reservationId as number }
 }
 
 const pointUses = (reservationId: number) =>
@@ -52,7 +52,7 @@ const reservationStatus = async (id: number) =>
   (await db.selectFrom('reservation').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status
 
 t.test('paying takes the price once and answers with the documented fields', async (t) => {
-  const { userId, reservationId } = await holdingUser(80_000)
+  const { userId, seatId, concertOptionId, reservationId } = await holdingUser(80_000)
   const res = await booking.as(userId).pay({ reservationId }, 'key-1')
   t.equal(res.status, 200)
   t.same(Object.keys(res.body.data).sort(), [
@@ -73,7 +73,20 @@ t.test('paying takes the price once and answers with the documented fields', asy
     (e) => e.payload.reservationId === reservationId,
   )
   t.equal(completed.length, 1, 'one payment.completed event, committed with the payment')
-  t.match(completed[0]?.payload, { paymentId: res.body.data.paymentId, userId, amount: PRICE })
+  t.same(
+    completed[0]?.payload,
+    {
+      paymentId: res.body.data.paymentId,
+      reservationId,
+      userId,
+      seatId,
+      concertOptionId,
+      amount: PRICE,
+      paidAt: payments[0]?.paid_at?.toISOString(),
+      liveHolds: 0,
+    },
+    'the event names the payment and its seat, and the user has no other live hold',
+  )
   t.same(
     (await pointUses(reservationId)).map((h) => [h.type, Number(h.amount)]),
     [['USE', PRICE]],
@@ -163,6 +176,28 @@ t.test('the hold lapses while points are being taken: the points go back, the se
     status: 'REFUNDED',
   })
   t.equal(await countRows(db, 'reservation', sql`seat_id = ${seatId} and status in ('PENDING','PAID')`), 1)
+  const completed = (await outboxEvents(db, 'payment.completed')).filter(
+    (e) => e.payload.reservationId === reservationId,
+  )
+  t.same(completed, [], 'no payment.completed for the seat it did not get')
+})
+
+t.test("each payment's event counts the user's other live holds", async (t) => {
+  const userId = nextUser++
+  await point.charge(userId, 3 * PRICE)
+  const { seatIds } = await addPerformance(db, { seats: 3, price: PRICE })
+  const holds: number[] = []
+  for (const seatId of seatIds) holds.push((await booking.as(userId).reserve({ seatId })).body.data.reservationId)
+  await lapseHold(db, holds[2] as number)
+  const liveHoldsAfterPaying = async (reservationId: number) => {
+    t.equal((await booking.as(userId).pay({ reservationId })).status, 200)
+    const [event] = (await outboxEvents(db, 'payment.completed')).filter(
+      (e) => e.payload.reservationId === reservationId,
+    )
+    return event?.payload.liveHolds
+  }
+  t.equal(await liveHoldsAfterPaying(holds[0] as number), 1, 'one other hold still live (a lapsed one does not count)')
+  t.equal(await liveHoldsAfterPaying(holds[1] as number), 0, 'then none')
 })
 
 t.test('100 concurrent pays of one reservation: points taken once, one payment row', async (t) => {
