@@ -31,4 +31,11 @@ export type {
 } from './tables/booking.js'
 export type { ConcertOptionTable, ConcertTable, SeatTable } from './tables/catalog.js'
 export type { PointHistoryTable, PointHistoryType, PointWalletTable } from './tables/point.js'
-export { inOneRoundTrip, inTransaction, type Statement, type WriteResult } from './transaction.js'
+export {
+  type Answer,
+  inOneRoundTrip,
+  inTransaction,
+  inTwoRoundTrips,
+  type Statement,
+  type WriteResult,
+} from './transaction.js'

@@ -34,12 +34,15 @@ export interface WriteResult {
   readonly insertId: number
 }
 
+/** What a statement of a script answers: a write's result, or a read's rows. */
+export type Answer = WriteResult | readonly Record<string, unknown>[]
+
 /**
  * Runs `statements` as one transaction sent in one round trip (`start transaction; …; commit`, a
  * multi-statement query), where `inTransaction` takes one round trip per statement plus two. For a
  * transaction whose statements do not depend on each other's answers in JavaScript: a later one may
- * use an earlier one's generated id through `last_insert_id()`. The statements are writes; returns
- * each one's answer.
+ * use an earlier one's generated id through `last_insert_id()`, or go on only if the one before
+ * changed a row (`row_count()`). The statements are writes; returns each one's answer.
  *
  * MySQL stops at the first statement that fails and leaves the transaction open; it is rolled back
  * before the connection goes back to the pool, and the error (a duplicate key, say) is thrown as
@@ -50,22 +53,52 @@ export async function inOneRoundTrip<D extends Reach<unknown, unknown>>(
   statements: readonly Statement[],
   retries = 5,
 ): Promise<WriteResult[]> {
+  return runScript(db, [...statements, COMMIT], (answers) => answers.slice(0, -1) as WriteResult[], retries)
+}
+
+/**
+ * Like `inOneRoundTrip`, for a transaction that JavaScript must decide on from its statements'
+ * answers (a read among them): the statements go in one round trip, then `settle` reads the answers
+ * and returns the outcome, and the commit is the second; when `settle` throws, the transaction is
+ * rolled back instead and its error thrown.
+ */
+export async function inTwoRoundTrips<D extends Reach<unknown, unknown>, T>(
+  db: D,
+  statements: readonly Statement[],
+  settle: (answers: readonly Answer[]) => T,
+  retries = 5,
+): Promise<T> {
+  return runScript(db, statements, settle, retries, { commitAfter: true })
+}
+
+const COMMIT = CompiledQuery.raw('commit')
+
+async function runScript<T>(
+  db: Reach<unknown, unknown>,
+  statements: readonly Statement[],
+  settle: (answers: readonly Answer[]) => T,
+  retries: number,
+  { commitAfter = false } = {},
+): Promise<T> {
   const pool = db as unknown as Kysely<unknown>
   const script = CompiledQuery.raw(
-    ['start transaction', ...statements.map((s) => s.sql), 'commit'].join(';\n'),
+    ['start transaction', ...statements.map((s) => s.sql)].join(';\n'),
     statements.flatMap((s) => s.parameters),
   )
   return retryDeadlockVictim(
     () =>
       pool.connection().execute(async (connection) => {
+        let outcome: T
         try {
-          const { rows } = await connection.executeQuery<WriteResult>(script)
-          return rows.slice(1, -1)
+          const { rows } = await connection.executeQuery<Answer>(script)
+          outcome = settle(rows.slice(1))
         } catch (err) {
           // A connection lost meanwhile is dropped by the pool; the statement's own error is the one to tell.
           await connection.executeQuery(ROLLBACK).catch(() => undefined)
           throw err
         }
+        if (commitAfter) await connection.executeQuery(COMMIT)
+        return outcome
       }),
     retries,
   )

@@ -1,17 +1,17 @@
-import { contextDbs, createDb, inOneRoundTrip, isDuplicateKey } from '@stagepass/db'
+import { contextDbs, createDb, inOneRoundTrip, inTwoRoundTrips, isDuplicateKey } from '@stagepass/db'
 import { addPerformance, countRows, createTestDatabase } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import { eventOfLastInsert } from '../src/outbox.js'
 
-// The transaction helper booking's holds are written with, on a real MySQL: a pool of one
+// The transaction helpers holds, payments and point's uses are written with, on a real MySQL: a pool of one
 // connection, so what a failed script leaves on its connection is what the next caller gets.
 const database = await createTestDatabase(t)
 const single = createDb({ ...database.config, MYSQL_POOL_SIZE: 1 })
 t.teardown(() => single.destroy())
 const booking = contextDbs(single).booking
-const { concertOptionId, seatIds } = await addPerformance(database.db, { seats: 3 })
-const [first, second, third] = seatIds as [number, number, number]
+const { concertOptionId, seatIds } = await addPerformance(database.db, { seats: 4 })
+const [first, second, third, fourth] = seatIds as [number, number, number, number]
 
 const rowFor = (seatId: number, userId: number) => ({
   user_id: userId,
@@ -76,4 +76,24 @@ t.test('a statement that fails leaves nothing written, and the connection outsid
     1,
     'its next write is not held in a transaction left open',
   )
+})
+
+t.test('decided in two round trips: the answers, a read among them, decide between commit and rollback', async (t) => {
+  const heldOn = (seatId: number) =>
+    sql`select count(*) as n from reservation where seat_id = ${seatId}`.compile(single)
+  const seen: unknown[] = []
+  const refused = await inTwoRoundTrips(booking, [hold(fourth, 5), heldOn(fourth)], (answers) => {
+    seen.push(...answers)
+    throw new Error('the caller refuses')
+  }).then(
+    () => undefined,
+    (err: Error) => err.message,
+  )
+  t.equal(refused, 'the caller refuses', "the caller's error is thrown")
+  t.match(seen, [{ affectedRows: 1 }, [{ n: 1 }]], 'the caller saw the write and, inside the transaction, its row')
+  t.equal(await countRows(database.db, 'reservation', sql`seat_id = ${fourth}`), 0, 'refused: rolled back')
+
+  const value = await inTwoRoundTrips(booking, [hold(fourth, 6), heldOn(fourth)], (answers) => answers.length)
+  t.equal(value, 2, "the caller's outcome is returned")
+  t.equal(await countRows(database.db, 'reservation', sql`seat_id = ${fourth}`), 1, 'accepted: committed')
 })

@@ -1,9 +1,11 @@
 import {
   inTransaction,
+  inTwoRoundTrips,
   isDuplicateKey,
   type PointDb,
   type PointHistoryType,
   type PointTransaction,
+  type WriteResult,
 } from '@stagepass/db'
 import {
   InsufficientPointsError,
@@ -157,21 +159,21 @@ async function findEntry(
 }
 
 /**
- * Runs a ledger write at most once per (type, reference). A replay, including one racing the first
- * call, returns the first outcome: the unique key on (type, reference) rolls the loser back. The
- * lookup before the write keeps a storm of replays (a client retrying one payment a hundred times
- * at once) off the wallet's row lock, which each would otherwise take in turn.
+ * Runs a ledger write (its own transaction) at most once per (type, reference). A replay, including
+ * one racing the first call, returns the first outcome: the unique key on (type, reference) rolls
+ * the loser back. The lookup before the write keeps a storm of replays (a client retrying one
+ * payment a hundred times at once) off the wallet's row lock, which each would otherwise take in turn.
  */
 async function once(
   db: PointDb,
   type: PointHistoryType,
   reference: string,
-  write: (trx: Trx) => Promise<LedgerEntry>,
+  write: () => Promise<LedgerEntry>,
 ): Promise<LedgerWrite | undefined> {
   const existing = await findEntry(db, type, reference)
   if (existing) return { entry: existing, replayed: true }
   try {
-    return { entry: await inTransaction(db, write), replayed: false }
+    return { entry: await write(), replayed: false }
   } catch (err) {
     // A call racing the first one waits for the wallet's row lock, then fails — on the unique key,
     // or on a balance the first call already spent. Either way it is a replay: answer as the first.
@@ -183,46 +185,39 @@ async function once(
 }
 
 /**
- * Takes `amount` from the balance if it covers it, and answers the balance left (undefined when it
- * does not cover it). `last_insert_id(expr)` hands the new balance back in the statement's own
- * answer, so no read follows the update.
- */
-async function takeFromBalance(trx: Trx, userId: number, amount: number): Promise<number | undefined> {
-  const { numAffectedRows, insertId } = await sql`
-    update point_wallet set balance = last_insert_id(balance - ${amount})
-    where user_id = ${userId} and balance >= ${amount}`.execute(trx)
-  // The driver reports an insert id of 0 as none: a balance of 0.
-  return Number(numAffectedRows ?? 0) === 1 ? Number(insertId ?? 0) : undefined
-}
-
-/** Whether the reference was voided (a locking read: it waits for a void being written). */
-async function isVoided(trx: Trx, reference: string): Promise<boolean> {
-  const row = await trx
-    .selectFrom('point_void')
-    .select('reference')
-    .where('reference', '=', reference)
-    .forUpdate()
-    .executeTakeFirst()
-  return row !== undefined
-}
-
-/**
  * Takes `amount` points if the balance covers it and the reference was not voided; refused calls
  * leave no trace. The use is written before the void is looked for, and a void is written before
  * the use is looked for (both as locking reads), so a use and a void racing on one reference
  * cannot both commit: whichever comes second sees the first, or waits for it.
+ *
+ * Two round trips (`inTwoRoundTrips`): the balance is taken if it covers the amount, answering the
+ * balance left (`last_insert_id(balance - ?)`, no read after the update); the history row is written
+ * only if it was (`row_count() = 1`), with that balance; and the void is looked for. Then the commit,
+ * or the rollback of a use refused for the balance or the void.
  */
 export async function usePoints(
   db: PointDb,
   { userId, amount, reference }: { userId: number; amount: number; reference: string },
 ): Promise<LedgerWrite> {
-  const write = await once(db, 'USE', reference, async (trx) => {
-    const balance = await takeFromBalance(trx, userId, amount)
-    if (balance === undefined) throw new InsufficientPointsError(userId, amount)
-    const historyId = await recordHistory(trx, { userId, type: 'USE', amount, balanceAfter: balance, reference })
-    if (await isVoided(trx, reference)) throw new ReferenceVoidedError(reference)
-    return { historyId, userId, type: 'USE', amount, currentPoints: balance, reference }
-  })
+  const write = await once(db, 'USE', reference, () =>
+    inTwoRoundTrips(
+      db,
+      [
+        sql`update point_wallet set balance = last_insert_id(balance - ${amount})
+            where user_id = ${userId} and balance >= ${amount}`.compile(db),
+        sql`insert into point_history (user_id, type, amount, balance_after, reference)
+            select ${userId}, 'USE', ${amount}, last_insert_id(), ${reference} from dual
+            where row_count() = 1`.compile(db),
+        db.selectFrom('point_void').select('reference').where('reference', '=', reference).forUpdate().compile(),
+      ],
+      (answers): LedgerEntry => {
+        const [taken, recorded, voids] = answers as [WriteResult, WriteResult, readonly unknown[]]
+        if (taken.affectedRows !== 1) throw new InsufficientPointsError(userId, amount)
+        if (voids.length > 0) throw new ReferenceVoidedError(reference)
+        return { historyId: recorded.insertId, userId, type: 'USE', amount, currentPoints: taken.insertId, reference }
+      },
+    ),
+  )
   if (!write) throw new ReferenceConflictError(reference)
   if (write.entry.userId !== userId || write.entry.amount !== amount) throw new ReferenceConflictError(reference)
   return write
