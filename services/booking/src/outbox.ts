@@ -3,7 +3,7 @@ import { inTransaction } from '@stagepass/db'
 import type { EventName, EventPayloads } from '@stagepass/events'
 import { type Clock, systemClock, throttledWarning, withTimeout } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import { addOutboxLagProbe, outboxPublished } from './metrics.js'
 
 type Trx = BookingTransaction
@@ -27,8 +27,10 @@ export async function enqueueEvent<E extends EventName>(
 }
 
 /**
- * The statement that records an event in an `inOneRoundTrip` transaction, right after the insert
- * whose generated id goes into the payload at `idKey` (`last_insert_id()`).
+ * The statement that records an event in a transaction sent as one script (`inOneRoundTrip`,
+ * `inTwoRoundTrips`), right after the insert whose generated id goes into the payload at `idKey`
+ * (`last_insert_id()`); `fromSql` sets other fields from SQL values of the script (a session
+ * variable), never from a subquery, so the insert stays a plain `insert … values`.
  */
 export function eventOfLastInsert<E extends EventName>(
   db: BookingDb,
@@ -36,12 +38,15 @@ export function eventOfLastInsert<E extends EventName>(
   payload: EventPayloads[E],
   idKey: keyof EventPayloads[E] & string,
   now: Date,
+  fromSql: Partial<Record<keyof EventPayloads[E] & string, RawBuilder<unknown>>> = {},
 ): Statement {
+  const sets = [sql`${`$.${idKey}`}, last_insert_id()`]
+  for (const [key, value] of Object.entries(fromSql)) sets.push(sql`${`$.${key}`}, ${value as RawBuilder<unknown>}`)
   return db
     .insertInto('outbox')
     .values({
       event,
-      payload: sql`json_set(${JSON.stringify(payload)}, ${`$.${idKey}`}, last_insert_id())`,
+      payload: sql`json_set(${JSON.stringify(payload)}, ${sql.join(sets)})`,
       created_at: now,
       next_attempt_at: now,
     })

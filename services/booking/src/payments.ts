@@ -1,5 +1,5 @@
 import type { BookingDb, ReservationStatus } from '@stagepass/db'
-import { inOneRoundTrip, inTransaction } from '@stagepass/db'
+import { inTransaction, inTwoRoundTrips, type WriteResult } from '@stagepass/db'
 import type { EventPayloads } from '@stagepass/events'
 import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
@@ -7,6 +7,7 @@ import { sql } from 'kysely'
 import { AlreadyPaidError, ReservationExpiredError, ReservationNotFoundError } from './errors.js'
 import { releaseLapsedHold } from './holds.js'
 import type { BookingHooks } from './hooks.js'
+import { eventOfLastInsert } from './outbox.js'
 import { type PointClient, type PointUse, paymentReference } from './points.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
 
@@ -110,10 +111,12 @@ async function declinePayment(db: BookingDb, reservationId: number): Promise<voi
  * a PENDING hold, which no one else can have taken), with its payment row and `payment.completed`.
  * Returns the payment id, or undefined when the reservation was no longer PENDING.
  *
- * One round trip (`inOneRoundTrip`): each statement after the first runs only if the one before
- * it changed a row (`row_count()`), so a reservation that was no longer PENDING commits nothing.
- * `last_insert_id(id)` makes the payment statement leave the payment's id whether it inserted or
- * updated, and the event takes it from there; the event counts the user's other live holds itself.
+ * Two round trips (`inTwoRoundTrips`): the statements, then the commit, or the rollback when the
+ * update found the reservation no longer PENDING. `last_insert_id(id)` makes the payment upsert
+ * leave the payment's id whether it inserted or updated, and the event takes it from there; the
+ * user's other live holds are counted into a session variable first. Every insert is a plain
+ * `insert … values` (no `insert … select`, no subquery), so InnoDB never takes the table-wide
+ * AUTO-INC lock of the outbox, which every hold and payment writes to.
  */
 async function completePayment(
   db: BookingDb,
@@ -122,7 +125,7 @@ async function completePayment(
 ): Promise<number | undefined> {
   const now = new Date()
   const key = idempotencyKey ?? null
-  const event = JSON.stringify({
+  const event: EventPayloads['payment.completed'] = {
     paymentId: 0,
     reservationId: r.id,
     userId: r.user_id,
@@ -131,32 +134,60 @@ async function completePayment(
     amount: r.price,
     paidAt: now.toISOString(),
     liveHolds: 0,
-  } satisfies EventPayloads['payment.completed'])
-  const [paid, payment] = await inOneRoundTrip(db, [
-    db
-      .updateTable('reservation')
-      .set({ status: 'PAID', paid_at: now })
-      .where('id', '=', r.id)
-      .where('status', '=', 'PENDING')
-      .compile(),
-    sql`insert into payment
-          (reservation_id, user_id, amount, status, idempotency_key, balance_after, created_at, updated_at, paid_at)
-        select ${r.id}, ${r.user_id}, ${r.price}, 'COMPLETED', ${key}, ${balance}, ${now}, ${now}, ${now}
-        from dual where row_count() = 1
-        on duplicate key update id = last_insert_id(id), status = 'COMPLETED',
-          idempotency_key = coalesce(${key}, idempotency_key), balance_after = ${balance},
-          updated_at = ${now}, paid_at = ${now}`.compile(db),
-    sql`insert into outbox (event, payload, created_at, next_attempt_at)
-        select 'payment.completed',
-          json_set(${event}, '$.paymentId', last_insert_id(), '$.liveHolds', (
-            select count(*) from reservation
-            where user_id = ${r.user_id} and status = 'PENDING' and expires_at > ${now} and id <> ${r.id})),
-          ${now}, ${now}
-        from dual where row_count() > 0`.compile(db),
-  ])
-  if (paid?.affectedRows !== 1) return undefined
-  return payment?.insertId
+  }
+  try {
+    return await inTwoRoundTrips(
+      db,
+      [
+        db
+          .updateTable('reservation')
+          .set({ status: 'PAID', paid_at: now })
+          .where('id', '=', r.id)
+          .where('status', '=', 'PENDING')
+          .compile(),
+        sql`set @live_holds = (select count(*) from reservation
+              where user_id = ${r.user_id} and status = 'PENDING' and expires_at > ${now} and id <> ${r.id})`.compile(
+          db,
+        ),
+        db
+          .insertInto('payment')
+          .values({
+            reservation_id: r.id,
+            user_id: r.user_id,
+            amount: r.price,
+            status: 'COMPLETED',
+            idempotency_key: key,
+            balance_after: balance,
+            created_at: now,
+            updated_at: now,
+            paid_at: now,
+          })
+          .onDuplicateKeyUpdate({
+            id: sql`last_insert_id(id)`,
+            status: 'COMPLETED',
+            idempotency_key: sql<string | null>`coalesce(${key}, idempotency_key)`,
+            balance_after: balance,
+            updated_at: now,
+            paid_at: now,
+          })
+          .compile(),
+        eventOfLastInsert(db, 'payment.completed', event, 'paymentId', now, {
+          liveHolds: sql`@live_holds`,
+        }),
+      ],
+      ([paid, , payment]) => {
+        if ((paid as WriteResult).affectedRows !== 1) throw NOT_PENDING
+        return (payment as WriteResult).insertId
+      },
+    )
+  } catch (err) {
+    if (err === NOT_PENDING) return undefined
+    throw err
+  }
 }
+
+/** Rolls the completion back: the reservation was no longer PENDING. */
+const NOT_PENDING = new Error('the reservation is no longer PENDING')
 
 /**
  * Gives the points of an unfinished payment back (once: refunds are idempotent by reference). The

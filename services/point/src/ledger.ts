@@ -192,8 +192,11 @@ async function once(
  *
  * Two round trips (`inTwoRoundTrips`): the balance is taken if it covers the amount, answering the
  * balance left (`last_insert_id(balance - ?)`, no read after the update); the history row is written
- * only if it was (`row_count() = 1`), with that balance; and the void is looked for. Then the commit,
- * or the rollback of a use refused for the balance or the void.
+ * with that balance; and the void is looked for. Then the commit, or the rollback of a use refused
+ * for the balance (its history row goes with it) or the void. Every insert here is a plain
+ * `insert … values`: an `insert … select` would take InnoDB's table-wide AUTO-INC lock for the
+ * statement, and under a race with refunds MariaDB then fails it with "Failed to read auto-increment
+ * value from storage engine" instead of a deadlock that could be retried.
  */
 export async function usePoints(
   db: PointDb,
@@ -205,9 +208,10 @@ export async function usePoints(
       [
         sql`update point_wallet set balance = last_insert_id(balance - ${amount})
             where user_id = ${userId} and balance >= ${amount}`.compile(db),
-        sql`insert into point_history (user_id, type, amount, balance_after, reference)
-            select ${userId}, 'USE', ${amount}, last_insert_id(), ${reference} from dual
-            where row_count() = 1`.compile(db),
+        db
+          .insertInto('point_history')
+          .values({ user_id: userId, type: 'USE', amount, balance_after: sql`last_insert_id()`, reference })
+          .compile(),
         db.selectFrom('point_void').select('reference').where('reference', '=', reference).forUpdate().compile(),
       ],
       (answers): LedgerEntry => {
