@@ -114,6 +114,7 @@ t.test('a seat just seen taken is refused without the database, until its memory
       workers: false,
       logLevel: 'fatal',
       stopped: true,
+      poolSize: 2,
     })
   // Its clock never moves: the memory holds however slow the machine. What is under test is the answer.
   const remembering = await behindProxy()
@@ -157,7 +158,7 @@ t.test('control: without the unique key the same race double-books (the race tes
     // The seat memory off too (it would settle a race inside one process), and more transactions
     // in flight at once, so the race the key normally settles surely happens.
     settings: { TAKEN_SEAT_MEMORY_MS: 0 },
-    poolSize: 40,
+    poolSize: 20,
   })
   // A round is the same 500-user race on ten fresh seats; without the key the first one almost always
   // double-books, and a few rounds make "almost" certain.

@@ -148,7 +148,9 @@ export async function startBooking(
     workers = true,
     failAfterPointUse = false,
     logLevel = 'warn',
-    poolSize = 20,
+    // Pools open every connection at start: a file's instances and the other files running beside
+    // it share the test server's 151 connections (as the test systems' pools of 10 do).
+    poolSize = 10,
     stopped = false,
   }: {
     mysql: MysqlConfig
