@@ -22,14 +22,27 @@ export const dbPlugin = fp<{ config: MysqlConfig }>(
     const db = createDb(config)
     fastify.decorate('db', contextDbs(db))
     fastify.readiness.add('mysql', () => pingDb(db))
-    // Connections are opened before the process listens; a MySQL that is down then is readiness's to
-    // report, and the pool opens them when it is back.
-    fastify.addHook('onReady', async () => {
-      await warmPool(db, config.MYSQL_POOL_SIZE).catch((err) =>
-        fastify.log.warn({ err }, 'could not open the MySQL pool at start; connections open on demand'),
-      )
+    // Connections are opened before the process listens. Those that could not be (a MySQL that is
+    // down, or a handshake that outlasted MYSQL_CONNECT_TIMEOUT_MS on a machine busy starting) are
+    // tried again every second until the pool is full, so the first burst does not open them itself;
+    // meanwhile a MySQL that is down is readiness's to report.
+    let closed = false
+    let again: NodeJS.Timeout | undefined
+    const warm = async (): Promise<void> => {
+      try {
+        await warmPool(db, config.MYSQL_POOL_SIZE)
+      } catch (err) {
+        if (closed) return
+        if (again === undefined) fastify.log.warn({ err }, 'could not open the whole MySQL pool; trying every second')
+        again = setTimeout(warm, 1000).unref()
+      }
+    }
+    fastify.addHook('onReady', warm)
+    fastify.addHook('onClose', async () => {
+      closed = true
+      clearTimeout(again)
+      await db.destroy()
     })
-    fastify.addHook('onClose', async () => db.destroy())
   },
   { name: 'stagepass-db', dependencies: ['stagepass-health'] },
 )

@@ -5,6 +5,7 @@ import {
   createTestDatabase,
   eventually,
   lockWallet,
+  startTcpProxy,
   tally,
   tallyAnswers,
 } from '@stagepass/testkit'
@@ -86,14 +87,15 @@ t.test('a statement waiting for a lock past the time limit is refused with 503, 
   t.equal((await api.put('/points/charge', { userId, amount: 5 })).status, 200, 'serves again once the lock is gone')
 })
 
+// By id: connections of the services of the tests before may still be closing.
+const connections = async () => {
+  const { rows } = await sql<{ id: number }>`
+    select id from information_schema.processlist where db = ${config.MYSQL_DATABASE}`.execute(db)
+  return new Set(rows.map((r) => Number(r.id)))
+}
+const opened = (before: Set<number>, after: Set<number>) => [...after].filter((id) => !before.has(id))
+
 t.test('the pool is open before the first request: a burst at the opening makes no connections', async (t) => {
-  // By id: connections of the services of the tests before may still be closing.
-  const connections = async () => {
-    const { rows } = await sql<{ id: number }>`
-      select id from information_schema.processlist where db = ${config.MYSQL_DATABASE}`.execute(db)
-    return new Set(rows.map((r) => Number(r.id)))
-  }
-  const opened = (before: Set<number>, after: Set<number>) => [...after].filter((id) => !before.has(id))
   const beforeStart = await connections()
   const { api } = await startPointService(t, { ...config, MYSQL_POOL_SIZE: 6 })
   const afterStart = await connections()
@@ -101,4 +103,17 @@ t.test('the pool is open before the first request: a burst at the opening makes 
   const results = await concurrently(200, (i) => api.get(`/points/current/${4000 + i}`))
   t.same(tallyAnswers(results), { 200: 200 })
   t.same(opened(afterStart, await connections()), [], 'the burst used them, and opened none')
+})
+
+t.test('a pool that could not open at start fills itself once MySQL answers, before any request', async (t) => {
+  const proxy = await startTcpProxy(t, config.MYSQL_HOST, config.MYSQL_PORT)
+  await proxy.disable()
+  const before = await connections()
+  await startPointService(t, { ...config, MYSQL_HOST: '127.0.0.1', MYSQL_PORT: proxy.port, MYSQL_POOL_SIZE: 4 })
+  t.same(opened(before, await connections()), [], 'MySQL unreachable: nothing open, and the service listens')
+  await proxy.enable()
+  t.ok(
+    await eventually(async () => opened(before, await connections()).length === 4),
+    'all four connections open without a request asking for one',
+  )
 })
