@@ -41,8 +41,10 @@ export type Answer = WriteResult | readonly Record<string, unknown>[]
  * Runs `statements` as one transaction sent in one round trip (`start transaction; …; commit`, a
  * multi-statement query), where `inTransaction` takes one round trip per statement plus two. For a
  * transaction whose statements do not depend on each other's answers in JavaScript: a later one may
- * use an earlier one's generated id through `last_insert_id()`, or go on only if the one before
- * changed a row (`row_count()`). The statements are writes; returns each one's answer.
+ * use an earlier one's generated id through `last_insert_id()`, or a session variable an earlier one
+ * set. The statements are writes; returns each one's answer. Inserts stay `insert … values` without
+ * subqueries: an `insert … select` takes InnoDB's table-wide AUTO-INC lock, and under races MariaDB
+ * fails it ("Failed to read auto-increment value") where a deadlock would have been retried.
  *
  * MySQL stops at the first statement that fails and leaves the transaction open; it is rolled back
  * before the connection goes back to the pool, and the error (a duplicate key, say) is thrown as
