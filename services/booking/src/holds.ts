@@ -167,15 +167,16 @@ async function holdInOneRoundTrip(
 ): Promise<Hold> {
   const now = new Date(clock.now())
   const expiresAt = new Date(now.getTime() + settings.holdTtlSeconds * 1000)
-  const event = heldEvent(holdOf(0, seat, userId, expiresAt))
+  // The event's reservation id is MySQL's to give (`last_insert_id()`); the hold takes it from the answer.
+  const hold = holdOf(0, seat, userId, expiresAt)
   const [inserted] = await inOneRoundTrip(db, [
     db
       .insertInto('reservation')
       .values(newHold(seat, userId, slot, now, expiresAt))
       .compile(),
-    eventOfLastInsert(db, 'reservation.held', event, 'reservationId', now),
+    eventOfLastInsert(db, 'reservation.held', heldEvent(hold), 'reservationId', now),
   ])
-  return holdOf(Number(inserted?.insertId), seat, userId, expiresAt)
+  return { ...hold, reservationId: Number(inserted?.insertId) }
 }
 
 function newHold(seat: SeatToHold, userId: number, slot: number, now: Date, expiresAt: Date) {
