@@ -11,7 +11,7 @@ import { renderSvg } from '../compare/chart.js'
 import { CpuMeter } from '../compare/cpu.js'
 import { measurementFromK6Summary, SummaryError } from '../compare/k6-summary.js'
 import type { Report } from '../compare/model.js'
-import { renderMarkdown } from '../compare/report.js'
+import { renderMarkdown, serverCpuPerRequest } from '../compare/report.js'
 
 const run = promisify(execFile)
 const fixture = (...parts: string[]) => fromRoot('loadtests', 'test', 'fixtures', ...parts)
@@ -85,6 +85,43 @@ t.test('a newer bench tells expected answers (a lost seat race) from failures', 
   t.ok(Math.abs((seats?.errorRate ?? 0) - 3249 / (1209 * 15 + 3249)) < 1e-9, 'failures as a share of requests')
 })
 
+t.test(
+  'CPU per request counts the processes that served the target, not the load generator or idle ones',
+  async (t) => {
+    const measured = (target: string, throughput: number, cpu: Report['measurements'][number]['cpu']) => ({
+      scenario: 'POST /queue/tokens',
+      target,
+      tool: 'autocannon' as const,
+      throughput,
+      requests: throughput * 15,
+      thresholdsCrossed: [],
+      cpu,
+    })
+    const monolith = measured('monolith', 20_000, [
+      { name: 'monolith', cpuSeconds: 15, cpuPercent: 100 },
+      { name: 'autocannon', cpuSeconds: 13.5, cpuPercent: 90 },
+      { name: 'gateway', cpuSeconds: 0.6, cpuPercent: 4 },
+    ])
+    const split = measured('split', 8_000, [
+      { name: 'gateway', cpuSeconds: 12, cpuPercent: 80 },
+      { name: 'queue', cpuSeconds: 6, cpuPercent: 40 },
+      { name: 'autocannon', cpuSeconds: 10.5, cpuPercent: 70 },
+      { name: 'monolith', cpuSeconds: 0.6, cpuPercent: 4 },
+      { name: 'point', cpuSeconds: 0.15, cpuPercent: 1 },
+    ])
+    // 15 CPU-seconds for 300,000 requests; 18 for 120,000 (the ticks of the idle processes left out).
+    t.equal(serverCpuPerRequest(monolith), 50)
+    t.equal(serverCpuPerRequest(split), 150)
+    t.equal(serverCpuPerRequest({ ...split, requests: undefined }), undefined, 'no count, no figure')
+    const markdown = renderMarkdown({ title: 'tokens', method: [], measurements: [monolith, split] })
+    t.match(
+      markdown,
+      '| 150 | gateway 80% (100 µs), autocannon 70% (88 µs), queue 40% (50 µs), monolith 4% (5 µs), others 1% |',
+    )
+    t.match(markdown, '| POST /queue/tokens | split | 0.40× | – | 3.00× |', 'split spends 3× the monolith per request')
+  },
+)
+
 t.test('the report: a table with every figure, ratios against the monolith, and a chart', async (t) => {
   const report: Report = {
     title: 'payment: monolith vs split',
@@ -102,9 +139,13 @@ t.test('the report: a table with every figure, ratios against the monolith, and 
     ],
   }
   const markdown = renderMarkdown(report, { chart: 'report.svg' })
-  t.match(markdown, '| payment | monolith | 42 | 180.0 | 950.0 | 4100.0 | 0.00% | monolith 40%, k6 13% |')
-  t.match(markdown, '| payment | split | 35 | 240.0 | 1400.0 | 5600.0 | 0.00% | – |')
-  t.match(markdown, '| payment | split | 0.85× | 1.37× |', 'split against the monolith')
+  t.match(
+    markdown,
+    '| payment | monolith | 42 | 180.0 | 950.0 | 4100.0 | 0.00% | 900000 | monolith 40% (900000 µs), k6 13% (300000 µs) |',
+    'CPU per request of the 100 measured: the serving process alone, then each process',
+  )
+  t.match(markdown, '| payment | split | 35 | 240.0 | 1400.0 | 5600.0 | 0.00% | – | – |')
+  t.match(markdown, '| payment | split | 0.85× | 1.37× | – |', 'split against the monolith')
   t.match(markdown, '- payment on split: http_req_duration{measured:yes}: p(99)<5000')
   t.match(markdown, '![payment: monolith vs split](report.svg)')
 
@@ -146,7 +187,7 @@ t.test('the command writes the report from recorded k6 summaries and from a benc
   const fromBench = tempDir(t)
   await run(process.execPath, [cli, 'report', '--bench', BENCH, '--out', fromBench])
   const benchMarkdown = readFileSync(join(fromBench, 'report.md'), 'utf8')
-  t.match(benchMarkdown, '| PUT /points/charge | monolith | 596 | 75.0 | – | 215.0 | 0.00% | – |')
+  t.match(benchMarkdown, '| PUT /points/charge | monolith | 596 | 75.0 | – | 215.0 | 0.00% | – | – |')
   t.match(readFileSync(join(fromBench, 'report.svg'), 'utf8'), 'PUT /points/charge')
 })
 
