@@ -4,7 +4,8 @@ import { BENCH_ADMIN_KEY, BENCH_TOKEN_ENV, pauseAdmission, QUEUE_BENCH_TOKEN_KEY
 
 /**
  * Token issue, status polling, and the guard's cost on a no-op route: raw baseline (bare Fastify +
- * ioredis running the same scripts), the queue service directly, split, monolith. The guard is
+ * ioredis running the same scripts), the queue service directly, split, monolith, and the queue
+ * service behind a bare hop (`raw:hop`, the most split mode's gateway could reach). The guard is
  * measured on two monolith gateways side by side, one with the guard and one without, taking the
  * very same request (token header included) in interleaved rounds.
  */
@@ -15,6 +16,12 @@ export const queueBench: BenchSuite = {
   env: { ...BENCH_TOKEN_ENV, QUEUE_ADMIN_KEY: BENCH_ADMIN_KEY, QUEUE_LINE_CAPACITY: '100000000' },
   extraServers: [
     { name: 'raw:queue', entry: 'services/queue/dist/bench/raw-queue-server-main.js' },
+    // The floor of any Node gateway: a bare hop in front of the queue service (raw-hop-server.ts).
+    {
+      name: 'raw:hop',
+      entry: 'gateway/dist/bench/raw-hop-server.js',
+      env: (ctx) => ({ UPSTREAM: ctx.urls['direct:queue'] as string, UPSTREAM_AUDIENCE: 'queue' }),
+    },
     { name: 'probe:monolith', entry: 'gateway/dist/bench/probe-server.js', env: () => ({ MODE: 'monolith' }) },
     {
       name: 'probe:monolith(no guard)',
@@ -33,11 +40,15 @@ export const queueBench: BenchSuite = {
     )
   },
   scenarios: () =>
-    queueBenchScenarios(tokens).map((scenario) =>
-      scenario.name === GUARDED_NO_OP
-        ? { ...scenario, targets: ['raw:queue', 'probe:monolith', 'probe:monolith(no guard)'] }
-        : scenario,
-    ),
+    queueBenchScenarios(tokens).map((scenario) => {
+      if (scenario.name === GUARDED_NO_OP) {
+        return { ...scenario, targets: ['raw:queue', 'probe:monolith', 'probe:monolith(no guard)'] }
+      }
+      // Token issue and status polling reach the queue service through the bare hop too.
+      return scenario.targets.includes('direct:queue')
+        ? { ...scenario, targets: [...scenario.targets, 'raw:hop'] }
+        : scenario
+    }),
 }
 
 const tokens: string[] = []
