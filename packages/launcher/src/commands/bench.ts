@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { pathToFileURL } from 'node:url'
@@ -27,6 +27,14 @@ function directSigner(target: BenchTarget): SignRequest | undefined {
   if (!audience) return undefined
   const signer = signerFromEnv('gateway')
   return (method, url, headers) => ({ [SERVICE_ASSERTION_HEADER]: signer.sign({ audience, method, url, headers }) })
+}
+
+/** `entry` (a path in this tree) in the tree at `root`: its bundle when it has one, else tsc's server. */
+function entryIn(root: string, entry: string): string {
+  const rebased = entry.replace(repoRoot, root)
+  if (existsSync(rebased)) return rebased
+  const compiled = rebased.replace(/dist\/bundle\/server\.mjs$/, 'dist/src/server.js')
+  return existsSync(compiled) ? compiled : rebased
 }
 
 async function loadSuites(only: string | undefined): Promise<BenchSuite[]> {
@@ -117,9 +125,10 @@ export async function bench(args: string[]): Promise<number> {
       }
       const splitPort = await freePort()
       const monolithPort = await freePort()
-      // The same plan, its entries taken from the other tree's build.
+      // The same plan, its entries taken from the other tree's build: its bundles, or what tsc built
+      // where the tree is older than the bundles (a baseline of the code an issue was filed against).
       const rebased = (specs: ProcessSpec[]) =>
-        specs.map((spec) => ({ ...spec, name: `${spec.name}${suffix}`, entry: spec.entry.replace(repoRoot, root) }))
+        specs.map((spec) => ({ ...spec, name: `${spec.name}${suffix}`, entry: entryIn(root, spec.entry) }))
       const split = rebased(
         planProcesses({
           mode: 'split',
