@@ -10,7 +10,7 @@ function errors(m: Measurement): string {
 
 /** Processes that make the load rather than serve it. */
 const LOAD_GENERATORS = new Set(['k6', 'autocannon'])
-/** A process under this share of a core is idle (another target's, or background ticks), not serving. */
+/** A process under this share of a core is shown only in the CPU cell's "others". */
 const BUSY_PERCENT = 2
 
 const microsPerRequest = (cpuSeconds: number, m: Measurement) =>
@@ -35,19 +35,22 @@ function cpuCell(m: Measurement): string {
 }
 
 /**
- * A process that used this share of a core during a measurement served it. In the benchmark every
- * target's processes run side by side and the idle ones still tick (admission ticks, feeds, metrics):
- * 2–5% of a core each, where a serving process at 50 connections uses 25% or more.
+ * In the autocannon benchmark every target's processes run side by side, and the idle ones still tick
+ * (admission ticks, feeds, metrics) at 2–5% of a core each, where a process serving 50 connections
+ * uses 25% or more: there, a process that used this share of a core served the measurement. A k6 run
+ * starts each target alone, so every process of it counts.
  */
 const SERVING_PERCENT = 10
 
 /**
  * CPU the serving processes spent per measured request, in µs: every process but the load generator
- * that used at least a tenth of a core (a split system's gateway and contexts together; the monolith
- * alone). Undefined when the request count or the CPU is not known.
+ * (a split system's gateway and contexts together; the monolith alone), in the benchmark only those
+ * that used a tenth of a core. Undefined when the request count or the CPU is not known.
  */
 export function serverCpuPerRequest(m: Measurement): number | undefined {
-  const serving = m.cpu.filter((p) => !LOAD_GENERATORS.has(p.name) && p.cpuPercent >= SERVING_PERCENT)
+  const serving = m.cpu.filter(
+    (p) => !LOAD_GENERATORS.has(p.name) && (m.tool === 'k6' || p.cpuPercent >= SERVING_PERCENT),
+  )
   if (serving.length === 0) return undefined
   return microsPerRequest(
     serving.reduce((sum, p) => sum + p.cpuSeconds, 0),
