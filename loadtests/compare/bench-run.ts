@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { basename, isAbsolute, sep } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fromRoot } from '@stagepass/launcher'
 import { childrenOf, readStat } from './cpu.js'
@@ -11,14 +11,16 @@ const SERVER_ENTRY = /(?:services\/([^/]+)|(gateway))\/dist\/(?:bundle\/server\.
 
 /**
  * What a bench child process is, from its command line (the entry file) and, for the gateway's
- * entry, its environment (MODE).
+ * entry, its environment (MODE). A process run from another tree (`--baseline <tree>`) is named
+ * `(baseline)`, as the bench names its targets, so the two trees' processes are told apart.
  */
 export function roleOf(argv: string[], environ: string[]): string {
   const entry = argv.find((arg) => /\.m?js$/.test(arg)) ?? ''
+  const tree = isAbsolute(entry) && !entry.startsWith(`${fromRoot()}${sep}`) ? '(baseline)' : ''
   const server = SERVER_ENTRY.exec(entry)
-  if (server?.[1]) return server[1]
-  if (server?.[2]) return environ.includes('MODE=monolith') ? 'monolith' : 'gateway'
-  return basename(entry).replace(/\.m?js$/, '') || 'unknown'
+  if (server?.[1]) return `${server[1]}${tree}`
+  if (server?.[2]) return `${environ.includes('MODE=monolith') ? 'monolith' : 'gateway'}${tree}`
+  return `${basename(entry).replace(/\.m?js$/, '') || 'unknown'}${tree}`
 }
 
 /** `roleOf` for a running process, read from /proc. */

@@ -26,7 +26,7 @@ const usage = `usage: node loadtests/dist/compare/cli.js <command>
       k6 runs loadtests/scenarios/<scenario>.js against the monolith, the split system and each
       scaled split in turn (each started fresh by the launcher on its own database and Redis prefix);
       --env goes to the system's processes and to k6 alike (e.g. --env USER_AUTH=jwt)
-  bench [--only suites] [--scenario pattern] [--duration s] [--runs n] [--connections n] [--out dir]
+  bench [--only suites] [--scenario pattern] [--baseline tree] [--duration s] [--runs n] [--connections n] [--out dir]
       where k6 is not installed: the project's autocannon benchmark (npm run bench), with the CPU
       of every process sampled during each measurement
   report (--k6 target=summary.json… --scenario name | --bench bench-results/bench-<stamp>.json | --json report.json) [--out dir]
@@ -134,6 +134,7 @@ async function benchCommand(args: string[]): Promise<number> {
     options: {
       only: { type: 'string' },
       scenario: { type: 'string' },
+      baseline: { type: 'string' },
       duration: { type: 'string' },
       runs: { type: 'string' },
       connections: { type: 'string' },

@@ -286,5 +286,9 @@ t.test(
     t.equal(roleOf([...node, gatewayEntry], ['MODE=split']), 'gateway')
     t.equal(roleOf([...node, gatewayEntry], ['LOG_LEVEL=warn', 'MODE=monolith']), 'monolith')
     t.equal(roleOf([...node, fromRoot('packages/launcher/dist/src/bench/raw-point-server.js')], []), 'raw-point-server')
+    // `--baseline <tree>`: the same processes built from another checkout.
+    const other = join(tmpdir(), 'stagepass-baseline')
+    t.equal(roleOf([...node, join(other, 'services/booking/dist/bundle/server.mjs')], []), 'booking(baseline)')
+    t.equal(roleOf([...node, join(other, 'gateway/dist/src/server.js')], ['MODE=monolith']), 'monolith(baseline)')
   },
 )
