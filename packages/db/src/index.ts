@@ -36,6 +36,7 @@ export {
   inOneRoundTrip,
   inTransaction,
   inTwoRoundTrips,
+  RolledBack,
   type Statement,
   type WriteResult,
 } from './transaction.js'

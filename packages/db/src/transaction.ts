@@ -59,18 +59,31 @@ export async function inOneRoundTrip<D extends Reach<unknown, unknown>>(
 }
 
 /**
+ * What `inTwoRoundTrips`'s `settle` returns to roll the transaction back and still answer `value`:
+ * the answers said no (a row no longer in the state the write needed), and nothing went wrong.
+ */
+export class RolledBack<T> {
+  readonly value: T
+
+  constructor(value: T) {
+    this.value = value
+  }
+}
+
+/**
  * Like `inOneRoundTrip`, for a transaction that JavaScript must decide on from its statements'
  * answers (a read among them): the statements go in one round trip, then `settle` reads the answers
- * and returns the outcome, and the commit is the second; when `settle` throws, the transaction is
- * rolled back instead and its error thrown.
+ * and returns the outcome, and the commit is the second. When `settle` returns `RolledBack`, the
+ * second round trip is the rollback and its value the answer; when `settle` throws, the transaction
+ * is rolled back and the error thrown.
  */
 export async function inTwoRoundTrips<D extends Reach<unknown, unknown>, T>(
   db: D,
   statements: readonly Statement[],
-  settle: (answers: readonly Answer[]) => T,
+  settle: (answers: readonly Answer[]) => T | RolledBack<T>,
   retries = 5,
 ): Promise<T> {
-  return runScript(db, statements, settle, retries, { commitAfter: true })
+  return runScript(db, statements, settle, retries, { decideAfter: true })
 }
 
 const COMMIT = CompiledQuery.raw('commit')
@@ -78,9 +91,9 @@ const COMMIT = CompiledQuery.raw('commit')
 async function runScript<T>(
   db: Reach<unknown, unknown>,
   statements: readonly Statement[],
-  settle: (answers: readonly Answer[]) => T,
+  settle: (answers: readonly Answer[]) => T | RolledBack<T>,
   retries: number,
-  { commitAfter = false } = {},
+  { decideAfter = false } = {},
 ): Promise<T> {
   const pool = db as unknown as Kysely<unknown>
   const script = CompiledQuery.raw(
@@ -90,7 +103,7 @@ async function runScript<T>(
   return retryDeadlockVictim(
     () =>
       pool.connection().execute(async (connection) => {
-        let outcome: T
+        let outcome: T | RolledBack<T>
         try {
           const { rows } = await connection.executeQuery<Answer>(script)
           outcome = settle(rows.slice(1))
@@ -99,7 +112,11 @@ async function runScript<T>(
           await connection.executeQuery(ROLLBACK).catch(() => undefined)
           throw err
         }
-        if (commitAfter) await connection.executeQuery(COMMIT)
+        if (outcome instanceof RolledBack) {
+          await connection.executeQuery(ROLLBACK)
+          return outcome.value
+        }
+        if (decideAfter) await connection.executeQuery(COMMIT)
         return outcome
       }),
     retries,

@@ -1,5 +1,5 @@
 import type { BookingDb, ReservationStatus } from '@stagepass/db'
-import { inTransaction, inTwoRoundTrips, type WriteResult } from '@stagepass/db'
+import { inTransaction, inTwoRoundTrips, RolledBack, type WriteResult } from '@stagepass/db'
 import type { EventPayloads } from '@stagepass/events'
 import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
@@ -135,59 +135,50 @@ async function completePayment(
     paidAt: now.toISOString(),
     liveHolds: 0,
   }
-  try {
-    return await inTwoRoundTrips(
-      db,
-      [
-        db
-          .updateTable('reservation')
-          .set({ status: 'PAID', paid_at: now })
-          .where('id', '=', r.id)
-          .where('status', '=', 'PENDING')
-          .compile(),
-        sql`set @live_holds = (select count(*) from reservation
+  return inTwoRoundTrips<BookingDb, number | undefined>(
+    db,
+    [
+      db
+        .updateTable('reservation')
+        .set({ status: 'PAID', paid_at: now })
+        .where('id', '=', r.id)
+        .where('status', '=', 'PENDING')
+        .compile(),
+      sql`set @live_holds = (select count(*) from reservation
               where user_id = ${r.user_id} and status = 'PENDING' and expires_at > ${now} and id <> ${r.id})`.compile(
-          db,
-        ),
-        db
-          .insertInto('payment')
-          .values({
-            reservation_id: r.id,
-            user_id: r.user_id,
-            amount: r.price,
-            status: 'COMPLETED',
-            idempotency_key: key,
-            balance_after: balance,
-            created_at: now,
-            updated_at: now,
-            paid_at: now,
-          })
-          .onDuplicateKeyUpdate({
-            id: sql`last_insert_id(id)`,
-            status: 'COMPLETED',
-            idempotency_key: sql<string | null>`coalesce(${key}, idempotency_key)`,
-            balance_after: balance,
-            updated_at: now,
-            paid_at: now,
-          })
-          .compile(),
-        eventOfLastInsert(db, 'payment.completed', event, 'paymentId', now, {
-          liveHolds: sql`@live_holds`,
-        }),
-      ],
-      ([paid, , payment]) => {
-        if ((paid as WriteResult).affectedRows !== 1) throw NOT_PENDING
-        return (payment as WriteResult).insertId
-      },
-    )
-  } catch (err) {
-    if (err === NOT_PENDING) return undefined
-    throw err
-  }
+        db,
+      ),
+      db
+        .insertInto('payment')
+        .values({
+          reservation_id: r.id,
+          user_id: r.user_id,
+          amount: r.price,
+          status: 'COMPLETED',
+          idempotency_key: key,
+          balance_after: balance,
+          created_at: now,
+          updated_at: now,
+          paid_at: now,
+        })
+        .onDuplicateKeyUpdate({
+          id: sql`last_insert_id(id)`,
+          status: 'COMPLETED',
+          idempotency_key: sql<string | null>`coalesce(${key}, idempotency_key)`,
+          balance_after: balance,
+          updated_at: now,
+          paid_at: now,
+        })
+        .compile(),
+      eventOfLastInsert(db, 'payment.completed', event, 'paymentId', now, {
+        liveHolds: sql`@live_holds`,
+      }),
+    ],
+    // Not PENDING any more: nothing of the completion is kept.
+    ([paid, , payment]) =>
+      (paid as WriteResult).affectedRows === 1 ? (payment as WriteResult).insertId : new RolledBack(undefined),
+  )
 }
-
-/** Rolls the completion back: the reservation was no longer PENDING. */
-const NOT_PENDING = new Error('the reservation is no longer PENDING')
 
 /**
  * Gives the points of an unfinished payment back (once: refunds are idempotent by reference). The

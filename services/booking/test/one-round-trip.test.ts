@@ -1,4 +1,4 @@
-import { contextDbs, createDb, inOneRoundTrip, inTwoRoundTrips, isDuplicateKey } from '@stagepass/db'
+import { contextDbs, createDb, inOneRoundTrip, inTwoRoundTrips, isDuplicateKey, RolledBack } from '@stagepass/db'
 import { addPerformance, countRows, createTestDatabase } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
@@ -92,6 +92,10 @@ t.test('decided in two round trips: the answers, a read among them, decide betwe
   t.equal(refused, 'the caller refuses', "the caller's error is thrown")
   t.match(seen, [{ affectedRows: 1 }, [{ n: 1 }]], 'the caller saw the write and, inside the transaction, its row')
   t.equal(await countRows(database.db, 'reservation', sql`seat_id = ${fourth}`), 0, 'refused: rolled back')
+
+  const declined = await inTwoRoundTrips(booking, [hold(fourth, 5), heldOn(fourth)], () => new RolledBack('declined'))
+  t.equal(declined, 'declined', 'declined without an error: its value is the answer')
+  t.equal(await countRows(database.db, 'reservation', sql`seat_id = ${fourth}`), 0, 'declined: rolled back')
 
   const value = await inTwoRoundTrips(booking, [hold(fourth, 6), heldOn(fourth)], (answers) => answers.length)
   t.equal(value, 2, "the caller's outcome is returned")
