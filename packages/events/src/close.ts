@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import { type RedisClient, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type Queue, Worker } from 'bullmq'
 
@@ -14,6 +15,19 @@ export function keepCopiesOf(connection: RedisClient): void {
     made.push(copy)
     return copy
   }
+}
+
+/**
+ * BullMQ wraps each client of a part (its `connection`, a worker's `blockingConnection`) in an object
+ * that reports a failed start-up as an `error` event, and closing a part removes every listener of
+ * it. On clients it was given rather than made, BullMQ leaves that start-up running when the part
+ * closes: a part closed while still connecting (a process stopped within milliseconds of starting,
+ * or during an outage) then fails it once its clients are cut, and the event without a listener
+ * becomes an unhandled rejection, which ends a Node process. After closing, it is heard and dropped.
+ */
+function ignoreStartupAfterClose(part: Worker | Queue): void {
+  const wrappers = part as unknown as { connection?: EventEmitter; blockingConnection?: EventEmitter }
+  for (const wrapper of [wrappers.connection, wrappers.blockingConnection]) wrapper?.on('error', () => {})
 }
 
 /** How long closing BullMQ's workers and queues may take (a worker lets its running jobs finish). */
@@ -44,6 +58,7 @@ export async function closeBullmq(
   } catch {
     log.warn({ queue }, `BullMQ not closed within ${BULLMQ_CLOSE_LIMIT_MS} ms: connections cut`)
   } finally {
+    for (const part of parts) if (part) ignoreStartupAfterClose(part)
     for (const client of clients) client.disconnect()
   }
 }

@@ -138,3 +138,28 @@ t.test('a consumer told to stop while Redis is unreachable stops at once, all of
     'it did not need the time limit',
   )
 })
+
+t.test('consumers stopped while still connecting end without an unhandled rejection', async (t) => {
+  // Such a rejection ends a Node process: a service stopped within milliseconds of starting would crash.
+  const unhandled: unknown[] = []
+  const record = (reason: unknown) => unhandled.push(reason)
+  process.prependListener('unhandledRejection', record)
+  t.teardown(() => {
+    process.off('unhandledRejection', record)
+  })
+  const { log } = capturedLog()
+  for (let i = 0; i < 60; i++) {
+    const consumer = consumeEvents('concert', {}, { redisUrl: redis.url, redisPrefix: redis.prefix, log })
+    // Stopped at different moments of its start-up: at once, or after one or two turns of the event loop.
+    for (let turn = 0; turn < i % 3; turn++) await new Promise((resolve) => setImmediate(resolve))
+    await consumer.close()
+  }
+  // The cut clients' sockets close in the turns that follow; a round trip to Redis comes after them.
+  const probe = new Queue('probe', {
+    connection: { url: redis.url },
+    prefix: bullPrefix({ redisUrl: redis.url, redisPrefix: redis.prefix }),
+  })
+  await probe.waitUntilReady()
+  await probe.close()
+  t.same(unhandled, [], 'no start-up failed unheard')
+})
