@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyPluginAsync } from 'fastify'
 import type { BookingSettings } from './config.js'
 import type { BookingContext } from './context.js'
+import { holdBatches } from './hold-batches.js'
 import { HoldExpiryQueue } from './hold-expiry.js'
 import type { BookingHooks } from './hooks.js'
 import { holdExpiries, holdReleases } from './metrics.js'
@@ -54,6 +55,7 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
     hooks,
     expiry,
     takenSeats: createTakenSeats(settings.TAKEN_SEAT_MEMORY_MS, { clock }),
+    holdBatches: holdBatches(fastify.db.booking),
     failAfterPointUse: opts.failAfterPointUse === true,
     clock,
   }

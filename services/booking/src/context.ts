@@ -1,6 +1,7 @@
 import type { BookingDb } from '@stagepass/db'
 import type { Clock } from '@stagepass/kit'
 import type { BookingSettings } from './config.js'
+import type { HoldBatches } from './hold-batches.js'
 import type { HoldExpiryQueue } from './hold-expiry.js'
 import type { BookingHooks } from './hooks.js'
 import type { PointClient } from './points.js'
@@ -15,6 +16,8 @@ export interface BookingContext {
   expiry: HoldExpiryQueue
   /** Seats just seen taken: refused for up to a second without a query. */
   takenSeats: TakenSeats
+  /** The seat reads and hold writes of one turn of the event loop, sent together. */
+  holdBatches: HoldBatches
   failAfterPointUse: boolean
   /** What decides whether a hold has lapsed, everywhere in booking (holds.ts). */
   clock: Clock

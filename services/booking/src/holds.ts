@@ -1,9 +1,10 @@
 import type { BookingDb, BookingTransaction, ReservationStatus } from '@stagepass/db'
-import { inOneRoundTrip, inTransaction, isDuplicateKey } from '@stagepass/db'
+import { inTransaction, isDuplicateKey } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
-import { sql } from 'kysely'
 import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
-import { enqueueEvent, eventOfLastInsert } from './outbox.js'
+import type { FoundSeat, HoldBatches } from './hold-batches.js'
+import { type Hold, heldEvent, newHold } from './hold-rows.js'
+import { enqueueEvent } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
 import type { TakenSeats } from './taken-seats.js'
 
@@ -14,15 +15,7 @@ export interface HoldSettings {
   maxHoldsPerUserPerOption: number
 }
 
-export interface Hold {
-  reservationId: number
-  userId: number
-  seatId: number
-  seatNo: number
-  concertOptionId: number
-  price: number
-  expiresAt: Date
-}
+export type { Hold } from './hold-rows.js'
 
 /** A reservation as the release of its hold needs it. */
 export interface HeldReservation {
@@ -70,11 +63,15 @@ export async function releaseLapsedHold(trx: Trx, hold: HeldReservation, now: Da
   return true
 }
 
-/** Picks among the free slots at random, so one user's concurrent holds rarely collide. */
-function pickSlot(taken: Set<number>, max: number): number | undefined {
+/** The free slots in a random order, so one user's concurrent holds rarely try the same one. */
+function freeSlots(taken: Set<number>, max: number): number[] {
   const free: number[] = []
   for (let slot = 1; slot <= max; slot++) if (!taken.has(slot)) free.push(slot)
-  return free[Math.floor(Math.random() * free.length)]
+  for (let i = free.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[free[i], free[j]] = [free[j] as number, free[i] as number]
+  }
+  return free
 }
 
 /** The user's slots in the performance, read in the transaction: lapsed holds are released on the way. */
@@ -98,21 +95,18 @@ async function pickSlotReleasingLapsed(
     if (hold.expires_at > now) taken.add(hold.hold_slot)
     else if (await releaseLapsedHold(trx, hold, now)) released.push(hold)
   }
-  return pickSlot(taken, settings.maxHoldsPerUserPerOption)
+  return freeSlots(taken, settings.maxHoldsPerUserPerOption)[0]
 }
 
 /**
- * A free slot from what the seat's read found of the user's holds in the performance, or
- * undefined when the transaction has to look itself: a lapsed hold of theirs to release, or no
+ * The free slots by what the seat's read found of the user's holds in the performance, in a random
+ * order; none when the transaction has to look itself: a lapsed hold of theirs to release, or no
  * slot free (one may have lapsed since the read).
  */
-function freeSlotFromRead(
-  found: { user_live_slots: string | null; user_lapsed_holds: number | string | null },
-  settings: HoldSettings,
-): number | undefined {
-  if (Number(found.user_lapsed_holds) > 0) return undefined
+function freeSlotsFromRead(found: FoundSeat, settings: HoldSettings): number[] {
+  if (Number(found.user_lapsed_holds) > 0) return []
   const live = (found.user_live_slots ?? '').split(',').filter(Boolean).map(Number)
-  return pickSlot(new Set(live), settings.maxHoldsPerUserPerOption)
+  return freeSlots(new Set(live), settings.maxHoldsPerUserPerOption)
 }
 
 interface SeatToHold {
@@ -143,52 +137,33 @@ async function tryHold(
   if (slot === undefined) throw new HoldLimitReachedError(userId, settings.maxHoldsPerUserPerOption)
 
   const expiresAt = new Date(now.getTime() + settings.holdTtlSeconds * 1000)
+  const unsaved = holdOf(0, seat, userId, expiresAt)
   const inserted = await trx
     .insertInto('reservation')
-    .values(newHold(seat, userId, slot, now, expiresAt))
+    .values(newHold(unsaved, slot, now))
     .executeTakeFirstOrThrow()
-  const hold = holdOf(Number(inserted.insertId), seat, userId, expiresAt)
+  const hold = { ...unsaved, reservationId: Number(inserted.insertId) }
   await enqueueEvent(trx, 'reservation.held', heldEvent(hold), now)
   return hold
 }
 
 /**
  * The common hold, with nothing to release and its slot known from the seat's read: its reservation
- * and its event in one round trip, so a winner of a stampede waits for one answer from MySQL after
- * the read, not four (each of which waits its turn in an event loop busy with the refusals).
+ * and its event written with the other holds of this turn, in one round trip (hold-batches.ts), so a
+ * winner of a stampede waits for one answer from MySQL after the read, not four.
  */
-async function holdInOneRoundTrip(
-  db: BookingDb,
+async function holdWithTheTurn(
+  batches: HoldBatches,
   seat: SeatToHold,
   userId: number,
   settings: HoldSettings,
   clock: Clock,
-  slot: number,
+  freeSlots: readonly number[],
 ): Promise<Hold> {
   const now = new Date(clock.now())
   const expiresAt = new Date(now.getTime() + settings.holdTtlSeconds * 1000)
-  // The event's reservation id is MySQL's to give (`last_insert_id()`); the hold takes it from the answer.
   const hold = holdOf(0, seat, userId, expiresAt)
-  const [inserted] = await inOneRoundTrip(db, [
-    db
-      .insertInto('reservation')
-      .values(newHold(seat, userId, slot, now, expiresAt))
-      .compile(),
-    eventOfLastInsert(db, 'reservation.held', heldEvent(hold), 'reservationId', now),
-  ])
-  return { ...hold, reservationId: Number(inserted?.insertId) }
-}
-
-function newHold(seat: SeatToHold, userId: number, slot: number, now: Date, expiresAt: Date) {
-  return {
-    user_id: userId,
-    seat_id: seat.id,
-    concert_option_id: seat.concert_option_id,
-    price: seat.price,
-    hold_slot: slot,
-    expires_at: expiresAt,
-    created_at: now,
-  }
+  return { ...hold, reservationId: await batches.writeHold({ hold, freeSlots, now }) }
 }
 
 function holdOf(reservationId: number, seat: SeatToHold, userId: number, expiresAt: Date): Hold {
@@ -203,16 +178,6 @@ function holdOf(reservationId: number, seat: SeatToHold, userId: number, expires
   }
 }
 
-function heldEvent(hold: Hold) {
-  return {
-    reservationId: hold.reservationId,
-    userId: hold.userId,
-    seatId: hold.seatId,
-    concertOptionId: hold.concertOptionId,
-    expiresAt: hold.expiresAt.toISOString(),
-  }
-}
-
 /**
  * Holds a seat for the user. A second holder gets SEAT_UNAVAILABLE; a user over the cap for the
  * performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released. With
@@ -221,54 +186,26 @@ function heldEvent(hold: Hold) {
  */
 export async function holdSeat(
   db: BookingDb,
+  batches: HoldBatches,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   { taken, clock = systemClock }: { taken?: TakenSeats; clock?: Clock } = {},
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
-  const decide = () => decideHold(db, { userId, seatId }, settings, { taken, clock })
+  const decide = () => decideHold(db, batches, { userId, seatId }, settings, { taken, clock })
   return taken ? taken.decide(seatId, decide) : decide()
 }
 
 async function decideHold(
   db: BookingDb,
+  batches: HoldBatches,
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   { taken, clock }: { taken: TakenSeats | undefined; clock: Clock },
 ): Promise<{ hold: Hold; released: HeldReservation[] }> {
   // The catalog is concert's; booking reads a seat's number, price and performance only. The same
-  // read finds the seat's live reservation, so under a stampede most refusals cost this one query.
-  const readAt = new Date(clock.now())
-  const found = await db
-    .selectFrom('seat as s')
-    .leftJoin('reservation as r', 'r.active_seat_id', 's.id')
-    .select([
-      's.id',
-      's.seat_no',
-      's.price',
-      's.concert_option_id',
-      'r.id as holder_id',
-      'r.user_id as holder_user_id',
-      'r.status as holder_status',
-      'r.expires_at as holder_expires_at',
-    ])
-    // The user's holds in the same performance, so a winning hold's transaction need not read them.
-    .select((eb) => {
-      const userHolds = () =>
-        eb
-          .selectFrom('reservation as h')
-          .whereRef('h.concert_option_id', '=', 's.concert_option_id')
-          .where('h.user_id', '=', userId)
-          .where('h.pending_hold_slot', 'is not', null)
-      return [
-        userHolds()
-          .select(sql<string | null>`group_concat(h.hold_slot)`.as('slots'))
-          .where('h.expires_at', '>', readAt)
-          .as('user_live_slots'),
-        userHolds().select(sql<number>`count(*)`.as('n')).where('h.expires_at', '<=', readAt).as('user_lapsed_holds'),
-      ]
-    })
-    .where('s.id', '=', seatId)
-    .executeTakeFirst()
+  // read finds the seat's live reservation, so under a stampede most refusals cost this one query,
+  // and the user's holds in the performance, so a winning hold's transaction need not read them.
+  const found = await batches.readSeat({ seatId, userId, readAt: new Date(clock.now()) })
   if (!found) throw new SeatNotFoundError(seatId)
   const seat: SeatToHold = {
     id: found.id,
@@ -294,14 +231,14 @@ async function decideHold(
   // transaction reads them.
   for (let attempt = 0; ; attempt++) {
     const released: HeldReservation[] = []
-    const freeSlot = attempt === 0 ? freeSlotFromRead(found, settings) : undefined
+    const free = attempt === 0 ? freeSlotsFromRead(found, settings) : []
     try {
       const hold =
-        lapsedHolder === undefined && freeSlot !== undefined
-          ? await holdInOneRoundTrip(db, seat, userId, settings, clock, freeSlot)
+        lapsedHolder === undefined && free.length > 0
+          ? await holdWithTheTurn(batches, seat, userId, settings, clock, free)
           : await inTransaction(db, (trx) => {
               released.length = 0
-              return tryHold(trx, seat, lapsedHolder, userId, settings, released, clock, freeSlot)
+              return tryHold(trx, seat, lapsedHolder, userId, settings, released, clock, free[0])
             })
       taken?.remember(seatId, hold.expiresAt.getTime())
       return { hold, released }

@@ -11,7 +11,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
   fastify,
   { booking },
 ) => {
-  const { db, settings, hooks, expiry, takenSeats, clock } = booking
+  const { db, holdBatches, settings, hooks, expiry, takenSeats, clock } = booking
 
   fastify.route({
     ...bookingPublicApi.reserve,
@@ -28,6 +28,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
       try {
         outcome = await holdSeat(
           db,
+          holdBatches,
           { userId, seatId },
           {
             holdTtlSeconds: settings.HOLD_TTL_SECONDS,
