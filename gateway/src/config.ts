@@ -95,7 +95,7 @@ export const gatewayConfigSchema = Type.Object({
   PROXY_CONNECTIONS: Type.Integer({
     minimum: 1,
     maximum: 4096,
-    default: 128,
+    default: 1024,
     description: 'Keep-alive connections per upstream instance',
   }),
   PROXY_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000, description: 'Upstream response timeout' }),
