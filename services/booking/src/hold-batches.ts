@@ -132,7 +132,8 @@ async function writeHolds(db: BookingDb, holds: readonly HoldToWrite[]): Promise
     )
   } catch (err) {
     if (holds.length === 1 || !isDuplicateKey(err)) throw err
-    return holds.map((hold) => writeAlone(db, hold))
+    const slots = new Map(together.map(({ i, slot }) => [i, slot]))
+    return holds.map((hold, i) => writeAlone(db, hold, slots.get(i)))
   }
   const ids = new Map(together.map(({ i }, position) => [i, Number(written[2 * position]?.insertId)]))
   return holds.map((hold, i) => ids.get(i) ?? writeAlone(db, hold))
@@ -140,8 +141,9 @@ async function writeHolds(db: BookingDb, holds: readonly HoldToWrite[]): Promise
 
 const seatOf = (write: HoldToWrite | undefined) => write?.hold.seatId ?? 0
 
-async function writeAlone(db: BookingDb, hold: HoldToWrite): Promise<number> {
-  const [inserted] = await inOneRoundTrip(db, holdStatements(db, hold, hold.freeSlots[0] as number))
+/** A hold by itself, in the slot its batch gave it (else its first free one). */
+async function writeAlone(db: BookingDb, hold: HoldToWrite, slot = hold.freeSlots[0] as number): Promise<number> {
+  const [inserted] = await inOneRoundTrip(db, holdStatements(db, hold, slot))
   return Number(inserted?.insertId)
 }
 
