@@ -1,5 +1,5 @@
 import { type BullmqRedis, redisTargetOfBus } from '@stagepass/events'
-import { createRedis, type RedisClient } from '@stagepass/kit'
+import { batchPerTurn, createRedis, type RedisClient } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { availabilityReads } from './metrics.js'
 
@@ -36,6 +36,27 @@ return 1`
 /** Versions only need to outlive the views they guard. */
 const VERSION_TTL_MS = 3_600_000
 
+/** A view's two keys: its body, and the version its invalidations bump. */
+interface ViewKeys {
+  value: string
+  version: string
+}
+
+/**
+ * Reads views' bodies and versions as they are in Redis when the current turn of the event loop
+ * ends (`batchPerTurn`): the requests of one turn for one view share one `MGET`, begun after every
+ * one of them arrived, so none is given a view read before it asked. Views of different
+ * performances are different hash slots on a Redis Cluster: one `MGET` per view.
+ */
+function turnReader(redis: RedisClient) {
+  return batchPerTurn<ViewKeys, Array<Buffer | null>>(async (wanted) => {
+    const reads = new Map<string, Promise<Array<Buffer | null>>>()
+    for (const { value, version } of wanted) if (!reads.has(value)) reads.set(value, redis.mgetBuffer(value, version))
+    // Each caller settles with its own view's read: one view's failure is not another's.
+    return wanted.map(({ value }) => reads.get(value) as Promise<Array<Buffer | null>>)
+  })
+}
+
 type StoreCommand = (
   valueKey: string,
   versionKey: string,
@@ -52,6 +73,7 @@ type StoreCommand = (
 export class AvailabilityCache {
   readonly #redis: RedisClient | undefined
   readonly #store: StoreCommand | undefined
+  readonly #readView: ((keys: ViewKeys) => Promise<Array<Buffer | null>>) | undefined
   readonly #prefix: string
   readonly #ttlMs: number
   readonly #loading = new Map<
@@ -78,6 +100,7 @@ export class AvailabilityCache {
     })
     redis.defineCommand('storeAvailabilityIfUnchanged', { numberOfKeys: 2, lua: STORE_IF_UNCHANGED })
     this.#redis = redis
+    this.#readView = turnReader(redis)
     this.#store = (
       redis as unknown as { storeAvailabilityIfUnchanged: StoreCommand }
     ).storeAvailabilityIfUnchanged.bind(redis)
@@ -88,7 +111,7 @@ export class AvailabilityCache {
   }
 
   /** Both keys share a hash tag, so the store script works on Redis Cluster too. */
-  #keys(view: AvailabilityViewName, id: number | string) {
+  #keys(view: AvailabilityViewName, id: number | string): ViewKeys {
     const value = `${this.#prefix}concert:{${view}:${id}}`
     return { value, version: `${value}:v` }
   }
@@ -104,7 +127,8 @@ export class AvailabilityCache {
     load: () => Promise<LoadedView>,
   ): Promise<Buffer | string> {
     const redis = this.#redis
-    if (!redis) {
+    const readView = this.#readView
+    if (!redis || !readView) {
       availabilityReads.inc({ view, source: 'uncached' })
       return (await load()).body
     }
@@ -112,8 +136,7 @@ export class AvailabilityCache {
     const keys = this.#keys(view, id)
     let cached: Array<Buffer | null>
     try {
-      // Every request reads Redis itself: sharing a read begun earlier could serve a view older than the TTL.
-      cached = await redis.mgetBuffer(keys.value, keys.version)
+      cached = await readView(keys)
     } catch {
       return this.#bypass(view, id, load)
     }
