@@ -6,9 +6,9 @@
 import { createQueueTokenSigner, parseQueueTokenKeys } from '@stagepass/kit'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { proofMarkKey, queueKeys } from '../src/keys.js'
+import { queueKeys } from '../src/keys.js'
 import { JOIN, STATUS } from '../src/lua.js'
-import { joinArgs, joinKeys, statusKeys } from '../src/store.js'
+import { joinCall, statusKeys } from '../src/store.js'
 import { GUARD_PROBE } from './scenarios.js'
 
 /** The service's defaults, so the JOIN script does the same work (a capacity check that passes). */
@@ -33,9 +33,9 @@ export async function startRawQueueServer({
 }: RawQueueServerOptions) {
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   const keys = queueKeys(redisPrefix)
-  const joinKeyList = joinKeys(keys, proofMarkKey(redisPrefix, '-'))
   const statusKeyList = statusKeys(keys)
-  redis.defineCommand('rawJoin', { numberOfKeys: joinKeyList.length, lua: JOIN })
+  // One join per call, as a request would make it alone.
+  redis.defineCommand('rawJoin', { lua: JOIN })
   redis.defineCommand('rawStatus', { numberOfKeys: statusKeyList.length, lua: STATUS })
   const commands = redis as unknown as { rawJoin: Script; rawStatus: Script }
   const signer = createQueueTokenSigner(parseQueueTokenKeys(tokenKeys))
@@ -51,8 +51,10 @@ export async function startRawQueueServer({
   const app = Fastify({ logger: false })
   app.post<{ Body: { userId: number } }>('/queue/tokens', async (request) => {
     const { userId } = request.body
-    const reply = await commands.rawJoin(...joinKeyList, ...joinArgs(userId, RAW_DEFAULTS))
-    return { data: view(userId, reply) }
+    const [reply] = (await commands.rawJoin(
+      ...joinCall(keys, redisPrefix, RAW_DEFAULTS, [{ userId, proof: undefined }]),
+    )) as unknown as string[][]
+    return { data: view(userId, reply as string[]) }
   })
   app.get<{ Params: { userId: string } }>('/queue/tokens/status/:userId', async (request, reply) => {
     const userId = Number(request.params.userId)

@@ -89,75 +89,84 @@ end
 
 /**
  * Joins the line, or finds the user's live place, pre-queue place or ACTIVE token (idempotent per
- * user: a live place needs no proof of work). A new place must carry a proof when the difficulty is
- * above 0; a given proof is checked for expiry and difficulty and spent (single use) here, in the
- * same step that makes the place, so a refused join writes nothing. Before an opening, a new place
- * goes to the pre-queue with its random draw key (in the band of this opening). A full line (the
- * pre-queue counts) makes no new place; users who hold one keep it.
+ * user: a live place needs no proof of work), for each of the users given, in order: the joins of
+ * one turn of a queue instance's event loop go as one call (store.ts). A new place must carry a
+ * proof when the difficulty is above 0; a given proof is checked for expiry and difficulty and spent
+ * (single use) here, in the same step that makes the place, so a refused join writes nothing. Before
+ * an opening, a new place goes to the pre-queue with its random draw key (in the band of this
+ * opening). A full line (the pre-queue counts) makes no new place; users who hold one keep it.
  * KEYS: sequence, waiting, lastSeen, active, activeTokens, joinMarks, settings, preQueue, drawn,
- *       drawnTokens, proofMark.
- * ARGV: userId, draw key in (0, 1], challenge id or '', challenge difficulty, challenge expiresAt (ms),
- *       default line capacity, default admitPerSecond.
- * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now, joined}, status WAITING, ACTIVE
- * or PREQUEUE; or {'REFUSED', code, current difficulty}; or {'REFUSED', 'QUEUE_FULL', capacity,
- * admitPerSecond} when a new place would take the line (pre-queue included) past its capacity.
+ *       drawnTokens, then each user's proofMark.
+ * ARGV: default line capacity, default admitPerSecond, then per user: userId, draw key in (0, 1],
+ *       challenge id or '', challenge difficulty, challenge expiresAt (ms).
+ * Returns one reply per user: {status, tokenId, queueOrder | expiresAt | opensAt, now, joined},
+ * status WAITING, ACTIVE or PREQUEUE; or {'REFUSED', code, current difficulty}; or {'REFUSED',
+ * 'QUEUE_FULL', capacity, admitPerSecond} when a new place would take the line (pre-queue included)
+ * past its capacity.
  */
 export const JOIN = `${PRELUDE}
-local user = ARGV[1]
 local now = now_ms()
 local opens = draw_if_due(KEYS[7], KEYS[8], KEYS[9], now)
-local entry = redis.call('HGET', KEYS[5], user)
-if entry then
-  local id, _, expires = parse_active(entry)
-  if expires > now then return {'ACTIVE', id, tostring(expires), tostring(now), 0} end
-  -- Lapsed but not yet swept by a tick: the old token is gone either way.
-  redis.call('HDEL', KEYS[5], user)
-  redis.call('ZREM', KEYS[4], user)
-end
-local id, rank = place_in_line(KEYS[9], KEYS[2], KEYS[10], user)
-if id then
-  redis.call('ZADD', KEYS[3], now, user)
-  return {'WAITING', id, tostring(rank), tostring(now), 0}
-end
-if redis.call('ZSCORE', KEYS[8], user) then
-  return {'PREQUEUE', redis.call('HGET', KEYS[10], user), tostring(opens or 0), tostring(now), 0}
-end
-
--- A new place only while the line has room: checked and taken in this one step, so no flood of
--- concurrent joins can overshoot it. A refusal writes nothing (a proof sent along is not spent).
-local capacity = line_capacity(KEYS[7], ARGV[6])
-if line_size(KEYS[2], KEYS[8], KEYS[9]) >= capacity then
-  local rate = tonumber(redis.call('HGET', KEYS[7], 'admitPerSecond')) or tonumber(ARGV[7])
-  return {'REFUSED', 'QUEUE_FULL', capacity, rate}
-end
-
-local required = tonumber(redis.call('HGET', KEYS[7], 'powDifficulty')) or 0
-if ARGV[3] ~= '' then
-  local expires = tonumber(ARGV[5])
-  if now >= expires then return {'REFUSED', 'PROOF_EXPIRED', required} end
-  if tonumber(ARGV[4]) < required then return {'REFUSED', 'PROOF_TOO_EASY', required} end
-  -- The mark lives as long as the challenge could still be accepted.
-  if not redis.call('SET', KEYS[11], user, 'PX', expires - now, 'NX') then
-    return {'REFUSED', 'PROOF_REPLAYED', required}
+local function join(user, draw_key, proof_id, proof_difficulty, proof_expires, proof_mark)
+  local entry = redis.call('HGET', KEYS[5], user)
+  if entry then
+    local id, _, expires = parse_active(entry)
+    if expires > now then return {'ACTIVE', id, tostring(expires), tostring(now), 0} end
+    -- Lapsed but not yet swept by a tick: the old token is gone either way.
+    redis.call('HDEL', KEYS[5], user)
+    redis.call('ZREM', KEYS[4], user)
   end
-elseif required > 0 then
-  return {'REFUSED', 'PROOF_REQUIRED', required}
-end
+  local id, rank = place_in_line(KEYS[9], KEYS[2], KEYS[10], user)
+  if id then
+    redis.call('ZADD', KEYS[3], now, user)
+    return {'WAITING', id, tostring(rank), tostring(now), 0}
+  end
+  if redis.call('ZSCORE', KEYS[8], user) then
+    return {'PREQUEUE', redis.call('HGET', KEYS[10], user), tostring(opens or 0), tostring(now), 0}
+  end
 
-id = tostring(redis.call('INCR', KEYS[1]))
-if opens then
-  local band = tonumber(redis.call('HGET', KEYS[7], 'draws')) or 0
-  redis.call('ZADD', KEYS[8], band + tonumber(ARGV[2]), user)
-  redis.call('HSET', KEYS[10], user, id)
-  return {'PREQUEUE', id, tostring(opens), tostring(now), 1}
+  -- A new place only while the line has room: checked and taken in this one step, so no flood of
+  -- concurrent joins can overshoot it. A refusal writes nothing (a proof sent along is not spent).
+  local capacity = line_capacity(KEYS[7], ARGV[1])
+  if line_size(KEYS[2], KEYS[8], KEYS[9]) >= capacity then
+    local rate = tonumber(redis.call('HGET', KEYS[7], 'admitPerSecond')) or tonumber(ARGV[2])
+    return {'REFUSED', 'QUEUE_FULL', capacity, rate}
+  end
+
+  local required = tonumber(redis.call('HGET', KEYS[7], 'powDifficulty')) or 0
+  if proof_id ~= '' then
+    local expires = tonumber(proof_expires)
+    if now >= expires then return {'REFUSED', 'PROOF_EXPIRED', required} end
+    if tonumber(proof_difficulty) < required then return {'REFUSED', 'PROOF_TOO_EASY', required} end
+    -- The mark lives as long as the challenge could still be accepted.
+    if not redis.call('SET', proof_mark, user, 'PX', expires - now, 'NX') then
+      return {'REFUSED', 'PROOF_REPLAYED', required}
+    end
+  elseif required > 0 then
+    return {'REFUSED', 'PROOF_REQUIRED', required}
+  end
+
+  id = tostring(redis.call('INCR', KEYS[1]))
+  if opens then
+    local band = tonumber(redis.call('HGET', KEYS[7], 'draws')) or 0
+    redis.call('ZADD', KEYS[8], band + tonumber(draw_key), user)
+    redis.call('HSET', KEYS[10], user, id)
+    return {'PREQUEUE', id, tostring(opens), tostring(now), 1}
+  end
+  redis.call('ZADD', KEYS[2], id, user)
+  local last = redis.call('ZRANGE', KEYS[6], -1, -1)
+  if #last == 0 or math.floor(tonumber(last[1]) / 1000) ~= math.floor(now / 1000) then
+    redis.call('ZADD', KEYS[6], id, tostring(now))
+  end
+  redis.call('ZADD', KEYS[3], now, user)
+  return {'WAITING', id, tostring(redis.call('ZCARD', KEYS[9]) + redis.call('ZRANK', KEYS[2], user)), tostring(now), 1}
 end
-redis.call('ZADD', KEYS[2], id, user)
-local last = redis.call('ZRANGE', KEYS[6], -1, -1)
-if #last == 0 or math.floor(tonumber(last[1]) / 1000) ~= math.floor(now / 1000) then
-  redis.call('ZADD', KEYS[6], id, tostring(now))
+local replies = {}
+for i = 1, (#ARGV - 2) / 5 do
+  local a = 3 + (i - 1) * 5
+  replies[i] = join(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], KEYS[10 + i])
 end
-redis.call('ZADD', KEYS[3], now, user)
-return {'WAITING', id, tostring(redis.call('ZCARD', KEYS[9]) + redis.call('ZRANK', KEYS[2], user)), tostring(now), 1}
+return replies
 `
 
 /**

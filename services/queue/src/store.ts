@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { isRedisUnavailableError, QueueUnavailableError, type RedisClient } from '@stagepass/kit'
+import { batchPerTurn, isRedisUnavailableError, QueueUnavailableError, type RedisClient } from '@stagepass/kit'
 import { batchedFieldReader } from './batched-field-reader.js'
 import {
   PreQueueNotEmptyError,
@@ -91,8 +91,11 @@ const MAX_RETRY_AFTER_SECONDS = 60
 
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>
 
-/** Registers a script on the client (EVALSHA, with EVAL when Redis does not know it yet). */
-function script(redis: RedisClient, name: string, numberOfKeys: number, lua: string): ScriptCall {
+/**
+ * Registers a script on the client (EVALSHA, with EVAL when Redis does not know it yet). Without
+ * `numberOfKeys`, each call passes its number of keys first.
+ */
+function script(redis: RedisClient, name: string, numberOfKeys: number | undefined, lua: string): ScriptCall {
   if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua })
   const command = (redis as unknown as Record<string, ScriptCall>)[name] as ScriptCall
   return (...args) => command.call(redis, ...args)
@@ -144,9 +147,27 @@ export function statusKeys(keys: QueueKeys): string[] {
   ]
 }
 
-/** The JOIN script's keys; `proofMark` is the spent-challenge key of the proof sent, if any. */
-export function joinKeys(keys: QueueKeys, proofMark: string): string[] {
-  return [
+/** A join asked for: the user, and the verified challenge they sent, if any. */
+interface JoinAsked {
+  userId: number
+  proof: ChallengeClaims | undefined
+}
+
+/** One user's answer from the JOIN script. */
+type JoinReply = [string, string, string | number, string | number, number]
+
+/**
+ * The JOIN script's keys and arguments for the joins of one call, in order: each user's
+ * spent-challenge key (of the proof sent, if any) and arguments; the defaults apply until operators
+ * change them.
+ */
+export function joinCall(
+  keys: QueueKeys,
+  redisPrefix: string,
+  defaults: Pick<AdmissionDefaults, 'lineCapacity' | 'admitPerSecond'>,
+  joins: readonly JoinAsked[],
+): Array<string | number> {
+  const shared = [
     keys.sequence,
     keys.waiting,
     keys.lastSeen,
@@ -157,27 +178,25 @@ export function joinKeys(keys: QueueKeys, proofMark: string): string[] {
     keys.preQueue,
     keys.drawn,
     keys.drawnTokens,
-    proofMark,
+  ]
+  return [
+    shared.length + joins.length,
+    ...shared,
+    ...joins.map(({ proof }) => proofMarkKey(redisPrefix, proof?.id ?? '-')),
+    defaults.lineCapacity,
+    defaults.admitPerSecond,
+    ...joins.flatMap(({ userId, proof }) => [
+      userId,
+      drawKey(),
+      proof?.id ?? '',
+      proof?.difficulty ?? 0,
+      proof?.expiresAt ?? 0,
+    ]),
   ]
 }
 
-/** The JOIN script's arguments after the keys; the defaults apply until operators change them. */
-export function joinArgs(
-  userId: number,
-  defaults: Pick<AdmissionDefaults, 'lineCapacity' | 'admitPerSecond'>,
-  proof?: ChallengeClaims,
-): Array<string | number> {
-  const { lineCapacity, admitPerSecond } = defaults
-  return [
-    userId,
-    drawKey(),
-    proof?.id ?? '',
-    proof?.difficulty ?? 0,
-    proof?.expiresAt ?? 0,
-    lineCapacity,
-    admitPerSecond,
-  ]
-}
+/** Joins per JOIN call: a busier turn goes as several calls. */
+const MAX_JOINS_PER_CALL = 500
 
 /**
  * When a refused joiner should try again: the time admission takes to free a hundredth of the
@@ -262,7 +281,12 @@ export type RevocationReader = ReturnType<typeof createRevocationReader>
 /** The waiting room over Redis: joining, status, admission ticks, revocation and settings. */
 export function createQueueStore(redis: RedisClient, redisPrefix: string, defaults: AdmissionDefaults) {
   const keys: QueueKeys = queueKeys(redisPrefix)
-  const join = script(redis, 'queueJoin', 11, JOIN)
+  const join = script(redis, 'queueJoin', undefined, JOIN)
+  // The joins of one turn of the event loop share one call (one command, one script run).
+  const joinInTurn = batchPerTurn<JoinAsked, JoinReply>(
+    (joins) => inQueueStore(async () => (await join(...joinCall(keys, redisPrefix, defaults, joins))) as JoinReply[]),
+    { maxItems: MAX_JOINS_PER_CALL },
+  )
   const admit = script(redis, 'queueAdmit', 11, ADMIT)
   const sweep = script(redis, 'queueSweep', 6, SWEEP)
   const stats = script(redis, 'queueStats', 7, STATS)
@@ -306,14 +330,7 @@ export function createQueueStore(redis: RedisClient, redisPrefix: string, defaul
      * and refuses a new place without one while a difficulty is set.
      */
     async joinLine(userId: number, proof?: ChallengeClaims): Promise<{ ticket: Ticket; joined: boolean }> {
-      const mark = proofMarkKey(redisPrefix, proof?.id ?? '-')
-      const reply = (await inQueueStore(() => join(...joinKeys(keys, mark), ...joinArgs(userId, defaults, proof)))) as [
-        string,
-        string,
-        string | number,
-        string | number,
-        number,
-      ]
+      const reply = await joinInTurn({ userId, proof })
       if (reply[0] === 'REFUSED' && reply[1] === 'QUEUE_FULL') {
         throw new QueueFullError(Number(reply[2]), retryAfterSeconds(Number(reply[2]), Number(reply[3])))
       }

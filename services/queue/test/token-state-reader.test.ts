@@ -1,9 +1,8 @@
 import { createRedis, type RedisClient, type RedisTarget, redisReady, redisTargetOf } from '@stagepass/kit'
 import { eventually, startRedisCluster, startTcpProxy } from '@stagepass/testkit'
-import { Redis } from 'ioredis'
 import t from 'tap'
 import { createTokenStateReader } from '../src/store.js'
-import { inspectQueue, queueConfig } from './helpers.js'
+import { commandsRun, inspectQueue, queueConfig } from './helpers.js'
 
 // What the gateway's guard asks Redis for each token it has not seen yet. The counting test runs on
 // a Redis Cluster of this file's own, so the nodes' command statistics are this test's commands alone.
@@ -40,29 +39,11 @@ async function guardClient(target: RedisTarget): Promise<RedisClient> {
   return client
 }
 
-/** How many times each command ran on the cluster's nodes while `work` ran (their own statistics). */
-async function commandsRun(work: () => Promise<unknown>): Promise<Record<string, number>> {
-  const nodes = cluster.ports.map((port) => new Redis(port, '127.0.0.1'))
-  try {
-    await Promise.all(nodes.map((node) => node.config('RESETSTAT')))
-    await work()
-    const calls: Record<string, number> = {}
-    for (const info of await Promise.all(nodes.map((node) => node.info('commandstats')))) {
-      for (const [, command, n] of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
-        calls[command as string] = (calls[command as string] ?? 0) + Number(n)
-      }
-    }
-    return calls
-  } finally {
-    for (const node of nodes) node.disconnect()
-  }
-}
-
 t.test('tokens first seen together are read in one command, each with its own answer', async (t) => {
   t.equal(tokenIds.size, USERS.length, 'every user is admitted')
   const reader = createTokenStateReader(await guardClient(redisTargetOf(config)), config.REDIS_PREFIX)
   let states: Awaited<ReturnType<typeof reader>>[] = []
-  const calls = await commandsRun(async () => {
+  const calls = await commandsRun(cluster, async () => {
     states = await Promise.all(USERS.map((userId) => reader(userId, tokenIds.get(userId) ?? 0)))
   })
   t.same(
