@@ -39,8 +39,11 @@ export async function startRawQueueServer({
   redis.defineCommand('rawStatus', { numberOfKeys: statusKeyList.length, lua: STATUS })
   const commands = redis as unknown as { rawJoin: Script; rawStatus: Script }
   const signer = createQueueTokenSigner(parseQueueTokenKeys(tokenKeys))
-  const status = (userId: number, tokenId: number | '', touch: '1' | '0') =>
-    commands.rawStatus(...statusKeyList, userId, tokenId, touch)
+  // One status per call, as a request would ask it alone.
+  const status = async (userId: number, tokenId: number | '', touch: '1' | '0') => {
+    const [reply] = (await commands.rawStatus(...statusKeyList, userId, tokenId, touch)) as unknown as string[][]
+    return reply as string[]
+  }
   const view = (userId: number, reply: string[]) => ({
     userId,
     token: signer.sign(userId, Number(reply[1])),

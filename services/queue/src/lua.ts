@@ -170,43 +170,52 @@ return replies
 `
 
 /**
- * A user's token state; with a token id, only if that exact token is the live one. A poll (touch
- * = '1') keeps a WAITING user's place from being abandoned; a drawn user's first poll after the
- * opening starts that clock. Pre-queue places are never abandoned.
+ * Users' token states, in order (the polls of one turn of a queue instance's event loop go as one
+ * call; store.ts); with a token id, only if that exact token is the live one. A poll (touch = '1')
+ * keeps a WAITING user's place from being abandoned; a drawn user's first poll after the opening
+ * starts that clock. Pre-queue places are never abandoned.
  * KEYS: waiting, lastSeen, activeTokens, settings, preQueue, drawn, drawnTokens, revoked.
- * ARGV: userId, tokenId or '', touch '1' | '0'.
- * Returns {status, tokenId, queueOrder | expiresAt | opensAt, now}; status REVOKED when that exact
- * token was revoked (until it would have expired), NONE when there is no live token.
+ * ARGV: per user: userId, tokenId or '', touch '1' | '0'.
+ * Returns one reply per user: {status, tokenId, queueOrder | expiresAt | opensAt, now}; status
+ * REVOKED when that exact token was revoked (until it would have expired), NONE when there is no
+ * live token.
  */
 export const STATUS = `${PRELUDE}
-local user, expected = ARGV[1], ARGV[2]
 local now = now_ms()
 local opens = draw_if_due(KEYS[4], KEYS[5], KEYS[6], now)
-local entry = redis.call('HGET', KEYS[3], user)
-if entry then
-  local id, _, expires = parse_active(entry)
-  if expires > now and (expected == '' or expected == id) then
-    return {'ACTIVE', id, tostring(expires), tostring(now)}
+local function status(user, expected, touch)
+  local entry = redis.call('HGET', KEYS[3], user)
+  if entry then
+    local id, _, expires = parse_active(entry)
+    if expires > now and (expected == '' or expected == id) then
+      return {'ACTIVE', id, tostring(expires), tostring(now)}
+    end
   end
+  if expected ~= '' then
+    -- Revoked before it would have expired: every string of the token (any key that signed it) is refused.
+    local until_ms = tonumber(redis.call('ZSCORE', KEYS[8], user .. ':' .. expected))
+    if until_ms and until_ms > now then return {'REVOKED', expected, '', tostring(now)} end
+  end
+  local none = {'NONE', '', '', tostring(now)}
+  local id, rank = place_in_line(KEYS[6], KEYS[1], KEYS[7], user)
+  if id then
+    if expected ~= '' and expected ~= id then return none end
+    if touch == '1' then redis.call('ZADD', KEYS[2], now, user) end
+    return {'WAITING', id, tostring(rank), tostring(now)}
+  end
+  if redis.call('ZSCORE', KEYS[5], user) then
+    id = redis.call('HGET', KEYS[7], user)
+    if expected ~= '' and expected ~= id then return none end
+    return {'PREQUEUE', id, tostring(opens or 0), tostring(now)}
+  end
+  return none
 end
-if expected ~= '' then
-  -- Revoked before it would have expired: every string of the token (any key that signed it) is refused.
-  local until_ms = tonumber(redis.call('ZSCORE', KEYS[8], user .. ':' .. expected))
-  if until_ms and until_ms > now then return {'REVOKED', expected, '', tostring(now)} end
+local replies = {}
+for i = 1, #ARGV / 3 do
+  local a = (i - 1) * 3
+  replies[i] = status(ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
 end
-local none = {'NONE', '', '', tostring(now)}
-local id, rank = place_in_line(KEYS[6], KEYS[1], KEYS[7], user)
-if id then
-  if expected ~= '' and expected ~= id then return none end
-  if ARGV[3] == '1' then redis.call('ZADD', KEYS[2], now, user) end
-  return {'WAITING', id, tostring(rank), tostring(now)}
-end
-if redis.call('ZSCORE', KEYS[5], user) then
-  id = redis.call('HGET', KEYS[7], user)
-  if expected ~= '' and expected ~= id then return none end
-  return {'PREQUEUE', id, tostring(opens or 0), tostring(now)}
-end
-return none
+return replies
 `
 
 /**

@@ -214,15 +214,33 @@ const PROOF_REFUSALS = {
   PROOF_TOO_EASY: (current: number, proof?: ChallengeClaims) => new ProofTooEasyError(proof?.difficulty, current),
 } as const
 
+/** A status asked for: the user, the exact token (0: any), and whether the poll keeps the place. */
+interface StatusAsked {
+  userId: number
+  tokenId: number
+  touch: boolean
+}
+
+/** Statuses per STATUS call: a busier turn goes as several calls. */
+const MAX_STATUSES_PER_CALL = 500
+
+/**
+ * The STATUS script, the statuses asked for during one turn of the event loop sent as one call (one
+ * command, one script run); Redis's error, if any, is each caller's (the service maps it to 503
+ * QUEUE_UNAVAILABLE, the gateway's guard to its own 503).
+ */
 function readStatusScript(redis: RedisClient, keys: QueueKeys) {
   const status = script(redis, 'queueTokenStatus', 8, STATUS)
+  const statusInTurn = batchPerTurn<StatusAsked, string[]>(
+    async (asked) =>
+      (await status(
+        ...statusKeys(keys),
+        ...asked.flatMap(({ userId, tokenId, touch }) => [userId, tokenId === 0 ? '' : tokenId, touch ? '1' : '0']),
+      )) as string[][],
+    { maxItems: MAX_STATUSES_PER_CALL },
+  )
   return async (userId: number, tokenId: number, touch: boolean): Promise<TokenState | undefined> => {
-    const reply = (await status(
-      ...statusKeys(keys),
-      userId,
-      tokenId === 0 ? '' : tokenId,
-      touch ? '1' : '0',
-    )) as string[]
+    const reply = await statusInTurn({ userId, tokenId, touch })
     if (reply[0] === 'REVOKED') return { status: 'REVOKED', userId, tokenId }
     return ticketFrom(userId, reply)
   }

@@ -2,8 +2,8 @@ import { startRedisCluster } from '@stagepass/testkit'
 import t from 'tap'
 import { commandsRun, inspectQueue, queueConfig } from './helpers.js'
 
-// The joins one queue instance takes in during one turn of its event loop go to Redis as one call of
-// the JOIN script. On a Redis Cluster of this file's own, so the nodes' command statistics count this
+// The joins (and the status polls) one queue instance takes in during one turn of its event loop go to
+// Redis as one call of the JOIN (STATUS) script. On a Redis Cluster of this file's own, so the nodes' command statistics count this
 // test's commands alone.
 const cluster = await startRedisCluster(t)
 const config = queueConfig(t, { REDIS_CLUSTER_NODES: cluster.nodes, QUEUE_LINE_CAPACITY: 250 })
@@ -37,4 +37,29 @@ t.test('300 joins at once: one script call, each user their own place, the line 
   )
   t.equal(new Set(joined.map(({ ticket }) => ticket.tokenId)).size, 249, 'each place its own token id')
   t.equal(await redis.zcard(keys.waiting), 250, 'the line holds exactly its capacity')
+})
+
+t.test('300 status polls at once: one script call, each user told their own place', async (t) => {
+  // One poll first, so the script is known to Redis and the count below is of calls, not of loading.
+  await store.statusOf(1)
+  const users = Array.from({ length: 300 }, (_, i) => 2 + i)
+  let tickets: Awaited<ReturnType<typeof store.statusOf>>[] = []
+  const calls = await commandsRun(cluster, async () => {
+    tickets = await Promise.all(users.map((userId) => store.statusOf(userId)))
+  })
+  t.equal(calls.evalsha, 1, 'one call of the script for the 300')
+  const inLine = tickets.slice(0, 249)
+  t.ok(
+    inLine.every((ticket, i) => ticket?.status === 'WAITING' && ticket.userId === users[i]),
+    'the 249 in line: WAITING, each as their own user',
+  )
+  t.same(
+    inLine.map((ticket) => (ticket?.status === 'WAITING' ? ticket.queueOrder : -1)),
+    Array.from({ length: 249 }, (_, i) => i + 1),
+    'each at their own place, behind the user of the first test',
+  )
+  t.ok(
+    tickets.slice(249).every((ticket) => ticket === undefined),
+    'the users the full line refused have no ticket',
+  )
 })
