@@ -195,8 +195,8 @@ export function joinCall(
   ]
 }
 
-/** Joins per JOIN call: a busier turn goes as several calls. */
-const MAX_JOINS_PER_CALL = 500
+/** Users per call of the JOIN or STATUS script: a busier turn goes as several calls. */
+const USERS_PER_SCRIPT_CALL = 500
 
 /**
  * When a refused joiner should try again: the time admission takes to free a hundredth of the
@@ -221,9 +221,6 @@ interface StatusAsked {
   touch: boolean
 }
 
-/** Statuses per STATUS call: a busier turn goes as several calls. */
-const MAX_STATUSES_PER_CALL = 500
-
 /**
  * The STATUS script, the statuses asked for during one turn of the event loop sent as one call (one
  * command, one script run); Redis's error, if any, is each caller's (the service maps it to 503
@@ -237,7 +234,7 @@ function readStatusScript(redis: RedisClient, keys: QueueKeys) {
         ...statusKeys(keys),
         ...asked.flatMap(({ userId, tokenId, touch }) => [userId, tokenId === 0 ? '' : tokenId, touch ? '1' : '0']),
       )) as string[][],
-    { maxItems: MAX_STATUSES_PER_CALL },
+    { maxItems: USERS_PER_SCRIPT_CALL },
   )
   return async (userId: number, tokenId: number, touch: boolean): Promise<TokenState | undefined> => {
     const reply = await statusInTurn({ userId, tokenId, touch })
@@ -303,7 +300,7 @@ export function createQueueStore(redis: RedisClient, redisPrefix: string, defaul
   // The joins of one turn of the event loop share one call (one command, one script run).
   const joinInTurn = batchPerTurn<JoinAsked, JoinReply>(
     (joins) => inQueueStore(async () => (await join(...joinCall(keys, redisPrefix, defaults, joins))) as JoinReply[]),
-    { maxItems: MAX_JOINS_PER_CALL },
+    { maxItems: USERS_PER_SCRIPT_CALL },
   )
   const admit = script(redis, 'queueAdmit', 11, ADMIT)
   const sweep = script(redis, 'queueSweep', 6, SWEEP)
