@@ -70,6 +70,29 @@ t.test('one user holding several seats at once is given different slots, up to t
   t.equal(await liveHolds(concertOptionId), 2)
 })
 
+t.test('one user holding as many seats as the cap at once: all held, in one commit', async (t) => {
+  const cap = 4
+  const { concertOptionId, seatIds } = await addPerformance(database.db, { seats: cap })
+  const batches = holdBatches(booking)
+  const before = await commitsSoFar()
+  // Each hold's free slots come in a random order: only the batch giving each a different one keeps
+  // them from colliding on the user's slot key and going again one by one.
+  const holds = await Promise.all(
+    seatIds.map((seatId) =>
+      holdSeat(booking, batches, { userId: 78, seatId }, { ...settings, maxHoldsPerUserPerOption: cap }),
+    ),
+  )
+  t.equal((await commitsSoFar()) - before, 1, 'one commit, no hold sent on alone')
+  t.equal(holds.length, cap)
+  const slots = await database.db
+    .selectFrom('reservation')
+    .select('hold_slot')
+    .where('concert_option_id', '=', concertOptionId)
+    .where('user_id', '=', 78)
+    .execute()
+  t.same(slots.map((row) => row.hold_slot).sort(), [1, 2, 3, 4], 'each hold in a slot of its own')
+})
+
 t.test("a seat taken since the read fails alone: the batch's other holds are kept", async (t) => {
   const { concertOptionId, seatIds } = await addPerformance(database.db, { seats: 10 })
   const batches = holdBatches(booking)
