@@ -36,6 +36,7 @@ export {
   inOneRoundTrip,
   inTransaction,
   inTwoRoundTrips,
+  inTwoScripts,
   RolledBack,
   type Statement,
   type WriteResult,

@@ -86,7 +86,52 @@ export async function inTwoRoundTrips<D extends Reach<unknown, unknown>, T>(
   return runScript(db, statements, settle, retries, { decideAfter: true })
 }
 
+/**
+ * A transaction in two round trips whose second script JavaScript writes from the first's answers:
+ * `first` goes with `start transaction`; `then` reads its answers and returns the statements that
+ * follow, sent with the commit, and `settle`, which reads their answers and gives the outcome. For
+ * a batch whose later writes depend on which earlier ones matched (booking's payment completions:
+ * only the payments whose hold was still PENDING go on, and an update that matched nothing changed
+ * nothing, so nothing needs undoing). A failure rolls everything back and is thrown; a deadlock
+ * victim runs again from the start, as in `inTransaction`.
+ */
+export async function inTwoScripts<D extends Reach<unknown, unknown>, T>(
+  db: D,
+  first: readonly Statement[],
+  then: (answers: readonly Answer[]) => { statements: readonly Statement[]; settle: (answers: readonly Answer[]) => T },
+  retries = 5,
+): Promise<T> {
+  const pool = db as unknown as Kysely<unknown>
+  return retryDeadlockVictim(
+    () =>
+      pool.connection().execute(async (connection) => {
+        try {
+          const { rows } = await connection.executeQuery<Answer>(scriptOf([START, ...first]))
+          const next = then(rows.slice(1))
+          if (next.statements.length === 0) {
+            await connection.executeQuery(COMMIT)
+            return next.settle([])
+          }
+          const answers = await connection.executeQuery<Answer>(scriptOf([...next.statements, COMMIT]))
+          return next.settle(answers.rows.slice(0, -1))
+        } catch (err) {
+          await connection.executeQuery(ROLLBACK).catch(() => undefined)
+          throw err
+        }
+      }),
+    retries,
+  )
+}
+
+const START = CompiledQuery.raw('start transaction')
 const COMMIT = CompiledQuery.raw('commit')
+
+/** Statements as one multi-statement query. */
+const scriptOf = (statements: readonly Statement[]) =>
+  CompiledQuery.raw(
+    statements.map((s) => s.sql).join(';\n'),
+    statements.flatMap((s) => s.parameters),
+  )
 
 async function runScript<T>(
   db: Reach<unknown, unknown>,
@@ -96,10 +141,7 @@ async function runScript<T>(
   { decideAfter = false } = {},
 ): Promise<T> {
   const pool = db as unknown as Kysely<unknown>
-  const script = CompiledQuery.raw(
-    ['start transaction', ...statements.map((s) => s.sql)].join(';\n'),
-    statements.flatMap((s) => s.parameters),
-  )
+  const script = scriptOf([START, ...statements])
   return retryDeadlockVictim(
     () =>
       pool.connection().execute(async (connection) => {
