@@ -8,6 +8,7 @@ import { holdBatches } from './hold-batches.js'
 import { HoldExpiryQueue } from './hold-expiry.js'
 import type { BookingHooks } from './hooks.js'
 import { holdExpiries, holdReleases } from './metrics.js'
+import { paymentBatches } from './payment-batches.js'
 import type { PointClient } from './points.js'
 import { paymentRoutes } from './routes/payments.js'
 import { reservationRoutes } from './routes/reservations.js'
@@ -56,6 +57,7 @@ export const bookingApp: FastifyPluginAsync<BookingAppOptions> = async (fastify,
     expiry,
     takenSeats: createTakenSeats(settings.TAKEN_SEAT_MEMORY_MS, { clock }),
     holdBatches: holdBatches(fastify.db.booking),
+    paymentBatches: paymentBatches(fastify.db.booking),
     failAfterPointUse: opts.failAfterPointUse === true,
     clock,
   }

@@ -1,13 +1,17 @@
-import type { BookingDb, ReservationStatus } from '@stagepass/db'
-import { inTransaction, inTwoRoundTrips, RolledBack, type WriteResult } from '@stagepass/db'
-import type { EventPayloads } from '@stagepass/events'
+import type { BookingDb } from '@stagepass/db'
+import { inTransaction } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
-import { sql } from 'kysely'
 import { AlreadyPaidError, ReservationExpiredError, ReservationNotFoundError } from './errors.js'
 import { releaseLapsedHold } from './holds.js'
 import type { BookingHooks } from './hooks.js'
-import { eventOfLastInsert } from './outbox.js'
+import {
+  type Completion,
+  completePayments,
+  type PayableReservation,
+  type PaymentBatches,
+  readReservations,
+} from './payment-batches.js'
 import { type PointClient, type PointUse, paymentReference } from './points.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
 
@@ -31,27 +35,9 @@ export interface PaymentDeps {
   clock?: Clock
 }
 
-interface PayableReservation {
-  id: number
-  user_id: number
-  seat_id: number
-  seat_no: number
-  concert_option_id: number
-  price: number
-  status: ReservationStatus
-  expires_at: Date
-}
-
 const isInsufficientPoints = (err: unknown) => (err as { code?: string }).code === 'INSUFFICIENT_POINTS'
 
-function loadReservation(db: BookingDb, reservationId: number): Promise<PayableReservation | undefined> {
-  return db
-    .selectFrom('reservation as r')
-    .innerJoin('seat as s', 's.id', 'r.seat_id')
-    .select(RESERVATION_COLUMNS)
-    .where('r.id', '=', reservationId)
-    .executeTakeFirst()
-}
+const loadReservation = async (db: BookingDb, reservationId: number) => (await readReservations(db, [reservationId]))[0]
 
 /**
  * Point's `use` is idempotent per reference, but a duplicate racing the first can be refused for
@@ -66,36 +52,6 @@ async function usePointsOnce(points: PointClient, input: PointUse): Promise<{ cu
   }
 }
 
-/** Payment rows an attempt may (re)start: a payment that completed or is being refunded is left alone. */
-const RESTARTABLE = sql<boolean>`status in ('PENDING', 'DECLINED')`
-
-/**
- * Records that a payment is under way before any point moves, so a crash after the point use
- * always leaves a row for the reconciler. A new attempt restarts the reconciler's clock. One
- * statement: the row is inserted, or an unfinished one taken up (MySQL assigns left to right, so
- * `status` goes last, after the assignments that read it).
- */
-async function startPayment(db: BookingDb, r: PayableReservation, idempotencyKey: string | undefined, now: Date) {
-  const key = idempotencyKey ?? null
-  await db
-    .insertInto('payment')
-    .values({
-      reservation_id: r.id,
-      user_id: r.user_id,
-      amount: r.price,
-      status: 'PENDING',
-      idempotency_key: key,
-      created_at: now,
-      updated_at: now,
-    })
-    .onDuplicateKeyUpdate({
-      idempotency_key: sql`if(${RESTARTABLE}, coalesce(${key}, idempotency_key), idempotency_key)`,
-      updated_at: sql`if(${RESTARTABLE}, ${now}, updated_at)`,
-      status: sql`if(${RESTARTABLE}, 'PENDING', status)`,
-    })
-    .execute()
-}
-
 /** Point refused the use: nothing was taken. */
 async function declinePayment(db: BookingDb, reservationId: number): Promise<void> {
   await db
@@ -106,79 +62,8 @@ async function declinePayment(db: BookingDb, reservationId: number): Promise<voi
     .execute()
 }
 
-/**
- * The last step of the saga, in one transaction: the reservation becomes PAID (only if it is still
- * a PENDING hold, which no one else can have taken), with its payment row and `payment.completed`.
- * Returns the payment id, or undefined when the reservation was no longer PENDING.
- *
- * Two round trips (`inTwoRoundTrips`): the statements, then the commit, or the rollback when the
- * update found the reservation no longer PENDING. `last_insert_id(id)` makes the payment upsert
- * leave the payment's id whether it inserted or updated, and the event takes it from there; the
- * user's other live holds are counted into a session variable first. Every insert is a plain
- * `insert … values` (no `insert … select`, no subquery), so InnoDB never takes the table-wide
- * AUTO-INC lock of the outbox, which every hold and payment writes to.
- */
-async function completePayment(
-  db: BookingDb,
-  r: PayableReservation,
-  { balance, idempotencyKey }: { balance: number; idempotencyKey: string | null | undefined },
-): Promise<number | undefined> {
-  const now = new Date()
-  const key = idempotencyKey ?? null
-  const event: EventPayloads['payment.completed'] = {
-    paymentId: 0,
-    reservationId: r.id,
-    userId: r.user_id,
-    seatId: r.seat_id,
-    concertOptionId: r.concert_option_id,
-    amount: r.price,
-    paidAt: now.toISOString(),
-    liveHolds: 0,
-  }
-  return inTwoRoundTrips<BookingDb, number | undefined>(
-    db,
-    [
-      db
-        .updateTable('reservation')
-        .set({ status: 'PAID', paid_at: now })
-        .where('id', '=', r.id)
-        .where('status', '=', 'PENDING')
-        .compile(),
-      sql`set @live_holds = (select count(*) from reservation
-              where user_id = ${r.user_id} and status = 'PENDING' and expires_at > ${now} and id <> ${r.id})`.compile(
-        db,
-      ),
-      db
-        .insertInto('payment')
-        .values({
-          reservation_id: r.id,
-          user_id: r.user_id,
-          amount: r.price,
-          status: 'COMPLETED',
-          idempotency_key: key,
-          balance_after: balance,
-          created_at: now,
-          updated_at: now,
-          paid_at: now,
-        })
-        .onDuplicateKeyUpdate({
-          id: sql`last_insert_id(id)`,
-          status: 'COMPLETED',
-          idempotency_key: sql<string | null>`coalesce(${key}, idempotency_key)`,
-          balance_after: balance,
-          updated_at: now,
-          paid_at: now,
-        })
-        .compile(),
-      eventOfLastInsert(db, 'payment.completed', event, 'paymentId', now, {
-        liveHolds: sql`@live_holds`,
-      }),
-    ],
-    // Not PENDING any more: nothing of the completion is kept.
-    ([paid, , payment]) =>
-      (paid as WriteResult).affectedRows === 1 ? (payment as WriteResult).insertId : new RolledBack(undefined),
-  )
-}
+/** The last step of the saga by itself (the reconciler's): see `completePayments`. */
+const completePayment = async (db: BookingDb, completion: Completion) => (await completePayments(db, [completion]))[0]
 
 /**
  * Gives the points of an unfinished payment back (once: refunds are idempotent by reference). The
@@ -233,15 +118,16 @@ const receiptOf = (r: PayableReservation, paymentId: number, currentPoints: numb
  * Pays for a held seat with points: the saga of architecture.md. (1) a PENDING payment row, (2)
  * point `use` with reference `reservation:<id>`, (3) PAID + payment + outbox in one transaction.
  * If (3) finds the hold gone, the points are refunded at once; if the process dies between (2)
- * and (3), the reconciler finishes the payment or refunds it.
+ * and (3), the reconciler finishes the payment or refunds it. Booking's round trips go with those
+ * of the other payments of the same turn (`batches`, payment-batches.ts).
  */
 export async function payReservation(
-  deps: PaymentDeps,
+  deps: PaymentDeps & { batches: PaymentBatches },
   { userId, reservationId, idempotencyKey }: { userId: number; reservationId: number; idempotencyKey?: string },
 ): Promise<{ receipt: PaymentReceipt; replayed: boolean }> {
-  const { db, points, clock = systemClock } = deps
+  const { db, points, batches, clock = systemClock } = deps
   const now = new Date(clock.now())
-  const r = await loadReservation(db, reservationId)
+  const r = await batches.read(reservationId)
   // Someone else's reservation is indistinguishable from a missing one.
   if (!r || r.user_id !== userId) throw new ReservationNotFoundError(reservationId)
   if (r.status === 'PAID') return { receipt: await replayReceipt(db, r, idempotencyKey), replayed: true }
@@ -252,7 +138,7 @@ export async function payReservation(
     throw new ReservationExpiredError(reservationId)
   }
 
-  await startPayment(db, r, idempotencyKey, now)
+  await batches.start({ reservation: r, idempotencyKey, now })
   const input = { userId, amount: r.price, reference: paymentReference(r.id) }
   let balance: number
   try {
@@ -263,13 +149,13 @@ export async function payReservation(
   }
   if (deps.failAfterPointUse) throw new Error('injected failure between the point use and the PAID commit')
 
-  const paymentId = await completePayment(db, r, { balance, idempotencyKey })
+  const paymentId = await batches.complete({ reservation: r, balance, idempotencyKey, now: new Date() })
   if (paymentId !== undefined) {
     deps.hooks.eventsCommitted()
     deps.log.info({ userId, reservationId, paymentId, amount: r.price }, 'payment completed')
     return { receipt: receiptOf(r, paymentId, balance), replayed: false }
   }
-  const current = await loadReservation(db, reservationId)
+  const current = await batches.read(reservationId)
   // A concurrent attempt completed it with the same point use.
   if (current?.status === 'PAID') return { receipt: await replayReceipt(db, current, idempotencyKey), replayed: true }
   // The hold ended while the points were being taken: they go back, and the seat stays free.
@@ -322,7 +208,12 @@ export async function reconcilePayments(
           amount: r.price,
           reference: paymentReference(r.id),
         })
-        const paymentId = await completePayment(db, r, { balance: currentPoints, idempotencyKey: r.idempotency_key })
+        const paymentId = await completePayment(db, {
+          reservation: r,
+          balance: currentPoints,
+          idempotencyKey: r.idempotency_key,
+          now: new Date(),
+        })
         if (paymentId !== undefined) {
           deps.hooks.eventsCommitted()
           report.completed++

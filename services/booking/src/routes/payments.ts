@@ -17,6 +17,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext 
           {
             db: booking.db,
             points: booking.points,
+            batches: booking.paymentBatches,
             hooks: booking.hooks,
             log: request.log,
             failAfterPointUse: booking.failAfterPointUse,
