@@ -8,6 +8,7 @@ import {
   type WriteResult,
 } from '@stagepass/db'
 import {
+  batchPerTurn,
   InsufficientPointsError,
   PointUseNotFoundError,
   ReferenceConflictError,
@@ -146,17 +147,50 @@ async function findEntry(
     .where('type', '=', type)
     .where('reference', '=', reference)
   const row = await (locking ? query.forUpdate() : query).executeTakeFirst()
-  return row
-    ? {
-        historyId: Number(row.id),
-        userId: Number(row.user_id),
-        type: row.type,
-        amount: Number(row.amount),
-        currentPoints: Number(row.balance_after),
-        reference,
-      }
-    : undefined
+  return row && entryOf(row, reference)
 }
+
+const entryOf = (
+  row: { id: number; user_id: number; type: PointHistoryType; amount: number; balance_after: number },
+  reference: string,
+): LedgerEntry => ({
+  historyId: Number(row.id),
+  userId: Number(row.user_id),
+  type: row.type,
+  amount: Number(row.amount),
+  currentPoints: Number(row.balance_after),
+  reference,
+})
+
+/** A ledger entry looked for by its (type, reference). */
+export interface EntryKey {
+  type: PointHistoryType
+  reference: string
+}
+
+/** The entries with these keys, in one query; undefined where there is none. */
+async function findEntries(db: PointDb, keys: readonly EntryKey[]): Promise<Array<LedgerEntry | undefined>> {
+  const rows = await db
+    .selectFrom('point_history')
+    .select(['id', 'user_id', 'type', 'amount', 'balance_after', 'reference'])
+    .where((eb) => eb.or(keys.map(({ type, reference }) => eb.and({ type, reference }))))
+    .execute()
+  const found = new Map(rows.map((row) => [`${row.type} ${row.reference}`, row]))
+  return keys.map(({ type, reference }) => {
+    const row = found.get(`${type} ${reference}`)
+    return row && entryOf(row, reference)
+  })
+}
+
+/**
+ * The lookups before ledger writes, shared by the writes begun in one turn of the event loop: a
+ * crowd paying at once looks its references up in one query (docs/point.md).
+ */
+export function entryLookups(db: PointDb): (key: EntryKey) => Promise<LedgerEntry | undefined> {
+  return batchPerTurn((keys) => findEntries(db, keys), { maxItems: 200 })
+}
+
+export type EntryLookup = ReturnType<typeof entryLookups>
 
 /**
  * Runs a ledger write (its own transaction) at most once per (type, reference). A replay, including
@@ -166,11 +200,12 @@ async function findEntry(
  */
 async function once(
   db: PointDb,
+  lookup: EntryLookup,
   type: PointHistoryType,
   reference: string,
   write: () => Promise<LedgerEntry>,
 ): Promise<LedgerWrite | undefined> {
-  const existing = await findEntry(db, type, reference)
+  const existing = await lookup({ type, reference })
   if (existing) return { entry: existing, replayed: true }
   try {
     return { entry: await write(), replayed: false }
@@ -200,9 +235,10 @@ async function once(
  */
 export async function usePoints(
   db: PointDb,
+  lookup: EntryLookup,
   { userId, amount, reference }: { userId: number; amount: number; reference: string },
 ): Promise<LedgerWrite> {
-  const write = await once(db, 'USE', reference, () =>
+  const write = await once(db, lookup, 'USE', reference, () =>
     inTwoRoundTrips(
       db,
       [
@@ -232,8 +268,12 @@ export async function usePoints(
  * voided instead (POINT_USE_NOT_FOUND): a use that arrives later with it is refused, so a use
  * held up past the caller's patience cannot take points after the caller gave the payment up.
  */
-export async function refundPoints(db: PointDb, { reference }: { reference: string }): Promise<LedgerWrite> {
-  const existing = await findEntry(db, 'REFUND', reference)
+export async function refundPoints(
+  db: PointDb,
+  lookup: EntryLookup,
+  { reference }: { reference: string },
+): Promise<LedgerWrite> {
+  const existing = await lookup({ type: 'REFUND', reference })
   if (existing) return { entry: existing, replayed: true }
   let outcome: LedgerEntry | 'VOIDED'
   try {
