@@ -83,6 +83,22 @@ const consumed = counter('events_consumed_total', 'Events handled, by consumer, 
   'outcome',
 ])
 
+/** An event as the publisher sends it: its name, its payload and the publisher's id for it. */
+export interface PublishedEvent<E extends EventName = EventName> {
+  event: E
+  payload: EventPayloads[E]
+  eventId: string
+}
+
+/** A job per event and subscriber, its id the event's, retried with backoff and kept a while once done. */
+const jobOptions = (eventId: string) => ({
+  jobId: jobIdOf(eventId),
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+})
+
 /**
  * Publishes integration events to their subscribers' BullMQ queues. `eventId` becomes the BullMQ
  * job id, so publishing the same event twice (a relay retry) enqueues it once per subscriber.
@@ -119,17 +135,37 @@ export class EventPublisher {
   }
 
   async publish<E extends EventName>(event: E, payload: EventPayloads[E], eventId: string): Promise<void> {
+    const [outcome] = await this.publishAll([{ event, payload, eventId }])
+    if (outcome?.status === 'rejected') throw outcome.reason
+  }
+
+  /**
+   * Publishes events together: each subscriber's jobs go to its queue in one `addBulk` (one round
+   * trip, one MULTI), so the outbox relay's batch costs a round trip per subscriber, not one per
+   * event and subscriber. Answers each event's outcome, in order: published when every subscriber's
+   * bulk was taken. A bulk that failed fails its events, which the relay publishes again; the ones a
+   * subscriber did take are deduplicated by their job ids then.
+   */
+  async publishAll(events: readonly PublishedEvent[]): Promise<PromiseSettledResult<void>[]> {
+    const byConsumer = new Map<ConsumerName, PublishedEvent[]>()
+    for (const e of events) {
+      for (const consumer of SUBSCRIPTIONS[e.event]) byConsumer.set(consumer, [...(byConsumer.get(consumer) ?? []), e])
+    }
+    const failures = new Map<PublishedEvent, unknown>()
     await Promise.all(
-      SUBSCRIPTIONS[event].map(async (consumer) => {
-        await this.#queue(consumer).add(event, payload, {
-          jobId: jobIdOf(eventId),
-          attempts: 12,
-          backoff: { type: 'exponential', delay: 500 },
-          removeOnComplete: { age: 24 * 3600, count: 10_000 },
-          removeOnFail: { age: 7 * 24 * 3600 },
-        })
-        published.inc({ event, consumer })
+      [...byConsumer].map(async ([consumer, some]) => {
+        try {
+          await this.#queue(consumer).addBulk(
+            some.map(({ event, payload, eventId }) => ({ name: event, data: payload, opts: jobOptions(eventId) })),
+          )
+          for (const { event } of some) published.inc({ event, consumer })
+        } catch (err) {
+          for (const e of some) failures.set(e, err)
+        }
       }),
+    )
+    return events.map((e) =>
+      failures.has(e) ? { status: 'rejected', reason: failures.get(e) } : { status: 'fulfilled', value: undefined },
     )
   }
 

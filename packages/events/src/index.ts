@@ -9,6 +9,7 @@ export {
   type EventHandlers,
   type EventMeta,
   EventPublisher,
+  type PublishedEvent,
   queueName,
   redisTargetOfBus,
   registerJobCountGauge,

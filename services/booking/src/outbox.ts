@@ -1,6 +1,6 @@
 import type { BookingDb, BookingTransaction, Statement } from '@stagepass/db'
 import { inTransaction } from '@stagepass/db'
-import type { EventName, EventPayloads } from '@stagepass/events'
+import type { EventName, EventPayloads, PublishedEvent } from '@stagepass/events'
 import { type Clock, systemClock, throttledWarning, withTimeout } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { type RawBuilder, sql } from 'kysely'
@@ -8,9 +8,12 @@ import { addOutboxLagProbe, outboxPublished } from './metrics.js'
 
 type Trx = BookingTransaction
 
-/** Where the relay sends events: the EventPublisher (BullMQ), deduplicated by event id. */
+/**
+ * Where the relay sends events: the EventPublisher (BullMQ), deduplicated by event id. Answers each
+ * event's outcome, in order; a failed one is tried again later.
+ */
 export interface EventSink {
-  publish<E extends EventName>(event: E, payload: EventPayloads[E], eventId: string): Promise<void>
+  publishAll(events: readonly PublishedEvent[]): Promise<PromiseSettledResult<void>[]>
 }
 
 /** Records an event in the same transaction as the change that caused it. */
@@ -181,14 +184,16 @@ export class OutboxRelay {
         .skipLocked()
         .execute()
       if (rows.length === 0) return { claimed: 0, sent: 0, failed: 0 }
-      const results = await Promise.allSettled(
-        rows.map((row) =>
-          withTimeout(
-            this.#sink.publish(row.event as EventName, payloadOf(row.payload), String(row.id)),
-            this.#publishTimeoutMs,
-          ),
+      const results = await withTimeout(
+        this.#sink.publishAll(
+          rows.map((row) => ({
+            event: row.event as EventName,
+            payload: payloadOf(row.payload),
+            eventId: String(row.id),
+          })),
         ),
-      )
+        this.#publishTimeoutMs,
+      ).catch((err: unknown) => rows.map((): PromiseSettledResult<void> => ({ status: 'rejected', reason: err })))
       const sentIds: number[] = []
       const doneAt = new Date(this.#clock.now())
       for (const [i, result] of results.entries()) {

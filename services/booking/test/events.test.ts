@@ -1,5 +1,5 @@
 import { contextDbs, inTransaction } from '@stagepass/db'
-import { bullPrefix, type EventName } from '@stagepass/events'
+import { bullPrefix, type EventName, EventPublisher, type PublishedEvent } from '@stagepass/events'
 import {
   countRows,
   createTestDatabase,
@@ -145,10 +145,13 @@ t.test('the data-platform consumer records a payment once, however often it is d
 t.test('relays on several instances publish every event exactly once', async (t) => {
   const published = new Map<string, number>()
   const sink = {
-    async publish(_event: EventName, _payload: unknown, eventId: string) {
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 3))
-      published.set(eventId, (published.get(eventId) ?? 0) + 1)
-    },
+    publishAll: (events: readonly PublishedEvent[]) =>
+      Promise.allSettled(
+        events.map(async ({ eventId }) => {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 3))
+          published.set(eventId, (published.get(eventId) ?? 0) + 1)
+        }),
+      ),
   }
   const own = await createTestDatabase(t)
   const ownBooking = contextDbs(own.db).booking
@@ -190,7 +193,7 @@ t.test('a failing sink: the event stays, with attempts, error and a growing dela
       new Date(),
     ),
   )
-  const sink = { publish: () => Promise.reject(new Error('redis is away')) }
+  const sink = { publishAll: () => Promise.reject(new Error('redis is away')) }
   const clock = new ManualClock()
   const relay = new OutboxRelay({ db: ownBooking, sink, pollIntervalMs: 10, log: quietLog, clock })
   t.same(await relay.relayOnce(), { claimed: 1, sent: 0, failed: 1 })
@@ -237,4 +240,53 @@ t.test('sent events are kept for a bounded time, unsent ones until they are sent
     ['SENT', 'PENDING'],
     'recent sent and unsent events kept',
   )
+})
+
+t.test("a relay batch goes to each subscriber's queue as one job per event, and again adds nothing", async (t) => {
+  // A prefix of its own, with no consumers: the jobs stay where the publisher put them.
+  const own = createTestRedisPrefix(t)
+  const bus = { redisUrl: own.url, redisPrefix: own.prefix, log: quietLog }
+  const publisher = new EventPublisher(bus)
+  t.teardown(() => publisher.close())
+  const paidAt = new Date().toISOString()
+  const expiresAt = paidAt
+  const events: PublishedEvent[] = Array.from({ length: 10 }, (_, i) =>
+    i % 2
+      ? {
+          event: 'payment.completed',
+          payload: { paymentId: i, reservationId: i, userId: i, seatId: i, concertOptionId: 1, amount: 1, paidAt },
+          eventId: String(1000 + i),
+        }
+      : {
+          event: 'reservation.held',
+          payload: { reservationId: i, userId: i, seatId: i, concertOptionId: 1, expiresAt },
+          eventId: String(1000 + i),
+        },
+  )
+  const outcomes = await publisher.publishAll(events)
+  t.ok(
+    outcomes.every((o) => o.status === 'fulfilled'),
+    'every event published',
+  )
+  await publisher.publishAll(events)
+  const waiting = async (consumer: string) => {
+    const queue = new Queue(`events-${consumer}`, {
+      connection: { host: '127.0.0.1', port: Number(new URL(own.url).port || 6379) },
+      prefix: bullPrefix(bus),
+    })
+    t.teardown(() => queue.close())
+    return (await queue.getWaiting()).map((job) => `${job.name} ${job.id}`).sort()
+  }
+  const ids = (name: EventName) =>
+    events
+      .filter((e) => e.event === name)
+      .map((e) => `${name} event-${e.eventId}`)
+      .sort()
+  t.same(
+    await waiting('concert'),
+    [...ids('payment.completed'), ...ids('reservation.held')].sort(),
+    'concert: both events',
+  )
+  t.same(await waiting('queue'), ids('payment.completed'), 'queue: the payments only')
+  t.same(await waiting('data-platform'), ids('payment.completed'), 'data platform: the payments only')
 })
