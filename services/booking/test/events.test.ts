@@ -11,7 +11,7 @@ import {
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
 import t from 'tap'
-import { recordPaymentSent } from '../src/data-platform.js'
+import { recordPaymentSent, recordPaymentsSent } from '../src/data-platform.js'
 import { enqueueEvent, OutboxRelay, pruneSentEvents } from '../src/outbox.js'
 import { addPerformance, outboxEvents, quietLog, startBooking, startPointService } from './helpers/booking.js'
 
@@ -140,6 +140,16 @@ t.test('the data-platform consumer records a payment once, however often it is d
   await recordPaymentSent(bookingDb, payment, '900001')
   await recordPaymentSent(bookingDb, payment, '900002')
   t.equal(await countRows(db, 'sent_analytics', sql`payment_id = 9001`), 1)
+  // A turn's deliveries, recorded together: the same ones again among them change nothing either.
+  const other = { ...payment, paymentId: 9002, reservationId: 9002 }
+  await recordPaymentsSent(bookingDb, [
+    { payment, eventId: '900001' },
+    { payment: other, eventId: '900003' },
+    { payment: other, eventId: '900003' },
+    { payment: other, eventId: '900004' },
+  ])
+  t.equal(await countRows(db, 'sent_analytics', sql`payment_id = 9001`), 1, 'the first payment still once')
+  t.equal(await countRows(db, 'sent_analytics', sql`payment_id = 9002`), 1, 'the second once')
 })
 
 t.test('relays on several instances publish every event exactly once', async (t) => {
