@@ -149,7 +149,11 @@ export class EventPublisher {
   async publishAll(events: readonly PublishedEvent[]): Promise<PromiseSettledResult<void>[]> {
     const byConsumer = new Map<ConsumerName, PublishedEvent[]>()
     for (const e of events) {
-      for (const consumer of SUBSCRIPTIONS[e.event]) byConsumer.set(consumer, [...(byConsumer.get(consumer) ?? []), e])
+      for (const consumer of SUBSCRIPTIONS[e.event]) {
+        const some = byConsumer.get(consumer)
+        if (some) some.push(e)
+        else byConsumer.set(consumer, [e])
+      }
     }
     const failures = new Map<PublishedEvent, unknown>()
     await Promise.all(
