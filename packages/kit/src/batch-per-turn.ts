@@ -52,3 +52,19 @@ export function batchPerTurn<I, O>(
       gathering.push({ item, resolve, reject })
     })
 }
+
+/**
+ * Runs a batch; when it fails, each item alone, so only the one at fault fails (a lock wait on one
+ * row, say). The batch must keep nothing when it fails: its statement or transaction rolled back.
+ */
+export async function orEachAlone<I, O>(
+  items: readonly I[],
+  run: (items: readonly I[]) => Promise<readonly O[]>,
+): Promise<BatchAnswer<O>[]> {
+  try {
+    return [...(await run(items))]
+  } catch (err) {
+    if (items.length === 1) throw err
+    return items.map(async (item) => (await run([item]))[0] as O)
+  }
+}

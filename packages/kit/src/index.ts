@@ -1,4 +1,4 @@
-export { type BatchAnswer, batchPerTurn } from './batch-per-turn.js'
+export { type BatchAnswer, batchPerTurn, orEachAlone } from './batch-per-turn.js'
 export { type Clock, systemClock } from './clock.js'
 export {
   ConfigError,

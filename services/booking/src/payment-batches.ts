@@ -1,6 +1,6 @@
 import { type BookingDb, inTwoScripts, type ReservationStatus, type WriteResult } from '@stagepass/db'
 import type { EventPayloads } from '@stagepass/events'
-import { type BatchAnswer, batchPerTurn } from '@stagepass/kit'
+import { batchPerTurn, orEachAlone } from '@stagepass/kit'
 import { sql } from 'kysely'
 import { eventOfLastInsert } from './outbox.js'
 import { RESERVATION_COLUMNS } from './reservation-columns.js'
@@ -178,22 +178,6 @@ export async function completePayments(
 }
 
 const idOf = (c: Completion | undefined) => c?.reservation.id ?? 0
-
-/**
- * Runs a batch; when it fails, each item alone, so only the one at fault fails (a lock wait on one
- * reservation, say). Nothing of a failed batch was kept: its statement or transaction was rolled back.
- */
-async function orEachAlone<I, O>(
-  items: readonly I[],
-  run: (items: readonly I[]) => Promise<readonly O[]>,
-): Promise<BatchAnswer<O>[]> {
-  try {
-    return [...(await run(items))]
-  } catch (err) {
-    if (items.length === 1) throw err
-    return items.map(async (item) => (await run([item]))[0] as O)
-  }
-}
 
 /** Booking's round trips of the payments begun in one turn of the event loop, batched. */
 export function paymentBatches(db: BookingDb) {
