@@ -1,21 +1,14 @@
 import {
   inTransaction,
-  inTwoRoundTrips,
   isDuplicateKey,
   type PointDb,
   type PointHistoryType,
   type PointTransaction,
-  type WriteResult,
 } from '@stagepass/db'
-import {
-  batchPerTurn,
-  InsufficientPointsError,
-  PointUseNotFoundError,
-  ReferenceConflictError,
-  ReferenceVoidedError,
-} from '@stagepass/kit'
+import { batchPerTurn, PointUseNotFoundError, ReferenceConflictError } from '@stagepass/kit'
 import { sql } from 'kysely'
 import { BalanceLimitError, DailyChargeLimitError } from './errors.js'
+import { type PointUse, type UseBatches, useBatches } from './use-batches.js'
 
 export interface Balance {
   userId: number
@@ -192,6 +185,14 @@ export function entryLookups(db: PointDb): (key: EntryKey) => Promise<LedgerEntr
 
 export type EntryLookup = ReturnType<typeof entryLookups>
 
+/** The ledger's writes shared per turn of the event loop: the lookups before a write, and the uses. */
+export interface LedgerBatches {
+  lookup: EntryLookup
+  take: UseBatches
+}
+
+export const ledgerBatches = (db: PointDb): LedgerBatches => ({ lookup: entryLookups(db), take: useBatches(db) })
+
 /**
  * Runs a ledger write (its own transaction) at most once per (type, reference). A replay, including
  * one racing the first call, returns the first outcome: the unique key on (type, reference) rolls
@@ -225,39 +226,24 @@ async function once(
  * the use is looked for (both as locking reads), so a use and a void racing on one reference
  * cannot both commit: whichever comes second sees the first, or waits for it.
  *
- * Two round trips (`inTwoRoundTrips`): the balance is taken if it covers the amount, answering the
- * balance left (`last_insert_id(balance - ?)`, no read after the update); the history row is written
- * with that balance; and the void is looked for. Then the commit, or the rollback of a use refused
- * for the balance (its history row goes with it) or the void. Every insert here is a plain
- * `insert … values`: an `insert … select` would take InnoDB's table-wide AUTO-INC lock for the
- * statement, and under a race with refunds MariaDB then fails it with "Failed to read auto-increment
- * value from storage engine" instead of a deadlock that could be retried.
+ * The uses of one turn go together (`use-batches.ts`): the balance is taken if it covers the amount,
+ * answering the balance left (`last_insert_id(balance - ?)`, no read after the update); the history
+ * row is written with that balance; the void is looked for; then the rows of refused uses are
+ * deleted, with the commit. Every insert here is a plain `insert … values`: an `insert … select`
+ * would take InnoDB's table-wide AUTO-INC lock for the statement, and under a race with refunds
+ * MariaDB then fails it with "Failed to read auto-increment value from storage engine" instead of a
+ * deadlock that could be retried.
  */
 export async function usePoints(
   db: PointDb,
-  lookup: EntryLookup,
-  { userId, amount, reference }: { userId: number; amount: number; reference: string },
+  ledger: LedgerBatches,
+  { userId, amount, reference }: PointUse,
 ): Promise<LedgerWrite> {
-  const write = await once(db, lookup, 'USE', reference, () =>
-    inTwoRoundTrips(
-      db,
-      [
-        sql`update point_wallet set balance = last_insert_id(balance - ${amount})
-            where user_id = ${userId} and balance >= ${amount}`.compile(db),
-        db
-          .insertInto('point_history')
-          .values({ user_id: userId, type: 'USE', amount, balance_after: sql`last_insert_id()`, reference })
-          .compile(),
-        db.selectFrom('point_void').select('reference').where('reference', '=', reference).forUpdate().compile(),
-      ],
-      (answers): LedgerEntry => {
-        const [taken, recorded, voids] = answers as [WriteResult, WriteResult, readonly unknown[]]
-        if (taken.affectedRows !== 1) throw new InsufficientPointsError(userId, amount)
-        if (voids.length > 0) throw new ReferenceVoidedError(reference)
-        return { historyId: recorded.insertId, userId, type: 'USE', amount, currentPoints: taken.insertId, reference }
-      },
-    ),
-  )
+  const write = await once(db, ledger.lookup, 'USE', reference, async () => {
+    const outcome = await ledger.take({ userId, amount, reference })
+    if (outcome instanceof Error) throw outcome
+    return outcome
+  })
   if (!write) throw new ReferenceConflictError(reference)
   if (write.entry.userId !== userId || write.entry.amount !== amount) throw new ReferenceConflictError(reference)
   return write
@@ -270,10 +256,10 @@ export async function usePoints(
  */
 export async function refundPoints(
   db: PointDb,
-  lookup: EntryLookup,
+  ledger: LedgerBatches,
   { reference }: { reference: string },
 ): Promise<LedgerWrite> {
-  const existing = await lookup({ type: 'REFUND', reference })
+  const existing = await ledger.lookup({ type: 'REFUND', reference })
   if (existing) return { entry: existing, replayed: true }
   let outcome: LedgerEntry | 'VOIDED'
   try {

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { PointDb } from '@stagepass/db'
 import { bodyCheck, PointRequestInvalidError } from '@stagepass/kit'
 import type { FastifyBaseLogger } from 'fastify'
-import { entryLookups, type LedgerEntry, refundPoints, usePoints } from './ledger.js'
+import { type LedgerEntry, ledgerBatches, refundPoints, usePoints } from './ledger.js'
 import { pointAmount, pointOperations, pointRefusals } from './metrics.js'
 import { RefundBody, UseBody } from './schemas.js'
 
@@ -29,12 +29,12 @@ function checked<T>(check: (body: unknown) => string | undefined, input: T): T {
  * `log` is the caller's (a route passes its request's).
  */
 export function createPointOperations(db: PointDb, baseLog: FastifyBaseLogger) {
-  const lookup = entryLookups(db)
+  const ledger = ledgerBatches(db)
   return {
     async use(input: PointUseInput, log: FastifyBaseLogger = baseLog): Promise<LedgerEntry> {
       const use = checked(checkUse, input)
       try {
-        const { entry, replayed } = await usePoints(db, lookup, use)
+        const { entry, replayed } = await usePoints(db, ledger, use)
         if (!replayed) {
           pointOperations.inc({ type: 'USE' })
           pointAmount.inc({ type: 'USE' }, entry.amount)
@@ -49,7 +49,7 @@ export function createPointOperations(db: PointDb, baseLog: FastifyBaseLogger) {
     },
 
     async refund(input: PointRefundInput, log: FastifyBaseLogger = baseLog): Promise<LedgerEntry> {
-      const { entry, replayed } = await refundPoints(db, lookup, checked(checkRefund, input))
+      const { entry, replayed } = await refundPoints(db, ledger, checked(checkRefund, input))
       if (!replayed) {
         pointOperations.inc({ type: 'REFUND' })
         pointAmount.inc({ type: 'REFUND' }, entry.amount)

@@ -2,7 +2,7 @@ import { contextDbs, createDb } from '@stagepass/db'
 import { createTestDatabase } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
-import { entryLookups, usePoints } from '../src/ledger.js'
+import { ledgerBatches, usePoints } from '../src/ledger.js'
 
 // The lookups before ledger writes begun in one turn of the event loop are one query. On a pool of
 // one connection, so the connection's own counter tells how many reads it sent.
@@ -22,15 +22,15 @@ t.test('the lookups of one turn are one query, each answered with its own entry'
     .insertInto('point_wallet')
     .values(users.map((userId) => ({ user_id: userId, balance: 1000 })))
     .execute()
-  const lookup = entryLookups(point)
+  const ledger = ledgerBatches(point)
   for (const [i, userId] of users.entries()) {
-    await usePoints(point, lookup, { userId, amount: 10 + i, reference: `lookup-${i}` })
+    await usePoints(point, ledger, { userId, amount: 10 + i, reference: `lookup-${i}` })
   }
   const before = await selectsSoFar()
   const found = await Promise.all([
-    ...users.map((_, i) => lookup({ type: 'USE', reference: `lookup-${i}` })),
-    lookup({ type: 'REFUND', reference: 'lookup-0' }),
-    lookup({ type: 'USE', reference: 'never-used' }),
+    ...users.map((_, i) => ledger.lookup({ type: 'USE', reference: `lookup-${i}` })),
+    ledger.lookup({ type: 'REFUND', reference: 'lookup-0' }),
+    ledger.lookup({ type: 'USE', reference: 'never-used' }),
   ])
   t.equal((await selectsSoFar()) - before, 1, 'one query')
   t.same(
@@ -47,11 +47,11 @@ t.test('the lookups of one turn are one query, each answered with its own entry'
 
 t.test('a use replayed in the same turn as others is answered with its first outcome and moves nothing', async (t) => {
   await database.db.insertInto('point_wallet').values({ user_id: 7100, balance: 500 }).execute()
-  const lookup = entryLookups(point)
-  const first = await usePoints(point, lookup, { userId: 7100, amount: 200, reference: 'replayed-use' })
+  const ledger = ledgerBatches(point)
+  const first = await usePoints(point, ledger, { userId: 7100, amount: 200, reference: 'replayed-use' })
   const again = await Promise.all(
     Array.from({ length: 10 }, () =>
-      usePoints(point, lookup, { userId: 7100, amount: 200, reference: 'replayed-use' }),
+      usePoints(point, ledger, { userId: 7100, amount: 200, reference: 'replayed-use' }),
     ),
   )
   t.ok(
