@@ -35,9 +35,7 @@ export {
   type Answer,
   inOneRoundTrip,
   inTransaction,
-  inTwoRoundTrips,
   inTwoScripts,
-  RolledBack,
   type Statement,
   type WriteResult,
 } from './transaction.js'

@@ -59,41 +59,14 @@ export async function inOneRoundTrip<D extends Reach<unknown, unknown>>(
 }
 
 /**
- * What `inTwoRoundTrips`'s `settle` returns to roll the transaction back and still answer `value`:
- * the answers said no (a row no longer in the state the write needed), and nothing went wrong.
- */
-export class RolledBack<T> {
-  readonly value: T
-
-  constructor(value: T) {
-    this.value = value
-  }
-}
-
-/**
- * Like `inOneRoundTrip`, for a transaction that JavaScript must decide on from its statements'
- * answers (a read among them): the statements go in one round trip, then `settle` reads the answers
- * and returns the outcome, and the commit is the second. When `settle` returns `RolledBack`, the
- * second round trip is the rollback and its value the answer; when `settle` throws, the transaction
- * is rolled back and the error thrown.
- */
-export async function inTwoRoundTrips<D extends Reach<unknown, unknown>, T>(
-  db: D,
-  statements: readonly Statement[],
-  settle: (answers: readonly Answer[]) => T | RolledBack<T>,
-  retries = 5,
-): Promise<T> {
-  return runScript(db, statements, settle, retries, { decideAfter: true })
-}
-
-/**
  * A transaction in two round trips whose second script JavaScript writes from the first's answers:
  * `first` goes with `start transaction`; `then` reads its answers and returns the statements that
  * follow, sent with the commit, and `settle`, which reads their answers and gives the outcome. For
  * a batch whose later writes depend on which earlier ones matched (booking's payment completions:
  * only the payments whose hold was still PENDING go on, and an update that matched nothing changed
- * nothing, so nothing needs undoing). A failure rolls everything back and is thrown; a deadlock
- * victim runs again from the start, as in `inTransaction`.
+ * nothing, so nothing needs undoing; point's uses: the rows of the uses the balance did not cover are
+ * deleted). A failure, or `then` throwing, rolls everything back and is thrown; a deadlock victim
+ * runs again from the start, as in `inTransaction`.
  */
 export async function inTwoScripts<D extends Reach<unknown, unknown>, T>(
   db: D,
@@ -136,30 +109,22 @@ const scriptOf = (statements: readonly Statement[]) =>
 async function runScript<T>(
   db: Reach<unknown, unknown>,
   statements: readonly Statement[],
-  settle: (answers: readonly Answer[]) => T | RolledBack<T>,
+  settle: (answers: readonly Answer[]) => T,
   retries: number,
-  { decideAfter = false } = {},
 ): Promise<T> {
   const pool = db as unknown as Kysely<unknown>
   const script = scriptOf([START, ...statements])
   return retryDeadlockVictim(
     () =>
       pool.connection().execute(async (connection) => {
-        let outcome: T | RolledBack<T>
         try {
           const { rows } = await connection.executeQuery<Answer>(script)
-          outcome = settle(rows.slice(1))
+          return settle(rows.slice(1))
         } catch (err) {
           // A connection lost meanwhile is dropped by the pool; the statement's own error is the one to tell.
           await connection.executeQuery(ROLLBACK).catch(() => undefined)
           throw err
         }
-        if (outcome instanceof RolledBack) {
-          await connection.executeQuery(ROLLBACK)
-          return outcome.value
-        }
-        if (decideAfter) await connection.executeQuery(COMMIT)
-        return outcome
       }),
     retries,
   )

@@ -31,7 +31,7 @@ export async function enqueueEvent<E extends EventName>(
 
 /**
  * The statement that records an event in a transaction sent as one script (`inOneRoundTrip`,
- * `inTwoRoundTrips`), right after the insert whose generated id goes into the payload at `idKey`
+ * `inTwoScripts`), right after the insert whose generated id goes into the payload at `idKey`
  * (`last_insert_id()`); `fromSql` sets other fields from SQL values of the script (a session
  * variable), never from a subquery, so the insert stays a plain `insert … values`.
  */

@@ -1,4 +1,4 @@
-import { contextDbs, createDb, inOneRoundTrip, inTwoRoundTrips, isDuplicateKey, RolledBack } from '@stagepass/db'
+import { contextDbs, createDb, inOneRoundTrip, inTwoScripts, isDuplicateKey } from '@stagepass/db'
 import { addPerformance, countRows, createTestDatabase } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
@@ -78,11 +78,11 @@ t.test('a statement that fails leaves nothing written, and the connection outsid
   )
 })
 
-t.test('decided in two round trips: the answers, a read among them, decide between commit and rollback', async (t) => {
+t.test('decided in two round trips: the first answers, a read among them, decide the second script', async (t) => {
   const heldOn = (seatId: number) =>
     sql`select count(*) as n from reservation where seat_id = ${seatId}`.compile(single)
   const seen: unknown[] = []
-  const refused = await inTwoRoundTrips(booking, [hold(fourth, 5), heldOn(fourth)], (answers) => {
+  const refused = await inTwoScripts(booking, [hold(fourth, 5), heldOn(fourth)], (answers) => {
     seen.push(...answers)
     throw new Error('the caller refuses')
   }).then(
@@ -93,11 +93,29 @@ t.test('decided in two round trips: the answers, a read among them, decide betwe
   t.match(seen, [{ affectedRows: 1 }, [{ n: 1 }]], 'the caller saw the write and, inside the transaction, its row')
   t.equal(await countRows(database.db, 'reservation', sql`seat_id = ${fourth}`), 0, 'refused: rolled back')
 
-  const declined = await inTwoRoundTrips(booking, [hold(fourth, 5), heldOn(fourth)], () => new RolledBack('declined'))
-  t.equal(declined, 'declined', 'declined without an error: its value is the answer')
-  t.equal(await countRows(database.db, 'reservation', sql`seat_id = ${fourth}`), 0, 'declined: rolled back')
+  const written = await inTwoScripts(booking, [hold(fourth, 6)], (answers) => {
+    const { insertId } = answers[0] as { insertId: number }
+    return {
+      statements: [sql`update reservation set hold_slot = 2 where id = ${insertId}`.compile(single)],
+      settle: (then) => [insertId, (then[0] as { affectedRows: number }).affectedRows],
+    }
+  })
+  t.equal(written[1], 1, 'the second script, written from the first answers, ran in the same transaction')
+  const row = await database.db
+    .selectFrom('reservation')
+    .select(['id', 'hold_slot'])
+    .where('seat_id', '=', fourth)
+    .executeTakeFirst()
+  t.same([row?.id, row?.hold_slot], [written[0], 2], 'both committed')
 
-  const value = await inTwoRoundTrips(booking, [hold(fourth, 6), heldOn(fourth)], (answers) => answers.length)
-  t.equal(value, 2, "the caller's outcome is returned")
-  t.equal(await countRows(database.db, 'reservation', sql`seat_id = ${fourth}`), 1, 'accepted: committed')
+  const alone = await inTwoScripts(booking, [heldOn(fourth)], () => ({ statements: [], settle: () => 'nothing more' }))
+  t.equal(alone, 'nothing more', 'with no second statements, the commit alone')
+  // The pool's one connection again: a plain write on it is seen by another connection at once.
+  await booking.updateTable('reservation').set({ hold_slot: 3 }).where('seat_id', '=', fourth).execute()
+  const after = await database.db
+    .selectFrom('reservation')
+    .select('hold_slot')
+    .where('seat_id', '=', fourth)
+    .executeTakeFirst()
+  t.equal(after?.hold_slot, 3, 'and no transaction left open')
 })
