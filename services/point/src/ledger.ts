@@ -177,7 +177,8 @@ async function findEntries(db: PointDb, keys: readonly EntryKey[]): Promise<Arra
 
 /**
  * The lookups before ledger writes, shared by the writes begun in one turn of the event loop: a
- * crowd paying at once looks its references up in one query (docs/point.md).
+ * crowd paying at once looks its references up in one query (docs/booking.md, "The payments of one
+ * turn, together").
  */
 export function entryLookups(db: PointDb): (key: EntryKey) => Promise<LedgerEntry | undefined> {
   return batchPerTurn((keys) => findEntries(db, keys), { maxItems: 200 })

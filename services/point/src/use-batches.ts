@@ -6,8 +6,8 @@ import type { LedgerEntry } from './ledger.js'
 /*
  * The uses of points begun in one turn of the event loop, taken in one transaction of two round
  * trips where each use alone took two: a crowd paying at once commits once per turn, not once per
- * payment (docs/point.md, "Uses of one turn, together"). Each use keeps its own statements and their
- * order, and its own outcome: taken, or refused with nothing of it left.
+ * payment (docs/booking.md, "The payments of one turn, together"). Each use keeps its own
+ * statements and their order, and its own outcome: taken, or refused with nothing of it left.
  */
 
 /** Uses per transaction. */
