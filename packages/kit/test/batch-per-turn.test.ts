@@ -1,5 +1,5 @@
 import t from 'tap'
-import { batchPerTurn } from '../src/batch-per-turn.js'
+import { batchPerTurn, orEachAlone } from '../src/batch-per-turn.js'
 
 /** A batcher whose batches are recorded, answering each item doubled. */
 function doubling(maxItems?: number) {
@@ -82,4 +82,32 @@ t.test('an item answered with a promise settles on its own', async (t) => {
   t.same(ok, { status: 'fulfilled', value: 2 })
   t.match(refused, { status: 'rejected', reason: { message: 'no -1' } })
   t.same(other, { status: 'fulfilled', value: 6 })
+})
+
+t.test('orEachAlone: a batch that fails goes again item by item, and only the item at fault fails', async (t) => {
+  const runs: number[][] = []
+  const halving = batchPerTurn<number, number>((items) =>
+    orEachAlone(items, async (some) => {
+      runs.push([...some])
+      if (some.includes(3)) throw new Error('three is odd')
+      return some.map((n) => n / 2)
+    }),
+  )
+  const outcomes = await Promise.allSettled([2, 3, 4].map((n) => halving(n)))
+  t.same(
+    outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)),
+    [1, 'three is odd', 2],
+    'the others answered, the one at fault refused with its own error',
+  )
+  t.same(runs, [[2, 3, 4], [2], [3], [4]], 'the batch once, then each item alone')
+  let tries = 0
+  await t.rejects(
+    orEachAlone([3], async () => {
+      tries++
+      throw new Error('alone')
+    }),
+    /alone/,
+    'a batch of one that fails throws its error',
+  )
+  t.equal(tries, 1, 'and is not run again')
 })
