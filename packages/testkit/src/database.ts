@@ -35,6 +35,15 @@ export async function createTestDatabase(t: Teardown): Promise<TestDatabase> {
   return { config, db }
 }
 
+/**
+ * A counter of the connection's own session (`Com_select`, `Com_insert`, `Com_commit`): on a pool of
+ * one connection, how many such statements that connection has sent.
+ */
+export async function sessionCount(db: Db, name: string): Promise<number> {
+  const { rows } = await sql<{ Value: string }>`show session status like ${name}`.execute(db)
+  return Number(rows[0]?.Value)
+}
+
 /** How many rows of `table` match `where` (every row by default). */
 export async function countRows(db: Db, table: keyof Database, where: RawBuilder<unknown> = sql`1=1`): Promise<number> {
   const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)

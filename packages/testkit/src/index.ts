@@ -3,7 +3,7 @@ import './child-environment.js'
 
 export { freePort, startTcpProxy, TcpProxy } from '@stagepass/launcher'
 export { addPerformance, seatIdsOf } from './catalog.js'
-export { countRows, createTestDatabase, type TestDatabase } from './database.js'
+export { countRows, createTestDatabase, sessionCount, type TestDatabase } from './database.js'
 export {
   type ApiClient,
   type ApiResponse,

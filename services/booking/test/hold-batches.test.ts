@@ -1,5 +1,5 @@
 import { contextDbs, createDb, isDuplicateKey } from '@stagepass/db'
-import { addPerformance, countRows, createTestDatabase, tally } from '@stagepass/testkit'
+import { addPerformance, countRows, createTestDatabase, sessionCount, tally } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import { holdBatches } from '../src/hold-batches.js'
@@ -14,10 +14,7 @@ t.teardown(() => single.destroy())
 const booking = contextDbs(single).booking
 const settings = { holdTtlSeconds: 300, maxHoldsPerUserPerOption: 2 }
 
-async function commitsSoFar(): Promise<number> {
-  const { rows } = await sql<{ Value: string }>`show session status like 'Com_commit'`.execute(single)
-  return Number(rows[0]?.Value)
-}
+const commitsSoFar = () => sessionCount(single, 'Com_commit')
 
 const liveHolds = (concertOptionId: number) =>
   countRows(database.db, 'reservation', sql`concert_option_id = ${concertOptionId} and status = 'PENDING'`)
@@ -140,13 +137,12 @@ t.test('the seats of one turn are read by one query, each answer its own', async
   const { seatIds } = await addPerformance(database.db, { seats: 5 })
   const batches = holdBatches(booking)
   const readAt = new Date()
-  const { rows: before } = await sql<{ Value: string }>`show session status like 'Com_select'`.execute(single)
+  const before = await sessionCount(single, 'Com_select')
   const found = await Promise.all([
     ...seatIds.map((seatId) => batches.readSeat({ seatId, userId: 1, readAt })),
     batches.readSeat({ seatId: 999_999_999, userId: 1, readAt }),
   ])
-  const { rows: after } = await sql<{ Value: string }>`show session status like 'Com_select'`.execute(single)
-  t.equal(Number(after[0]?.Value) - Number(before[0]?.Value), 1, 'one query')
+  t.equal((await sessionCount(single, 'Com_select')) - before, 1, 'one query')
   t.same(
     found.slice(0, -1).map((seat) => seat?.id),
     seatIds,

@@ -1,5 +1,5 @@
 import { contextDbs, createDb, type Db } from '@stagepass/db'
-import { addPerformance, countRows, createTestDatabase } from '@stagepass/testkit'
+import { addPerformance, countRows, createTestDatabase, sessionCount } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
 import { type Completion, type PayableReservation, paymentBatches, readReservations } from '../src/payment-batches.js'
@@ -15,16 +15,11 @@ const booking = contextDbs(single).booking
 const point = await startPointService(t, database.config)
 const PRICE = 1000
 
-async function sessionCount(name: string): Promise<number> {
-  const { rows } = await sql<{ Value: string }>`show session status like ${name}`.execute(single)
-  return Number(rows[0]?.Value)
-}
-
 /** How many `name` statements (Com_select, Com_insert, Com_commit) the connection sends during `work`. */
 async function counted<T>(name: string, work: () => Promise<T>): Promise<{ result: T; n: number }> {
-  const before = await sessionCount(name)
+  const before = await sessionCount(single, name)
   const result = await work()
-  return { result, n: (await sessionCount(name)) - before }
+  return { result, n: (await sessionCount(single, name)) - before }
 }
 
 let nextUser = 20_000

@@ -1,6 +1,5 @@
 import { contextDbs, createDb } from '@stagepass/db'
-import { createTestDatabase } from '@stagepass/testkit'
-import { sql } from 'kysely'
+import { createTestDatabase, sessionCount } from '@stagepass/testkit'
 import t from 'tap'
 import { ledgerBatches, usePoints } from '../src/ledger.js'
 
@@ -11,10 +10,7 @@ const single = createDb({ ...database.config, MYSQL_POOL_SIZE: 1 })
 t.teardown(() => single.destroy())
 const point = contextDbs(single).point
 
-async function selectsSoFar(): Promise<number> {
-  const { rows } = await sql<{ Value: string }>`show session status like 'Com_select'`.execute(single)
-  return Number(rows[0]?.Value)
-}
+const selectsSoFar = () => sessionCount(single, 'Com_select')
 
 t.test('the lookups of one turn are one query, each answered with its own entry', async (t) => {
   const users = Array.from({ length: 20 }, (_, i) => 7000 + i)

@@ -1,6 +1,5 @@
 import { contextDbs, createDb } from '@stagepass/db'
-import { createTestDatabase } from '@stagepass/testkit'
-import { sql } from 'kysely'
+import { createTestDatabase, sessionCount } from '@stagepass/testkit'
 import t from 'tap'
 import { ledgerBatches, usePoints } from '../src/ledger.js'
 import { takeUses } from '../src/use-batches.js'
@@ -12,10 +11,7 @@ const single = createDb({ ...database.config, MYSQL_POOL_SIZE: 1 })
 t.teardown(() => single.destroy())
 const point = contextDbs(single).point
 
-async function commitsSoFar(): Promise<number> {
-  const { rows } = await sql<{ Value: string }>`show session status like 'Com_commit'`.execute(single)
-  return Number(rows[0]?.Value)
-}
+const commitsSoFar = () => sessionCount(single, 'Com_commit')
 
 async function wallets(users: readonly number[]): Promise<number[]> {
   const rows = await database.db
