@@ -1,5 +1,5 @@
 import { contextDbs, createDb } from '@stagepass/db'
-import { createTestDatabase, sessionCount } from '@stagepass/testkit'
+import { createTestDatabase, lockWallet, sessionCount } from '@stagepass/testkit'
 import t from 'tap'
 import { ledgerBatches, usePoints } from '../src/ledger.js'
 import { takeUses } from '../src/use-batches.js'
@@ -7,7 +7,7 @@ import { takeUses } from '../src/use-batches.js'
 // The uses of one turn are one transaction. On a pool of one connection, so the connection's own
 // counters tell how many commits it sent.
 const database = await createTestDatabase(t)
-const single = createDb({ ...database.config, MYSQL_POOL_SIZE: 1 })
+const single = createDb({ ...database.config, MYSQL_POOL_SIZE: 1, MYSQL_STATEMENT_TIMEOUT_MS: 1000 })
 t.teardown(() => single.destroy())
 const point = contextDbs(single).point
 
@@ -142,4 +142,23 @@ t.test('one reference twice in one turn is taken once; the second is its replay'
   t.equal(first?.entry.historyId, second?.entry.historyId, 'the same entry')
   t.equal(other?.entry.currentPoints, 90, 'the other use of the turn taken')
   t.same(await wallets([9500, 9501]), [30, 90], 'taken once each')
+})
+
+t.test('a batch held up by a wallet locked elsewhere goes again use by use: only that use fails', async (t) => {
+  const users = [9600, 9601, 9602]
+  await giveWallets(users, 100)
+  // Another transaction keeps the second wallet's row past the statement time limit (1 s here).
+  const release = await lockWallet(database.db, 9601)
+  const ledger = ledgerBatches(point)
+  const outcomes = await Promise.allSettled(
+    users.map((userId, i) => usePoints(point, ledger, { userId, amount: 40, reference: `locked-${i}` })),
+  )
+  await release()
+  t.same(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+    'the two others taken',
+  )
+  t.same(await wallets(users), [60, 100, 60], 'nothing taken from the locked wallet')
+  t.same(await historyOf('locked-1'), [], 'and no row for its use, for its caller to try again')
 })
