@@ -33,9 +33,6 @@ export async function recordPaymentsSent(db: BookingDb, sent: readonly SentPayme
     .execute()
 }
 
-export const recordPaymentSent = (db: BookingDb, payment: PaymentCompleted, eventId: string) =>
-  recordPaymentsSent(db, [{ payment, eventId }])
-
 /**
  * The `data-platform` consumer: a stand-in for an external analytics system, but a real consumer
  * (its own BullMQ queue, retries with backoff from the publisher's job options, idempotent writes).

@@ -11,7 +11,7 @@ import {
 import { Queue } from 'bullmq'
 import { sql } from 'kysely'
 import t from 'tap'
-import { recordPaymentSent, recordPaymentsSent } from '../src/data-platform.js'
+import { recordPaymentsSent } from '../src/data-platform.js'
 import { enqueueEvent, OutboxRelay, pruneSentEvents } from '../src/outbox.js'
 import { addPerformance, outboxEvents, quietLog, startBooking, startPointService } from './helpers/booking.js'
 
@@ -136,9 +136,7 @@ t.test('the data-platform consumer records a payment once, however often it is d
     amount: 1234,
     paidAt: new Date().toISOString(),
   }
-  await recordPaymentSent(bookingDb, payment, '900001')
-  await recordPaymentSent(bookingDb, payment, '900001')
-  await recordPaymentSent(bookingDb, payment, '900002')
+  for (const eventId of ['900001', '900001', '900002']) await recordPaymentsSent(bookingDb, [{ payment, eventId }])
   t.equal(await countRows(db, 'sent_analytics', sql`payment_id = 9001`), 1)
   // A turn's deliveries, recorded together: the same ones again among them change nothing either.
   const other = { ...payment, paymentId: 9002, reservationId: 9002 }
