@@ -55,7 +55,11 @@ export async function inOneRoundTrip<D extends Reach<unknown, unknown>>(
   statements: readonly Statement[],
   retries = 5,
 ): Promise<WriteResult[]> {
-  return runScript(db, [...statements, COMMIT], (answers) => answers.slice(0, -1) as WriteResult[], retries)
+  return inScripts(
+    db,
+    retries,
+    async (run) => (await run([START, ...statements, COMMIT])).slice(1, -1) as WriteResult[],
+  )
 }
 
 /**
@@ -74,26 +78,10 @@ export async function inTwoScripts<D extends Reach<unknown, unknown>, T>(
   then: (answers: readonly Answer[]) => { statements: readonly Statement[]; settle: (answers: readonly Answer[]) => T },
   retries = 5,
 ): Promise<T> {
-  const pool = db as unknown as Kysely<unknown>
-  return retryDeadlockVictim(
-    () =>
-      pool.connection().execute(async (connection) => {
-        try {
-          const { rows } = await connection.executeQuery<Answer>(scriptOf([START, ...first]))
-          const next = then(rows.slice(1))
-          if (next.statements.length === 0) {
-            await connection.executeQuery(COMMIT)
-            return next.settle([])
-          }
-          const answers = await connection.executeQuery<Answer>(scriptOf([...next.statements, COMMIT]))
-          return next.settle(answers.rows.slice(0, -1))
-        } catch (err) {
-          await connection.executeQuery(ROLLBACK).catch(() => undefined)
-          throw err
-        }
-      }),
-    retries,
-  )
+  return inScripts(db, retries, async (run) => {
+    const next = then((await run([START, ...first])).slice(1))
+    return next.settle((await run([...next.statements, COMMIT])).slice(0, -1))
+  })
 }
 
 const START = CompiledQuery.raw('start transaction')
@@ -106,20 +94,22 @@ const scriptOf = (statements: readonly Statement[]) =>
     statements.flatMap((s) => s.parameters),
   )
 
-async function runScript<T>(
+/**
+ * Runs `work` on one connection of the pool, each script it sends a multi-statement query answered
+ * statement by statement. When anything fails, the transaction left open is rolled back before the
+ * connection returns to the pool and the error is thrown; a deadlock victim runs again from the start.
+ */
+async function inScripts<T>(
   db: Reach<unknown, unknown>,
-  statements: readonly Statement[],
-  settle: (answers: readonly Answer[]) => T,
   retries: number,
+  work: (run: (statements: readonly Statement[]) => Promise<Answer[]>) => Promise<T>,
 ): Promise<T> {
   const pool = db as unknown as Kysely<unknown>
-  const script = scriptOf([START, ...statements])
   return retryDeadlockVictim(
     () =>
       pool.connection().execute(async (connection) => {
         try {
-          const { rows } = await connection.executeQuery<Answer>(script)
-          return settle(rows.slice(1))
+          return await work(async (statements) => (await connection.executeQuery<Answer>(scriptOf(statements))).rows)
         } catch (err) {
           // A connection lost meanwhile is dropped by the pool; the statement's own error is the one to tell.
           await connection.executeQuery(ROLLBACK).catch(() => undefined)
