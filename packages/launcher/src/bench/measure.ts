@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import autocannon from 'autocannon'
+import { openConnectionsFirst } from './open-connections.js'
 
 export interface RequestSpec {
   path: string
@@ -24,6 +25,11 @@ export interface Scenario {
   steps?: Step[]
   /** Statuses that count as success besides 2xx (409 for contended holds). */
   expected?: number[]
+  /**
+   * Opens every connection with a `GET` of this path before the scenario's requests, which then all
+   * start at once (open-connections.ts); the opening requests are not counted.
+   */
+  openWith?: string
 }
 
 /** Extra headers for a request (a context measured directly gets the gateway's assertion). */
@@ -75,6 +81,29 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
 }
 
+/**
+ * autocannon's figures for a run whose connections were opened first, from the counted answers
+ * alone: throughput from the moment all were open, latency and statuses without the openings.
+ */
+function openedFigures(
+  openedAt: number | undefined,
+  answers: number[],
+  answered: Record<string, number>,
+  connections: number,
+  opened: number,
+) {
+  if (opened < connections) throw new Error(`only ${opened} of ${connections} connections opened`)
+  const seconds = (performance.now() - (openedAt ?? performance.now())) / 1000
+  // Whole milliseconds, as autocannon reports them.
+  const sorted = answers.map(Math.round).sort((a, b) => a - b)
+  return {
+    requests: { average: seconds > 0 ? Math.round((answers.length / seconds) * 100) / 100 : 0 },
+    latency: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
+    statusCodeStats: Object.fromEntries(Object.entries(answered).map(([status, count]) => [status, { count }])),
+    non2xx: Object.entries(answered).reduce((n, [status, count]) => (/^2/.test(status) ? n : n + count), 0),
+  }
+}
+
 function latencyOf(values: number[]): OutcomeLatency {
   const sorted = [...values].sort((a, b) => a - b)
   return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
@@ -91,10 +120,15 @@ export async function measure(
   const expected = new Set(scenario.expected ?? [])
   const won: number[] = []
   const refused: number[] = []
+  const opening = scenario.openWith ? openConnectionsFirst(connections, scenario.openWith) : undefined
+  /** With connections opened first, autocannon's own figures include the openings: these replace them. */
+  const answers: number[] = []
+  const answered: Record<string, number> = {}
   const run = autocannon({
     url: baseUrl,
     connections,
     duration,
+    ...(opening ? { setupClient: opening.setupClient } : {}),
     requests: (scenario.steps ?? [{ method: scenario.method, request: () => scenario.request() }]).map((step, i) => ({
       method: step.method,
       path: i === 0 ? first.path : '/',
@@ -110,11 +144,18 @@ export async function measure(
     })),
   })
   // Without a callback autocannon answers its tracker, an EventEmitter that is also the result's promise.
-  ;(run as unknown as EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+  ;(run as unknown as EventEmitter).on('response', (client: unknown, status: number, _bytes: number, ms: number) => {
+    if (opening?.isOpening(client)) return
+    if (opening) {
+      answers.push(ms)
+      answered[status] = (answered[status] ?? 0) + 1
+    }
     if (status >= 200 && status < 300) won.push(ms)
     else if (expected.has(status)) refused.push(ms)
   })
   const result = await run
+  if (opening)
+    Object.assign(result, openedFigures(opening.openedAt(), answers, answered, connections, opening.opened()))
   const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}
   const countWhere = (pred: (status: number) => boolean) =>
     Object.entries(byStatus).reduce((n, [status, { count }]) => (pred(Number(status)) ? n + count : n), 0)
