@@ -10,6 +10,7 @@ import { healthPlugin, Readiness } from './health.js'
 import { createLogger } from './logger.js'
 import { metricsPlugin } from './metrics.js'
 import { operationsRoutes } from './operations.js'
+import { primeSourceMaps } from './source-maps.js'
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js'
 import { UNPROCESSED_HEADER } from './unprocessed.js'
 import { validatorCompiler } from './validation.js'
@@ -255,6 +256,7 @@ export async function listen(
     if (process.connected) process.once('disconnect', () => grace.close())
     else void grace.close()
   }
+  primeSourceMaps()
   if (host !== 'localhost') {
     await app.listen({ host, port, backlog: LISTEN_BACKLOG })
   } else {
