@@ -14,13 +14,16 @@ import { SeatUnavailableError } from './errors.js'
  * it is given. Waiting for the outcome rather than refusing as soon as the seat is being taken is
  * what lets the winners hear first in a stampede: a refused client comes straight back, and the
  * event loop's backlog of those refusals is what every round trip of the winners' holds waited
- * behind (docs/booking.md).
+ * behind (docs/booking.md). For the same reason the waiting requests look again only in the next
+ * turn of the event loop, once the winner's answer is written.
  *
  * It can only refuse, never grant: every hold is still decided by the database's unique key, which
  * is also what settles races between processes. `boundMs = 0` switches all of this off.
  *
  * Time is booking's `clock`, the one its holds are judged by: an entry is good while `now < until`.
  */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 export function createTakenSeats(
   boundMs = 1000,
   { maxEntries = 100_000, clock = systemClock }: { maxEntries?: number; clock?: Clock } = {},
@@ -58,10 +61,9 @@ export function createTakenSeats(
         await running
       }
       const outcome = attempt()
-      const settled = outcome.then(
-        () => {},
-        () => {},
-      )
+      // The others look again a turn later: the winner's answer (the route, the reply, its hooks) is
+      // written before the refusals it causes, not interleaved with hundreds of them.
+      const settled = outcome.then(nextTurn, nextTurn)
       deciding.set(seatId, settled)
       try {
         return await outcome

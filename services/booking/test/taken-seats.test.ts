@@ -101,3 +101,29 @@ t.test(
     await t.rejects(late, { code: 'SEAT_UNAVAILABLE' }, 'refused once the first attempt held the seat')
   },
 )
+
+t.test('the request that holds the seat is answered before the requests it refuses', async (t) => {
+  const taken = createTakenSeats(BOUND_MS, { clock: new ManualClock() })
+  const answered: string[] = []
+  let finish: () => void = () => {}
+  const winner = taken.decide(1, async () => {
+    await new Promise<void>((resolve) => (finish = resolve))
+    taken.remember(1)
+    return 'held'
+  })
+  // A won hold goes on through the route, the reply and its hooks: many more steps than a refusal.
+  const answer = async () => {
+    let value = await winner
+    for (let step = 0; step < 50; step++) value = await Promise.resolve(value)
+    answered.push(value)
+  }
+  const sent = answer()
+  const refusals = Array.from({ length: 100 }, () =>
+    taken.decide(1, async () => 'a second hold').catch(() => answered.push('refused')),
+  )
+  finish()
+  await Promise.all([sent, ...refusals])
+  t.equal(answered.length, 101)
+  t.equal(answered[0], 'held', 'the winner first')
+  t.equal(answered.filter((a) => a === 'refused').length, 100, 'then the 100 refusals')
+})
