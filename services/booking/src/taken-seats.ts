@@ -1,6 +1,9 @@
 import { type Clock, systemClock } from '@stagepass/kit'
 import { SeatUnavailableError } from './errors.js'
 
+/** Settles once the I/O callbacks of this turn of the event loop and their promise jobs have run. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 /**
  * Seats this process has just seen taken, so a stampede on a sold-out performance is refused
  * without a query per request. An entry lasts at most `boundMs` (1 s, the lag the seat list is
@@ -22,8 +25,6 @@ import { SeatUnavailableError } from './errors.js'
  *
  * Time is booking's `clock`, the one its holds are judged by: an entry is good while `now < until`.
  */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
-
 export function createTakenSeats(
   boundMs = 1000,
   { maxEntries = 100_000, clock = systemClock }: { maxEntries?: number; clock?: Clock } = {},
