@@ -150,3 +150,32 @@ t.test('the seats of one turn are read by one query, each answer its own', async
   )
   t.equal(found.at(-1), undefined, 'a seat that does not exist: no seat')
 })
+
+t.test('each read of one query is answered for its own user and its own time', async (t) => {
+  const { seatIds } = await addPerformance(database.db, { seats: 4 })
+  const [heldSeat, a, b, c] = seatIds as [number, number, number, number]
+  const batches = holdBatches(booking)
+  const { hold } = await holdSeat(booking, batches, { userId: 501, seatId: heldSeat }, settings)
+  const { hold_slot: slot, expires_at: expiresAt } = await database.db
+    .selectFrom('reservation')
+    .select(['hold_slot', 'expires_at'])
+    .where('id', '=', hold.reservationId)
+    .executeTakeFirstOrThrow()
+  const now = new Date()
+  const afterExpiry = new Date(expiresAt.getTime() + 1000)
+  const before = await sessionCount(single, 'Com_select')
+  const [mine, someoneElse, mineLapsed, theHeldSeat] = await Promise.all([
+    batches.readSeat({ seatId: a, userId: 501, readAt: now }),
+    batches.readSeat({ seatId: b, userId: 502, readAt: now }),
+    batches.readSeat({ seatId: c, userId: 501, readAt: afterExpiry }),
+    batches.readSeat({ seatId: heldSeat, userId: 502, readAt: now }),
+  ])
+  t.equal((await sessionCount(single, 'Com_select')) - before, 1, 'one query')
+  t.match(mine, { id: a, holder_id: null, user_live_slots: String(slot) }, "user 501's live hold, read now")
+  t.equal(Number(mine?.user_lapsed_holds), 0)
+  t.match(someoneElse, { id: b, holder_id: null, user_live_slots: null }, 'user 502 holds nothing')
+  t.equal(Number(someoneElse?.user_lapsed_holds), 0)
+  t.match(mineLapsed, { id: c, user_live_slots: null }, "user 501's hold, read after it lapsed")
+  t.equal(Number(mineLapsed?.user_lapsed_holds), 1)
+  t.match(theHeldSeat, { id: heldSeat, holder_id: hold.reservationId, holder_user_id: 501, user_live_slots: null })
+})
