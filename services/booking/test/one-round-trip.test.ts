@@ -101,21 +101,15 @@ t.test('decided in two round trips: the first answers, a read among them, decide
     }
   })
   t.equal(written[1], 1, 'the second script, written from the first answers, ran in the same transaction')
-  const row = await database.db
-    .selectFrom('reservation')
-    .select(['id', 'hold_slot'])
-    .where('seat_id', '=', fourth)
-    .executeTakeFirst()
+  // Read on another connection: what was committed.
+  const fourthHold = () =>
+    database.db.selectFrom('reservation').select(['id', 'hold_slot']).where('seat_id', '=', fourth).executeTakeFirst()
+  const row = await fourthHold()
   t.same([row?.id, row?.hold_slot], [written[0], 2], 'both committed')
 
   const alone = await inTwoScripts(booking, [heldOn(fourth)], () => ({ statements: [], settle: () => 'nothing more' }))
   t.equal(alone, 'nothing more', 'with no second statements, the commit alone')
   // The pool's one connection again: a plain write on it is seen by another connection at once.
   await booking.updateTable('reservation').set({ hold_slot: 3 }).where('seat_id', '=', fourth).execute()
-  const after = await database.db
-    .selectFrom('reservation')
-    .select('hold_slot')
-    .where('seat_id', '=', fourth)
-    .executeTakeFirst()
-  t.equal(after?.hold_slot, 3, 'and no transaction left open')
+  t.equal((await fourthHold())?.hold_slot, 3, 'and no transaction left open')
 })
