@@ -1,7 +1,7 @@
 import type { BookingDb, BookingTransaction, ReservationStatus } from '@stagepass/db'
 import { inTransaction, isDuplicateKey } from '@stagepass/db'
 import { type Clock, systemClock } from '@stagepass/kit'
-import { HoldLimitReachedError, SeatNotFoundError, SeatUnavailableError } from './errors.js'
+import { HoldLimitReachedError, SEAT_REFUSED, SeatNotFoundError, type SeatRefused } from './errors.js'
 import type { FoundSeat, HoldBatches } from './hold-batches.js'
 import { type Hold, heldEvent, newHold } from './hold-rows.js'
 import { enqueueEvent } from './outbox.js'
@@ -179,8 +179,8 @@ function holdOf(reservationId: number, seat: SeatToHold, userId: number, expires
 }
 
 /**
- * Holds a seat for the user. A second holder gets SEAT_UNAVAILABLE; a user over the cap for the
- * performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released. With
+ * Holds a seat for the user. A second holder gets SEAT_REFUSED (answered, not thrown); a user over
+ * the cap for the performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released. With
  * `taken`, seats this process just saw taken are refused without a query (see taken-seats.ts);
  * `clock` says whether a hold has lapsed and when the new one ends.
  */
@@ -190,7 +190,7 @@ export async function holdSeat(
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   { taken, clock = systemClock }: { taken?: TakenSeats; clock?: Clock } = {},
-): Promise<{ hold: Hold; released: HeldReservation[] }> {
+): Promise<{ hold: Hold; released: HeldReservation[] } | SeatRefused> {
   const decide = () => decideHold(db, batches, { userId, seatId }, settings, { taken, clock })
   return taken ? taken.decide(seatId, decide) : decide()
 }
@@ -201,7 +201,7 @@ async function decideHold(
   { userId, seatId }: { userId: number; seatId: number },
   settings: HoldSettings,
   { taken, clock }: { taken: TakenSeats | undefined; clock: Clock },
-): Promise<{ hold: Hold; released: HeldReservation[] }> {
+): Promise<{ hold: Hold; released: HeldReservation[] } | SeatRefused> {
   // The catalog is concert's; booking reads a seat's number, price and performance only. The same
   // read finds the seat's live reservation, so under a stampede most refusals cost this one query,
   // and the user's holds in the performance, so a winning hold's transaction need not read them.
@@ -218,7 +218,7 @@ async function decideHold(
     const heldUntil = found.holder_status === 'PAID' ? undefined : (found.holder_expires_at ?? new Date(0)).getTime()
     if (heldUntil === undefined || heldUntil > clock.now()) {
       taken?.remember(seatId, heldUntil)
-      throw new SeatUnavailableError(seatId)
+      return SEAT_REFUSED
     }
     lapsedHolder = {
       id: found.holder_id,
@@ -245,7 +245,7 @@ async function decideHold(
     } catch (err) {
       if (isDuplicateKey(err, SEAT_KEY)) {
         taken?.remember(seatId)
-        throw new SeatUnavailableError(seatId)
+        return SEAT_REFUSED
       }
       if (!isDuplicateKey(err, HOLD_SLOT_KEY)) throw err
       if (attempt >= settings.maxHoldsPerUserPerOption)

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '@stagepass/kit'
-import { SeatUnavailableError } from './errors.js'
+import { SEAT_REFUSED, type SeatRefused } from './errors.js'
 
 /** Settles once the I/O callbacks of this turn of the event loop and their promise jobs have run. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -50,13 +50,13 @@ export function createTakenSeats(
       until.set(seatId, Math.min(clock.now() + boundMs, heldUntil))
     },
     /**
-     * Runs `attempt` for the seat unless it is known to be taken (SEAT_UNAVAILABLE), one attempt
-     * per seat at a time: a request that finds one running waits for it to settle, then looks again.
+     * Runs `attempt` for the seat unless it is known to be taken (SEAT_REFUSED), one attempt per
+     * seat at a time: a request that finds one running waits for it to settle, then looks again.
      */
-    async decide<T>(seatId: number, attempt: () => Promise<T>): Promise<T> {
+    async decide<T>(seatId: number, attempt: () => Promise<T>): Promise<T | SeatRefused> {
       if (boundMs <= 0) return attempt()
       for (;;) {
-        if (isTaken(seatId)) throw new SeatUnavailableError(seatId)
+        if (isTaken(seatId)) return SEAT_REFUSED
         const running = deciding.get(seatId)
         if (running === undefined) break
         await running

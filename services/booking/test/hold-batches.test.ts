@@ -2,7 +2,8 @@ import { contextDbs, createDb, isDuplicateKey } from '@stagepass/db'
 import { addPerformance, countRows, createTestDatabase, sessionCount, tally } from '@stagepass/testkit'
 import { sql } from 'kysely'
 import t from 'tap'
-import { holdBatches } from '../src/hold-batches.js'
+import { SEAT_REFUSED } from '../src/errors.js'
+import { type HoldBatches, holdBatches } from '../src/hold-batches.js'
 import { holdSeat } from '../src/holds.js'
 import { outboxEvents } from './helpers/booking.js'
 
@@ -14,6 +15,13 @@ t.teardown(() => single.destroy())
 const booking = contextDbs(single).booking
 const settings = { holdTtlSeconds: 300, maxHoldsPerUserPerOption: 2 }
 
+/** A hold these tests expect to be made: a seat refused fails the test. */
+async function mustHold(batches: HoldBatches, userId: number, seatId: number, holdSettings = settings) {
+  const outcome = await holdSeat(booking, batches, { userId, seatId }, holdSettings)
+  if (outcome === SEAT_REFUSED) throw new Error(`seat ${seatId} refused`)
+  return outcome
+}
+
 const commitsSoFar = () => sessionCount(single, 'Com_commit')
 
 const liveHolds = (concertOptionId: number) =>
@@ -23,9 +31,7 @@ t.test('100 holds asked for at once are one transaction, each with its own reser
   const { concertOptionId, seatIds } = await addPerformance(database.db, { seats: 100 })
   const batches = holdBatches(booking)
   const before = await commitsSoFar()
-  const holds = await Promise.all(
-    seatIds.map((seatId, i) => holdSeat(booking, batches, { userId: 1000 + i, seatId }, settings)),
-  )
+  const holds = await Promise.all(seatIds.map((seatId, i) => mustHold(batches, 1000 + i, seatId)))
   t.equal((await commitsSoFar()) - before, 1, 'one commit for all of them')
   t.equal(await liveHolds(concertOptionId), 100)
   const ids = holds.map(({ hold }) => hold.reservationId)
@@ -56,9 +62,7 @@ t.test('100 holds asked for at once are one transaction, each with its own reser
 t.test('one user holding several seats at once is given different slots, up to the cap', async (t) => {
   const { concertOptionId, seatIds } = await addPerformance(database.db, { seats: 3 })
   const batches = holdBatches(booking)
-  const outcomes = await Promise.allSettled(
-    seatIds.map((seatId) => holdSeat(booking, batches, { userId: 77, seatId }, settings)),
-  )
+  const outcomes = await Promise.allSettled(seatIds.map((seatId) => mustHold(batches, 77, seatId)))
   t.same(
     tally(outcomes.map((o) => (o.status === 'fulfilled' ? 'held' : String((o.reason as { code?: string }).code)))),
     { held: 2, HOLD_LIMIT_REACHED: 1 },
@@ -75,9 +79,7 @@ t.test('one user holding as many seats as the cap at once: all held, in one comm
   // Each hold's free slots come in a random order: only the batch giving each a different one keeps
   // them from colliding on the user's slot key and going again one by one.
   const holds = await Promise.all(
-    seatIds.map((seatId) =>
-      holdSeat(booking, batches, { userId: 78, seatId }, { ...settings, maxHoldsPerUserPerOption: cap }),
-    ),
+    seatIds.map((seatId) => mustHold(batches, 78, seatId, { ...settings, maxHoldsPerUserPerOption: cap })),
   )
   t.equal((await commitsSoFar()) - before, 1, 'one commit, no hold sent on alone')
   t.equal(holds.length, cap)
@@ -155,11 +157,11 @@ t.test('each read of one query is answered for its own user and its own time', a
   const { seatIds } = await addPerformance(database.db, { seats: 4 })
   const [heldSeat, a, b, c] = seatIds as [number, number, number, number]
   const batches = holdBatches(booking)
-  const { hold } = await holdSeat(booking, batches, { userId: 501, seatId: heldSeat }, settings)
+  const { hold: held } = await mustHold(batches, 501, heldSeat)
   const { hold_slot: slot, expires_at: expiresAt } = await database.db
     .selectFrom('reservation')
     .select(['hold_slot', 'expires_at'])
-    .where('id', '=', hold.reservationId)
+    .where('id', '=', held.reservationId)
     .executeTakeFirstOrThrow()
   const now = new Date()
   const afterExpiry = new Date(expiresAt.getTime() + 1000)
@@ -177,5 +179,5 @@ t.test('each read of one query is answered for its own user and its own time', a
   t.equal(Number(someoneElse?.user_lapsed_holds), 0)
   t.match(mineLapsed, { id: c, user_live_slots: null }, "user 501's hold, read after it lapsed")
   t.equal(Number(mineLapsed?.user_lapsed_holds), 1)
-  t.match(theHeldSeat, { id: heldSeat, holder_id: hold.reservationId, holder_user_id: 501, user_live_slots: null })
+  t.match(theHeldSeat, { id: heldSeat, holder_id: held.reservationId, holder_user_id: 501, user_live_slots: null })
 })

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { UserMismatchError } from '@stagepass/kit'
 import { actingUser } from '../acting-user.js'
 import type { BookingContext } from '../context.js'
-import { ReservationNotFoundError, seatUnavailable } from '../errors.js'
+import { ReservationNotFoundError, SEAT_REFUSED, seatUnavailable } from '../errors.js'
 import { findReservation, holdSeat } from '../holds.js'
 import { holdRefusals, holdsMade } from '../metrics.js'
 import { bookingPublicApi } from '../public-api.js'
@@ -19,11 +19,12 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
       const userId = actingUser(request)
       const { seatId, userId: claimed } = request.body
       if (claimed !== undefined && claimed !== userId) throw new UserMismatchError(claimed)
-      if (takenSeats.isTaken(seatId)) {
-        // The stampede's common answer: no query, no error object.
+      // The stampede's common answer: no query, no error object.
+      const refuse = () => {
         holdRefusals.add('SEAT_UNAVAILABLE')
         return reply.code(409).send(seatUnavailable(seatId))
       }
+      if (takenSeats.isTaken(seatId)) return refuse()
       let outcome: Awaited<ReturnType<typeof holdSeat>>
       try {
         outcome = await holdSeat(
@@ -38,11 +39,10 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
         )
       } catch (err) {
         const code = (err as { code?: string }).code
-        if (code === 'SEAT_UNAVAILABLE' || code === 'SEAT_NOT_FOUND' || code === 'HOLD_LIMIT_REACHED') {
-          holdRefusals.add(code)
-        }
+        if (code === 'SEAT_NOT_FOUND' || code === 'HOLD_LIMIT_REACHED') holdRefusals.add(code)
         throw err
       }
+      if (outcome === SEAT_REFUSED) return refuse()
       const { hold, released } = outcome
       holdsMade.inc()
       for (const lapsed of released) hooks.holdReleased(lapsed, 'reserve')
