@@ -22,7 +22,14 @@ export { metricValue } from './metrics.js'
 export { admittedToken } from './queue-token.js'
 export { readyOnOperationsPort } from './readiness.js'
 export { createTestRedisPrefix } from './redis.js'
-export { keySlot, type RedisCluster, type RedisClusterOptions, startRedisCluster } from './redis-cluster.js'
+export {
+  commandsRun,
+  keySlot,
+  type RedisCluster,
+  type RedisClusterOptions,
+  socketEventsDuring,
+  startRedisCluster,
+} from './redis-cluster.js'
 export { serveOnFreePort } from './serve.js'
 export { bookingSigner, gatewayHeaders, gatewaySigner } from './service-assertion.js'
 export { type SystemOptions, startSystem, type TestSystem } from './system.js'

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { freePort } from '@stagepass/launcher'
+import { Redis } from 'ioredis'
 import { eventually } from './wait.js'
 
 const run = promisify(execFile)
@@ -163,4 +164,51 @@ export async function startRedisCluster(
 /** The cluster slot of `key` (what `CLUSTER KEYSLOT` answers), asked of a node. */
 export async function keySlot(port: number, key: string): Promise<number> {
   return Number((await cli(port, 'cluster', 'keyslot', key)).trim())
+}
+
+/** The nodes' `INFO <section>` after `work`, their statistics reset before it. */
+async function infoAfter(cluster: RedisCluster, section: string, work: () => Promise<unknown>): Promise<string[]> {
+  const nodes = cluster.ports.map((port) => new Redis(port, '127.0.0.1'))
+  try {
+    await Promise.all(nodes.map((node) => node.config('RESETSTAT')))
+    await work()
+    return await Promise.all(nodes.map((node) => node.info(section)))
+  } finally {
+    for (const node of nodes) node.disconnect()
+  }
+}
+
+/**
+ * How many times each command ran on a Redis Cluster's nodes while `work` ran, by the nodes' own
+ * statistics: on a cluster a test starts for itself, they are that test's commands alone.
+ */
+export async function commandsRun(
+  cluster: RedisCluster,
+  work: () => Promise<unknown>,
+): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {}
+  for (const info of await infoAfter(cluster, 'commandstats', work)) {
+    for (const [, command, n] of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+      calls[command as string] = (calls[command as string] ?? 0) + Number(n)
+    }
+  }
+  return calls
+}
+
+/**
+ * How many times the nodes read from and wrote to their clients while `work` ran (INFO stats'
+ * `total_reads_processed` and `total_writes_processed`, Redis 6.2 on): commands sent in one pipeline
+ * arrive in a few reads and are answered in a few writes, commands sent one at a time in one each.
+ * The test's own INFO calls count too (a read and a write per node).
+ */
+export async function socketEventsDuring(
+  cluster: RedisCluster,
+  work: () => Promise<unknown>,
+): Promise<{ reads: number; writes: number }> {
+  const events = { reads: 0, writes: 0 }
+  for (const info of await infoAfter(cluster, 'stats', work)) {
+    events.reads += Number(/^total_reads_processed:(\d+)/m.exec(info)?.[1] ?? Number.NaN)
+    events.writes += Number(/^total_writes_processed:(\d+)/m.exec(info)?.[1] ?? Number.NaN)
+  }
+  return events
 }

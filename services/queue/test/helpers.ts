@@ -1,6 +1,5 @@
 import { connectRedis, createServer, redisTargetOf } from '@stagepass/kit'
-import { createTestRedisPrefix, type RedisCluster, serveOnFreePort } from '@stagepass/testkit'
-import { Redis } from 'ioredis'
+import { createTestRedisPrefix, serveOnFreePort } from '@stagepass/testkit'
 import type { Test } from 'tap'
 import { queueApp } from '../src/app.js'
 import type { QueueConfig } from '../src/config.js'
@@ -49,28 +48,4 @@ export function inspectQueue(t: Test, config: QueueConfig) {
     lineCapacity: config.QUEUE_LINE_CAPACITY,
   })
   return { redis, store, keys: store.keys }
-}
-
-/**
- * How many times each command ran on a Redis Cluster's nodes while `work` ran, by the nodes' own
- * statistics: on a cluster a test starts for itself, they are that test's commands alone.
- */
-export async function commandsRun(
-  cluster: RedisCluster,
-  work: () => Promise<unknown>,
-): Promise<Record<string, number>> {
-  const nodes = cluster.ports.map((port) => new Redis(port, '127.0.0.1'))
-  try {
-    await Promise.all(nodes.map((node) => node.config('RESETSTAT')))
-    await work()
-    const calls: Record<string, number> = {}
-    for (const info of await Promise.all(nodes.map((node) => node.info('commandstats')))) {
-      for (const [, command, n] of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
-        calls[command as string] = (calls[command as string] ?? 0) + Number(n)
-      }
-    }
-    return calls
-  } finally {
-    for (const node of nodes) node.disconnect()
-  }
 }

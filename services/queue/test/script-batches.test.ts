@@ -1,6 +1,6 @@
-import { startRedisCluster } from '@stagepass/testkit'
+import { commandsRun, startRedisCluster } from '@stagepass/testkit'
 import t from 'tap'
-import { commandsRun, inspectQueue, queueConfig } from './helpers.js'
+import { inspectQueue, queueConfig } from './helpers.js'
 
 // The joins (and the status polls) one queue instance takes in during one turn of its event loop go to
 // Redis as one call of the JOIN (STATUS) script. On a Redis Cluster of this file's own, so the nodes' command statistics count this

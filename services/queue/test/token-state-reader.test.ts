@@ -1,8 +1,8 @@
 import { createRedis, type RedisClient, type RedisTarget, redisReady, redisTargetOf } from '@stagepass/kit'
-import { eventually, startRedisCluster, startTcpProxy } from '@stagepass/testkit'
+import { commandsRun, eventually, startRedisCluster, startTcpProxy } from '@stagepass/testkit'
 import t from 'tap'
 import { createTokenStateReader } from '../src/store.js'
-import { commandsRun, inspectQueue, queueConfig } from './helpers.js'
+import { inspectQueue, queueConfig } from './helpers.js'
 
 // What the gateway's guard asks Redis for each token it has not seen yet. The counting test runs on
 // a Redis Cluster of this file's own, so the nodes' command statistics are this test's commands alone.
