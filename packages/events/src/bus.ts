@@ -140,9 +140,9 @@ export class EventPublisher {
   }
 
   /**
-   * Publishes events together: each subscriber's jobs go to its queue in one `addBulk` (one round
-   * trip, one MULTI), so the outbox relay's batch costs a round trip per subscriber, not one per
-   * event and subscriber. Answers each event's outcome, in order: published when every subscriber's
+   * Publishes events together: each subscriber's jobs go to its queue in one `addBulk` (one pipeline,
+   * one round trip), so the outbox relay's batch costs a round trip per subscriber, not one per event
+   * and subscriber. Answers each event's outcome, in order: published when every subscriber's
    * bulk was taken. A bulk that failed fails its events, which the relay publishes again; the ones a
    * subscriber did take are deduplicated by their job ids then.
    */
