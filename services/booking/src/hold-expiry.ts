@@ -6,7 +6,7 @@ import {
   observeQueue,
   observeWorker,
 } from '@stagepass/events'
-import { type Clock, type RedisClient, type WarningLog, withTimeout } from '@stagepass/kit'
+import { batchPerTurn, type Clock, orEachAlone, type RedisClient, type WarningLog, withTimeout } from '@stagepass/kit'
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq'
 
 const QUEUE = 'booking-hold-expiry'
@@ -15,6 +15,11 @@ const MARGIN_MS = 50
 
 interface ExpiryJob {
   reservationId: number
+}
+
+interface Expiry {
+  reservationId: number
+  expiresAt: Date
 }
 
 /** When the hold is not yet due (clock skew between instances), the time to look again. */
@@ -27,6 +32,10 @@ export type ExpireHold = (reservationId: number) => Promise<{ notBefore?: Date }
  * by booking's clock and names the time to look again. Scheduling is best effort: when
  * Redis is down the periodic sweep releases the hold instead, and the reserve path treats a
  * lapsed hold as free whatever has run.
+ *
+ * The jobs of the holds made in one turn of the event loop (a stampede's winners) are added together,
+ * one `addBulk` (one pipeline), as the outbox publishes its events; a bulk that fails is
+ * tried job by job, so each hold's outcome is its own.
  */
 export class HoldExpiryQueue {
   readonly #connection: RedisClient
@@ -57,20 +66,29 @@ export class HoldExpiryQueue {
     observeQueue(this.#queue, { log, queue: QUEUE })
   }
 
+  readonly #addTogether = batchPerTurn<Expiry, void>((expiries) =>
+    orEachAlone(expiries, async (some) => {
+      const now = this.#clock.now()
+      await this.#queue.addBulk(
+        some.map(({ reservationId, expiresAt }) => ({
+          name: 'expire',
+          data: { reservationId },
+          opts: {
+            jobId: `hold-${reservationId}`,
+            delay: Math.max(0, expiresAt.getTime() - now) + MARGIN_MS,
+            attempts: 5,
+            backoff: { type: 'exponential', delay: 1000 },
+            removeOnComplete: true,
+            removeOnFail: { age: 24 * 3600 },
+          },
+        })),
+      )
+      return some.map(() => undefined)
+    }),
+  )
+
   async schedule(reservationId: number, expiresAt: Date): Promise<void> {
-    const added = this.#queue.add(
-      'expire',
-      { reservationId },
-      {
-        jobId: `hold-${reservationId}`,
-        delay: Math.max(0, expiresAt.getTime() - this.#clock.now()) + MARGIN_MS,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: true,
-        removeOnFail: { age: 24 * 3600 },
-      },
-    )
-    await withTimeout(added, 1000, 'scheduling the expiry job')
+    await withTimeout(this.#addTogether({ reservationId, expiresAt }), 1000, 'scheduling the expiry job')
   }
 
   startWorker(expire: ExpireHold, concurrency = 16): void {
