@@ -33,9 +33,10 @@ export type ExpireHold = (reservationId: number) => Promise<{ notBefore?: Date }
  * Redis is down the periodic sweep releases the hold instead, and the reserve path treats a
  * lapsed hold as free whatever has run.
  *
- * The jobs of the holds made in one turn of the event loop (a stampede's winners) are added together,
- * one `addBulk` (one pipeline), as the outbox publishes its events; a bulk that fails is
- * tried job by job, so each hold's outcome is its own.
+ * The jobs of the holds made in one turn of the event loop (a stampede's winners) are added
+ * together, one `addBulk` (one pipeline), as the outbox publishes its events. A bulk that fails is
+ * tried job by job, so each hold's outcome is its own; a job the bulk did add is kept, its id being
+ * the hold's.
  */
 export class HoldExpiryQueue {
   readonly #connection: RedisClient

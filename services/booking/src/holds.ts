@@ -180,9 +180,9 @@ function holdOf(reservationId: number, seat: SeatToHold, userId: number, expires
 
 /**
  * Holds a seat for the user. A second holder gets SEAT_REFUSED (answered, not thrown); a user over
- * the cap for the performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it released. With
- * `taken`, seats this process just saw taken are refused without a query (see taken-seats.ts);
- * `clock` says whether a hold has lapsed and when the new one ends.
+ * the cap for the performance gets HOLD_LIMIT_REACHED. Returns the hold and any lapsed holds it
+ * released. With `taken`, seats this process just saw taken are refused without a query (see
+ * taken-seats.ts); `clock` says whether a hold has lapsed and when the new one ends.
  */
 export async function holdSeat(
   db: BookingDb,

@@ -8,6 +8,7 @@ import { HoldExpiryQueue } from '../src/hold-expiry.js'
 // The expiry jobs of the holds made in one turn go to Redis together, in one pipeline. On a Redis
 // Cluster this test starts for itself, so the nodes' statistics are this test's alone.
 const cluster = await startRedisCluster(t)
+// BullMQ goes to the cluster's nodes; the URL is only the fallback when none are given.
 const bus = { redisUrl: 'redis://127.0.0.1:1', redisClusterNodes: cluster.nodes, redisPrefix: 'sp-expiry-test:' }
 const warnings: string[] = []
 const clock = new ManualClock()
