@@ -1,11 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { UserMismatchError } from '@stagepass/kit'
+import type { FastifyReply } from 'fastify'
 import { actingUser } from '../acting-user.js'
 import type { BookingContext } from '../context.js'
 import { ReservationNotFoundError, SEAT_REFUSED, seatUnavailable } from '../errors.js'
 import { findReservation, holdSeat } from '../holds.js'
 import { holdRefusals, holdsMade } from '../metrics.js'
 import { bookingPublicApi } from '../public-api.js'
+
+/** The stampede's common answer: no query, no error object. */
+function refuseSeat(reply: FastifyReply, seatId: number) {
+  holdRefusals.add('SEAT_UNAVAILABLE')
+  return reply.code(409).send(seatUnavailable(seatId))
+}
 
 export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingContext }> = async (
   fastify,
@@ -19,12 +26,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
       const userId = actingUser(request)
       const { seatId, userId: claimed } = request.body
       if (claimed !== undefined && claimed !== userId) throw new UserMismatchError(claimed)
-      // The stampede's common answer: no query, no error object.
-      const refuse = () => {
-        holdRefusals.add('SEAT_UNAVAILABLE')
-        return reply.code(409).send(seatUnavailable(seatId))
-      }
-      if (takenSeats.isTaken(seatId)) return refuse()
+      if (takenSeats.isTaken(seatId)) return refuseSeat(reply, seatId)
       let outcome: Awaited<ReturnType<typeof holdSeat>>
       try {
         outcome = await holdSeat(
@@ -42,7 +44,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ booking: BookingCont
         if (code === 'SEAT_NOT_FOUND' || code === 'HOLD_LIMIT_REACHED') holdRefusals.add(code)
         throw err
       }
-      if (outcome === SEAT_REFUSED) return refuse()
+      if (outcome === SEAT_REFUSED) return refuseSeat(reply, seatId)
       const { hold, released } = outcome
       holdsMade.inc()
       for (const lapsed of released) hooks.holdReleased(lapsed, 'reserve')
