@@ -1,7 +1,6 @@
-import { bullPrefix } from '@stagepass/events'
+import { bullmqConnection, bullPrefix, closeBullmq } from '@stagepass/events'
 import { ManualClock, socketEventsDuring, startRedisCluster } from '@stagepass/testkit'
-import { Queue } from 'bullmq'
-import { Cluster } from 'ioredis'
+import { type ConnectionOptions, Queue } from 'bullmq'
 import t from 'tap'
 import { HoldExpiryQueue } from '../src/hold-expiry.js'
 
@@ -10,21 +9,22 @@ import { HoldExpiryQueue } from '../src/hold-expiry.js'
 const cluster = await startRedisCluster(t)
 // BullMQ goes to the cluster's nodes; the URL is only the fallback when none are given.
 const bus = { redisUrl: 'redis://127.0.0.1:1', redisClusterNodes: cluster.nodes, redisPrefix: 'sp-expiry-test:' }
+const QUEUE = 'booking-hold-expiry'
 const warnings: string[] = []
+const log = { warn: (_fields: unknown, message: string) => warnings.push(message) }
 const clock = new ManualClock()
-const expiry = new HoldExpiryQueue({ ...bus, log: { warn: (_fields, message) => warnings.push(message) }, clock })
+const expiry = new HoldExpiryQueue({ ...bus, log, clock })
 t.teardown(() => expiry.close())
 
-/** The jobs as BullMQ keeps them, read through a queue of the test's own. */
+/** The jobs as BullMQ keeps them, read through a queue of the test's own on the same cluster. */
 async function jobsOf(ids: number[]) {
-  const [host, port] = (cluster.nodes.split(',')[0] as string).split(':')
-  const connection = new Cluster([{ host: host as string, port: Number(port) }], { redisOptions: {} })
-  const queue = new Queue('booking-hold-expiry', { connection, prefix: bullPrefix(bus) })
+  const observation = { log, queue: QUEUE }
+  const connection = bullmqConnection(bus, observation)
+  const queue = new Queue(QUEUE, { connection: connection as ConnectionOptions, prefix: bullPrefix(bus) })
   try {
     return await Promise.all(ids.map((id) => queue.getJob(`hold-${id}`)))
   } finally {
-    await queue.close()
-    connection.disconnect()
+    await closeBullmq([queue], [connection], observation)
   }
 }
 
