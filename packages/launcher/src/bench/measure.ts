@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import autocannon from 'autocannon'
-import { openConnectionsFirst } from './open-connections.js'
+import { type ConnectionOpening, openConnectionsFirst } from './open-connections.js'
 
 export interface RequestSpec {
   path: string
@@ -86,14 +86,14 @@ function percentile(sorted: number[], p: number): number {
  * alone: throughput from the moment all were open, latency and statuses without the openings.
  */
 function openedFigures(
-  openedAt: number | undefined,
+  opening: ConnectionOpening,
+  connections: number,
   answers: number[],
   answered: Record<string, number>,
-  connections: number,
-  opened: number,
 ) {
+  const opened = opening.opened()
   if (opened < connections) throw new Error(`only ${opened} of ${connections} connections opened`)
-  const seconds = (performance.now() - (openedAt ?? performance.now())) / 1000
+  const seconds = (performance.now() - (opening.openedAt() ?? performance.now())) / 1000
   // Whole milliseconds, as autocannon reports them.
   const sorted = answers.map(Math.round).sort((a, b) => a - b)
   return {
@@ -154,8 +154,7 @@ export async function measure(
     else if (expected.has(status)) refused.push(ms)
   })
   const result = await run
-  if (opening)
-    Object.assign(result, openedFigures(opening.openedAt(), answers, answered, connections, opening.opened()))
+  if (opening) Object.assign(result, openedFigures(opening, connections, answers, answered))
   const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}
   const countWhere = (pred: (status: number) => boolean) =>
     Object.entries(byStatus).reduce((n, [status, { count }]) => (pred(Number(status)) ? n + count : n), 0)
